@@ -1,0 +1,269 @@
+"""Sphinx extension for the course book: offline MathJax, notebook downloads, exercise buttons.
+
+Enabled from ``_config.yml`` (``sphinx: local_extensions: {course_book: book/_ext}``). It does
+three things (plus two small fixes so pages load without console errors: a favicon, and a valid
+default colour mode for the theme):
+
+1. **Offline MathJax.** When ``mathjax_path`` is a relative path (``mathjax/tex-mml-chtml.js``),
+   the MathJax 3 files shipped by the PyPI package ``django-static-mathjax`` (importable as
+   ``mathjax``) are copied into ``_build/html/_static/mathjax/`` at the end of the build, so the
+   book renders its maths without any network access. The Thebe scripts that Jupyter Book adds to
+   every page (they would fetch Thebe from unpkg.com on demand) are removed from the pages: the
+   book has no live code.
+2. **Chapter notebook download.** Every page that is a notebook (a MyST markdown notebook with a
+   ``kernelspec``) gets the theme's ".ipynb" entry in its download menu, pointing at the executed
+   notebook copied into ``_sources/``.
+3. **Exercise buttons.** The directive ``exercise-launch`` renders, for one exercise notebook
+   ``exercises/<name>.ipynb``, a button bar: download the notebook (copied into the site, so it
+   works offline), open it in JupyterLab (a local server started with ``jupyter lab exercises/``),
+   open it on a JupyterHub (an nbgitpuller link, only when ``launch_buttons.jupyterhub_url`` is set
+   in ``_config.yml``) and open it in Colab (from ``repository.url``/``branch``)::
+
+       ```{exercise-launch} ch03_activations
+       ```
+"""
+from __future__ import annotations
+
+import filecmp
+import importlib.util
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import urlencode
+
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.errors import ExtensionError
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+logger = logging.getLogger(__name__)
+
+#: MathJax 3 (es5 build) sub-paths copied into _static/mathjax: the combined TeX+MathML/CHTML
+#: component plus everything it may load on demand (TeX extensions, fonts, menu, a11y, SVG output
+#: chosen from the menu).
+MATHJAX_ITEMS = ("tex-mml-chtml.js", "a11y", "adaptors", "input", "output", "sre", "ui")
+MATHJAX_PACKAGE_HINT = "pip install django-static-mathjax==3.2.2.1 (it is in requirements.txt)"
+
+EXERCISE_NAME = re.compile(r"ch\d\d_[a-z0-9_]+")
+DEFAULT_COLAB_URL = "https://colab.research.google.com"
+
+
+# --------------------------------------------------------------------------- offline MathJax
+def _local_mathjax_path(app) -> str | None:
+    """The mathjax_path relative to _static, or None when it is a URL (CDN) or absolute."""
+    path = app.config.mathjax_path or ""
+    if "://" in path or path.startswith("/"):
+        return None
+    return path
+
+
+def mathjax_source_dir() -> Path:
+    """The es5 directory of the MathJax copy installed with ``django-static-mathjax``."""
+    spec = importlib.util.find_spec("mathjax")
+    if spec is None or not spec.submodule_search_locations:
+        raise ExtensionError("course_book: MathJax is not installed; " + MATHJAX_PACKAGE_HINT)
+    es5 = Path(list(spec.submodule_search_locations)[0]) / "static" / "mathjax" / "es5"
+    if not (es5 / "tex-mml-chtml.js").is_file():
+        raise ExtensionError(f"course_book: no MathJax es5 build in {es5}; " + MATHJAX_PACKAGE_HINT)
+    return es5
+
+
+def set_default_colour_mode(app, config) -> None:
+    """Give the theme a valid default colour mode.
+
+    Jupyter Book leaves pydata-sphinx-theme's ``html_context["default_mode"]`` unset, and the
+    theme then logs "Got invalid theme mode: . Resetting to auto." to the console on a reader's
+    first visit.
+    """
+    context = config.html_context
+    if not context.get("default_mode"):
+        context["default_mode"] = "auto"
+
+
+def set_default_favicon(app, config) -> None:
+    """Give the book a favicon (book/_ext/favicon.svg) unless _config.yml names one.
+
+    Without one, every browser asks the server for /favicon.ico and logs a 404 error.
+    """
+    if not config.html_favicon:
+        config.html_favicon = str(Path(__file__).with_name("favicon.svg"))
+
+
+def check_mathjax(app, config) -> None:
+    rel = _local_mathjax_path(app)
+    if rel is None:
+        return
+    if not rel.startswith("mathjax/"):
+        raise ExtensionError(
+            f"course_book: mathjax_path is {rel!r}; expected 'mathjax/<component>.js' (served "
+            "from _static/mathjax) or a full URL")
+    component = rel.split("/", 1)[1]
+    if not (mathjax_source_dir() / component).is_file():
+        raise ExtensionError(
+            f"course_book: mathjax_path names {component!r}, which the installed MathJax does "
+            f"not have; use 'mathjax/tex-mml-chtml.js'")
+
+
+def _copy_if_changed(src: Path, dst: Path) -> None:
+    if src.is_dir():
+        for child in src.iterdir():
+            _copy_if_changed(child, dst / child.name)
+        return
+    if dst.exists() and filecmp.cmp(src, dst, shallow=True):
+        return
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(src, dst)
+
+
+def copy_mathjax(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    if _local_mathjax_path(app) is None:
+        return
+    es5 = mathjax_source_dir()
+    target = Path(app.outdir) / "_static" / "mathjax"
+    for item in MATHJAX_ITEMS:
+        _copy_if_changed(es5 / item, target / item)
+    _copy_if_changed(es5.parent / "LICENSE", target / "LICENSE")
+
+
+# --------------------------------------------------------------------------- page clean-up
+def _is_thebe_asset(asset) -> bool:
+    filename = str(getattr(asset, "filename", asset) or "")
+    body = str(getattr(asset, "attributes", {}).get("body", "")) if hasattr(asset, "attributes") else ""
+    return "thebe" in filename or "THEBE_JS_URL" in body
+
+
+def remove_thebe(app, pagename, templatename, context, doctree) -> None:
+    """Drop sphinx-thebe's scripts/styles: the book has no live code, and Thebe comes from a CDN."""
+    for key in ("script_files", "css_files"):
+        if key in context:
+            context[key][:] = [asset for asset in context[key] if not _is_thebe_asset(asset)]
+
+
+def remove_thebe_config(app, doctree, docname) -> None:
+    """Drop the inert Thebe configuration blocks sphinx-thebe appends to every page."""
+    for node in list(doctree.findall(nodes.raw)):
+        text = node.astext()
+        if "text/x-thebe-config" in text or text.strip().startswith("<script>kernelName ="):
+            node.parent.remove(node)
+
+
+def add_notebook_download(app, pagename, templatename, context, doctree) -> None:
+    """Offer the executed chapter notebook in the theme's download menu (as '.ipynb').
+
+    sphinx-book-theme only does this when a launch service is configured; the course's launch
+    buttons are for the exercises (see ``exercise-launch``), so it is done here.
+    """
+    if app.builder.format != "html" or doctree is None or context.get("ipynb_source"):
+        return
+    metadata = app.env.metadata.get(pagename, {})
+    if "kernelspec" not in metadata or not context.get("sourcename", "").endswith(".md"):
+        return
+    executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
+    if not executed.is_file():
+        return
+    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(executed, target)
+    context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+# --------------------------------------------------------------------------- exercise buttons
+def _github_parts(repository_url: str) -> tuple[str, str] | None:
+    match = re.fullmatch(r"https://github\.com/([^/]+)/([^/]+?)(?:\.git)?/?", repository_url or "")
+    return (match.group(1), match.group(2)) if match else None
+
+
+def _button(text: str, url: str, css: str, title: str) -> nodes.reference:
+    ref = nodes.reference("", "", internal=False, refuri=url, reftitle=title,
+                          classes=["sd-btn", "sd-btn-outline-primary", "exercise-launch-button",
+                                   css])
+    ref += nodes.Text(text)
+    return ref
+
+
+class ExerciseLaunch(SphinxDirective):
+    """``exercise-launch`` directive: buttons to get a chapter's exercise notebook."""
+
+    required_arguments = 1
+    optional_arguments = 0
+    has_content = False
+
+    def run(self):
+        name = self.arguments[0].strip()
+        if name.endswith(".ipynb"):
+            name = name[: -len(".ipynb")]
+        name = name.removeprefix("exercises/")
+        if not EXERCISE_NAME.fullmatch(name):
+            raise self.error(
+                f"exercise-launch: {self.arguments[0]!r} is not an exercise name; expected the "
+                "notebook's name in exercises/ without extension, e.g. 'ch03_activations'")
+        relpath = f"exercises/{name}.ipynb"
+        notebook = Path(self.env.srcdir) / relpath
+        if not notebook.is_file():
+            raise self.error(
+                f"exercise-launch: {relpath} does not exist; generate the exercises from "
+                "solutions/ (see grader/README) or fix the name")
+        self.env.note_dependency(str(notebook))
+
+        theme = self.config.html_theme_options or {}
+        launch = theme.get("launch_buttons", {}) or {}
+        branch = theme.get("repository_branch") or "main"
+        repo_url = (theme.get("repository_url") or "").rstrip("/")
+
+        bar = nodes.container(classes=["exercise-launch"])
+        bar["ids"].append(f"exercise-{name.replace('_', '-')}")
+        label = nodes.paragraph(classes=["exercise-launch-label"])
+        label += nodes.strong(text="Exercise notebook: ")
+        label += nodes.literal(text=f"{name}.ipynb")
+        bar += label
+        buttons = nodes.paragraph(classes=["exercise-launch-buttons"])
+
+        download = addnodes.download_reference(
+            "", "", reftarget=f"/{relpath}", refdoc=self.env.docname, refdomain="",
+            reftype="download", refexplicit=True, refwarn=True,
+            classes=["sd-btn", "sd-btn-primary", "exercise-launch-button", "exercise-download"])
+        download += nodes.Text("Download notebook")
+        buttons += download
+
+        lab_url = (self.config.course_jupyterlab_url or "").rstrip("/")
+        if lab_url:
+            buttons += nodes.Text(" ")
+            buttons += _button("Open in JupyterLab", f"{lab_url}/{name}.ipynb",
+                               "exercise-jupyterlab",
+                               "In your local JupyterLab, started with: jupyter lab exercises/")
+
+        hub_url = (launch.get("jupyterhub_url") or "").rstrip("/")
+        parts = _github_parts(repo_url)
+        if hub_url and repo_url:
+            repo_name = repo_url.rsplit("/", 1)[-1].removesuffix(".git")
+            query = urlencode({"repo": repo_url, "branch": branch,
+                               "urlpath": f"lab/tree/{repo_name}/{relpath}"}, safe="/")
+            buttons += nodes.Text(" ")
+            buttons += _button("Open on JupyterHub", f"{hub_url}/hub/user-redirect/git-pull?{query}",
+                               "exercise-jupyterhub", "Pull the course into your JupyterHub")
+        if parts:
+            colab = (launch.get("colab_url") or DEFAULT_COLAB_URL).rstrip("/")
+            org, repo = parts
+            buttons += nodes.Text(" ")
+            buttons += _button("Open in Colab", f"{colab}/github/{org}/{repo}/blob/{branch}/{relpath}",
+                               "exercise-colab",
+                               "Its first cell installs the course's library, nnlib")
+        bar += buttons
+        return [bar]
+
+
+def setup(app):
+    app.add_config_value("course_jupyterlab_url", "http://localhost:8888/lab/tree", "html")
+    app.connect("config-inited", set_default_colour_mode)
+    app.connect("config-inited", set_default_favicon)
+    app.connect("config-inited", check_mathjax)
+    app.connect("build-finished", copy_mathjax)
+    # Before sphinx-book-theme builds its header buttons (priority 501).
+    app.connect("html-page-context", add_notebook_download, priority=400)
+    app.connect("html-page-context", remove_thebe, priority=900)
+    app.connect("doctree-resolved", remove_thebe_config, priority=900)
+    app.add_directive("exercise-launch", ExerciseLaunch)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

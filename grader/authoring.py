@@ -1,0 +1,241 @@
+"""Generate exercises/ from solutions/ and check that they are in sync.
+
+    python -m grader.authoring generate [--force]   # write exercises/*.ipynb
+    python -m grader.authoring check                # CI: fail if out of date, leaking, untested
+
+See grader/README.md for the notebook format.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import json
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+# The one place the course's repository URL is written down (stamped into every setup cell).
+COURSE_REPO_URL = "https://github.com/nn-course/how-neural-networks-work"  # placeholder: set by the maintainers
+
+SETUP_SOURCE = '''\
+# Setup (run this cell first). Inside the course repository it only imports the grader;
+# elsewhere (e.g. Colab) it downloads and installs the course once.
+COURSE_REPO_URL = "%s"
+import os
+import sys
+from pathlib import Path
+
+
+def _course_root():
+    for d in [Path.cwd(), *Path.cwd().parents]:
+        if (d / "grader").is_dir() and (d / "solutions").is_dir():
+            return d
+    return None
+
+
+try:
+    import grader
+except ImportError:
+    _root = _course_root()
+    if _root is None:
+        import subprocess
+        _root = Path.home() / "nn-course"
+        if not _root.exists():
+            subprocess.run(["git", "clone", "--depth", "1", COURSE_REPO_URL, str(_root)], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", str(_root)], check=True)
+    sys.path.insert(0, str(_root))
+    os.environ.setdefault("NN_COURSE_ROOT", str(_root))
+    import grader
+
+import numpy as np
+from grader.selfcheck import check
+''' % COURSE_REPO_URL
+
+STUB = '{indent}# YOUR CODE HERE\n{indent}raise NotImplementedError("Exercise {ex}: replace this line with your code")\n'
+SOLUTION_RE = re.compile(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n.*?^[ \t]*### END SOLUTION[^\n]*(?:\n|$)", re.M | re.S)
+
+
+def _src(cell) -> str:
+    s = cell.get("source", "")
+    return "".join(s) if isinstance(s, list) else s
+
+
+def _set_src(cell, text: str):
+    cell["source"] = text.splitlines(True)
+
+
+def make_stub(source: str, exercise: str) -> str:
+    return SOLUTION_RE.sub(lambda m: STUB.format(indent=m.group(1), ex=exercise), source)
+
+
+def sources_hash(nb: dict) -> str:
+    h = hashlib.sha256()
+    for c in nb.get("cells", []):
+        h.update((c.get("cell_type", "") + "\0" + _src(c) + "\0").encode())
+    return h.hexdigest()
+
+
+def dump(nb: dict) -> str:
+    return json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def prepare_solution(sol: dict, catalog, name: str) -> dict:
+    """The solution notebook with the setup cell and check-cell points brought up to date."""
+    from .catalog import nbgrader_id
+    sol = copy.deepcopy(sol)
+    for cell in sol.get("cells", []):
+        g = cell.get("metadata", {}).get("grader", {})
+        nbg = cell.get("metadata", {}).get("nbgrader")
+        if isinstance(nbg, dict) and g.get("exercise"):
+            nbg["grade_id"] = nbgrader_id(g["exercise"]) + ("-check" if g.get("role") == "check" else "")
+        if g.get("role") == "setup":
+            _set_src(cell, SETUP_SOURCE)
+        if g.get("role") == "check":
+            ex = catalog.exercises.get(g.get("exercise"))
+            if ex is not None:
+                cell["metadata"].setdefault("nbgrader", {})["points"] = ex.max_points
+    return sol
+
+
+def make_exercise(sol: dict, rel_source: str) -> dict:
+    nb = copy.deepcopy(sol)
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+        md = cell.get("metadata", {})
+        for k in ("execution", "collapsed", "scrolled"):
+            md.pop(k, None)
+        g = md.get("grader", {})
+        if cell.get("cell_type") == "code" and md.get("nbgrader", {}).get("solution") and g.get("exercise"):
+            _set_src(cell, make_stub(_src(cell), g["exercise"]))
+    nb.setdefault("metadata", {})["grader"] = {"generated_from": rel_source,
+                                               "note": "GENERATED from the solution notebook: do not edit by hand"}
+    nb["metadata"]["grader"]["sources_sha256"] = sources_hash(nb)
+    return nb
+
+
+def leaks(sol: dict, ex_nb: dict) -> list[str]:
+    """Solution lines (non-trivial, non-comment) that appear in the exercise notebook."""
+    problems = []
+    ex_text = "\n".join(_src(c) for c in ex_nb.get("cells", []))
+    if "### BEGIN SOLUTION" in ex_text or "### END SOLUTION" in ex_text:
+        problems.append("solution markers present in the exercise")
+    ex_lines = {ln.strip() for ln in ex_text.splitlines()}
+    for cell in sol.get("cells", []):
+        for m in SOLUTION_RE.finditer(_src(cell)):
+            for ln in m.group(0).splitlines()[1:-1]:
+                s = ln.strip()
+                if len(s) >= 12 and not s.startswith("#") and s in ex_lines:
+                    problems.append("solution line leaked: %r" % s[:80])
+    return problems
+
+
+def _is_edited(path: Path) -> bool:
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        recorded = nb["metadata"]["grader"]["sources_sha256"]
+    except Exception:
+        return True
+    return sources_hash(nb) != recorded
+
+
+def generate(root: Path, force: bool = False, check_only: bool = False, out=sys.stdout, only=None) -> int:
+    from .catalog import Catalog
+    sol_dir, ex_dir = root / "solutions", root / "exercises"
+    problems: list[str] = []
+    try:
+        catalog = Catalog(sol_dir, root / "tests" / "exercises")
+    except Exception as exc:
+        print("error: %s" % exc, file=out)
+        return 1
+    problems += ["broken solution notebook %s" % e for e in catalog.errors]
+    for spec in catalog.orphan_checks:
+        problems.append("check %s refers to unknown exercise %s" % (spec.name, spec.exercise))
+    for ex in catalog.exercises.values():
+        if not [c for c in ex.checks if not c.hidden]:
+            problems.append("graded cell %s (%s) has no public check in tests/exercises/" % (ex.id, ex.chapter))
+        if not ex.checks:
+            problems.append("graded cell %s has no checks at all" % ex.id)
+    changed = 0
+    for name, chapter in catalog.chapters.items():
+        if only and name not in only:
+            continue
+        sol_path = chapter.path
+        raw = json.loads(sol_path.read_text(encoding="utf-8"))
+        # structure: each graded cell followed by its check cell
+        cells = raw.get("cells", [])
+        for i, c in enumerate(cells):
+            g = c.get("metadata", {}).get("grader", {})
+            if c.get("metadata", {}).get("nbgrader", {}).get("solution") and g.get("exercise"):
+                nxt = cells[i + 1] if i + 1 < len(cells) else {}
+                ng = nxt.get("metadata", {}).get("grader", {})
+                if ng.get("role") != "check" or ng.get("exercise") != g["exercise"]:
+                    problems.append("%s: graded cell %s is not followed by its check cell" % (sol_path.name, g["exercise"]))
+                if "### BEGIN SOLUTION" not in _src(c):
+                    problems.append("%s: graded cell %s has no ### BEGIN SOLUTION marker" % (sol_path.name, g["exercise"]))
+        if not any(c.get("metadata", {}).get("grader", {}).get("role") == "setup" for c in cells):
+            problems.append("%s: no setup cell (metadata grader.role = setup)" % sol_path.name)
+        sol = prepare_solution(raw, catalog, name)
+        exercise = make_exercise(sol, "solutions/" + sol_path.name)
+        problems += ["%s: %s" % (name, p) for p in leaks(sol, exercise)]
+        target = ex_dir / sol_path.name
+        new_text = dump(exercise)
+        if check_only:
+            if dump(sol) != dump(raw):
+                problems.append("%s: setup cell, grade_ids or check points out of date (run generate)" % sol_path.name)
+            if not target.exists():
+                problems.append("%s is missing (run: python -m grader.authoring generate)" % target.relative_to(root))
+            elif target.read_text(encoding="utf-8") != new_text:
+                problems.append("%s is out of date with %s (run: python -m grader.authoring generate)"
+                                % (target.relative_to(root), sol_path.relative_to(root)))
+            continue
+        if dump(sol) != dump(raw):
+            sol_path.write_text(dump(sol), encoding="utf-8")
+            print("updated %s (setup cell / grade_ids / points)" % sol_path.relative_to(root), file=out)
+        if target.exists() and target.read_text(encoding="utf-8") == new_text:
+            continue
+        if target.exists() and _is_edited(target):
+            if not force:
+                problems.append("%s has been edited (learner work?): not overwritten. Use --force to "
+                                "overwrite it (a backup is kept)" % target.relative_to(root))
+                continue
+            backup = target.with_name(target.name + ".bak-%s" % time.strftime("%Y%m%d-%H%M%S"))
+            shutil.copy2(target, backup)
+            print("backup of edited %s -> %s" % (target.name, backup.name), file=out)
+        ex_dir.mkdir(exist_ok=True)
+        target.write_text(new_text, encoding="utf-8")
+        changed += 1
+        print("wrote %s" % target.relative_to(root), file=out)
+    stale = [p for p in ex_dir.glob("ch*.ipynb") if p.stem not in catalog.chapters] if ex_dir.exists() else []
+    for p in stale:
+        problems.append("%s has no solution notebook" % p.relative_to(root))
+    for p in problems:
+        print("problem: %s" % p, file=out)
+    if not problems:
+        print("%s: %d chapter(s), %d exercise(s), %d check(s)%s" % (
+            "check ok" if check_only else "generate ok", len(catalog.chapters), len(catalog.exercises),
+            sum(len(e.checks) for e in catalog.exercises.values()),
+            "" if check_only else ", %d file(s) written" % changed), file=out)
+    return 1 if problems else 0
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="nn-exercises", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("command", choices=["generate", "check"], nargs="?", default="generate")
+    ap.add_argument("--check", action="store_true", help="same as the 'check' command")
+    ap.add_argument("--force", action="store_true", help="overwrite edited exercise notebooks (keeps a backup)")
+    ap.add_argument("--root", type=Path, default=None, help="course repository (default: auto)")
+    ap.add_argument("--chapter", action="append", help="only this chapter (e.g. ch03_activations); repeatable")
+    args = ap.parse_args(argv)
+    from .paths import course_root
+    root = (args.root or course_root()).resolve()
+    return generate(root, force=args.force, check_only=args.check or args.command == "check", only=args.chapter)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

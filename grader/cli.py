@@ -1,0 +1,115 @@
+"""Command line: grade notebooks, learners' folders or folders of learners' folders.
+
+    python -m grader exercises/ch03_activations.ipynb          # a learner grades their notebook
+    python -m grader grade SUBMISSIONS/ --out results/ --workers 2 [--extra-tests DIR] [--force]
+    python -m grader protections                               # what the sandbox can do here
+    python -m grader generate | check                          # = python -m grader.authoring ...
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .sandbox import SandboxConfig, Session, default_hidden_paths
+
+
+def _config(args, extra_hide=()) -> SandboxConfig:
+    return SandboxConfig(call_timeout=args.timeout, load_timeout=args.timeout, memory_mb=args.memory_mb,
+                         namespaces=not args.no_namespaces, hide=default_hidden_paths(extra_hide))
+
+
+def _summary(report: dict, stream=sys.stdout, detail: bool = False):
+    for s in report["submissions"]:
+        if s["status"] != "graded":
+            print("%s: NOT GRADABLE: %s" % (s["name"], s["reason"]), file=stream)
+            continue
+        print("%s: %g / %g%s" % (s["name"], s["score"], s["max_score"], " (cached)" if s.get("cached") else ""), file=stream)
+        if detail:
+            for t in s["tests"]:
+                mark = "ok  " if t["status"] == "passed" else "FAIL"
+                print("  %s %-55s %4g/%-4g %s" % (mark, t["test_id"], t["points"], t["max_points"],
+                                                   "" if t["status"] == "passed" else t["status"]), file=stream)
+                if t["status"] != "passed" and t["message"]:
+                    for ln in t["message"].splitlines()[:12]:
+                        print("         " + ln, file=stream)
+            for f in s.get("flags", []):
+                print("  flagged for review: %s cell %s line %s: %s" % (f["notebook"], f["cell"], f["line"], f["reason"]), file=stream)
+
+
+def cmd_grade(args) -> int:
+    from .batch import grade_batch
+    from .catalog import Catalog
+    from .paths import checks_dir, solutions_dir
+    inputs = [Path(p) for p in args.paths]
+    for p in inputs:
+        if not p.exists():
+            print("error: %s does not exist" % p, file=sys.stderr)
+            return 2
+    out = Path(args.out) if args.out else None
+    if out is None and any(p.is_dir() for p in inputs):
+        out = Path("grader-output")
+    try:
+        catalog = Catalog(solutions_dir(), checks_dir(), args.extra_tests or [])
+    except Exception as exc:
+        print("error: %s" % exc, file=sys.stderr)
+        return 2
+    hide = [*inputs, *(args.extra_tests or []), *([out] if out else [])]
+    report = grade_batch(inputs, out, catalog, _config(args, [p if p.is_dir() else p.parent for p in hide if p.exists()] + ([out] if out and out.exists() else [])),
+                         workers=args.workers, force=args.force,
+                         chapters=args.chapters.split(",") if args.chapters else None,
+                         use_cache=not args.no_cache, progress=not args.quiet and sys.stderr.isatty() or args.progress)
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        single = len(report["submissions"]) == 1
+        _summary(report, detail=single or args.verbose)
+        if out:
+            print("wrote %s/results.json, grades.csv, feedback/*.html" % out)
+    return 0
+
+
+def cmd_protections(args) -> int:
+    cfg = _config(args)
+    with Session(cfg) as s:
+        rep = s.start()
+    rep["timeouts"] = "wall clock %.1f s per call, process tree killed" % cfg.call_timeout
+    rep["output"] = "stdout+stderr captured, %d KiB kept per exercise" % cfg.output_cap_kb
+    print(json.dumps(rep, indent=1))
+    return 0
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("generate", "check"):
+        from .authoring import main as amain
+        return amain(argv)
+    if argv and argv[0] not in ("grade", "protections", "-h", "--help"):
+        argv.insert(0, "grade")
+    ap = argparse.ArgumentParser(prog="nn-grade", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    for name in ("grade", "protections"):
+        p = sub.add_parser(name)
+        p.add_argument("--timeout", type=float, default=3.0, help="seconds per call (default 3)")
+        p.add_argument("--memory-mb", type=int, default=1536, help="address-space limit of learner code")
+        p.add_argument("--no-namespaces", action="store_true", help="do not use Linux namespaces")
+        if name == "grade":
+            p.add_argument("paths", nargs="+", help="notebook, learner folder, or folder of learner folders")
+            p.add_argument("--out", help="output folder (results.json, grades.csv, feedback/); default "
+                           "grader-output/ for folders, none for a single notebook")
+            p.add_argument("--workers", type=int, default=2)
+            p.add_argument("--force", action="store_true", help="regrade even if unchanged (ignore the cache)")
+            p.add_argument("--no-cache", action="store_true")
+            p.add_argument("--extra-tests", action="append", type=Path, help="folder of instructor-only test_*.py")
+            p.add_argument("--chapters", help="comma-separated chapters every submission must contain")
+            p.add_argument("--json", action="store_true", help="print results.json to stdout")
+            p.add_argument("--verbose", "-v", action="store_true", help="per-test lines for every submission")
+            p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+            p.add_argument("--progress", action="store_true", help="progress bar even when stderr is not a terminal")
+    args = ap.parse_args(argv)
+    return cmd_grade(args) if args.cmd == "grade" else cmd_protections(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

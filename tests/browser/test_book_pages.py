@@ -1,0 +1,184 @@
+"""The published book, as a reader sees it in headless Chromium, with no internet.
+
+For every page in _toc.yml: no console errors, no failed requests, no request leaves localhost,
+every image loaded and has alt text, maths typeset by the book's own MathJax, previous/next
+navigation in toc order, every internal link and anchor resolves. Plus: search works, and
+screenshots at desktop and phone widths are saved to artifacts/screenshots/.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import urldefrag, urlparse
+
+import pytest
+
+from browser_support import (DESKTOP, IMAGES_JS, LINKS_JS, LOCAL_HOSTS, PHONE, PROSE_TEXT_JS,
+                             SCREENSHOT_DIR, WAIT_FOR_MATHS_JS, html_ids, source_has_maths,
+                             toc_files)
+
+pytestmark = pytest.mark.browser
+
+PAGES = toc_files()
+RAW_MATH = re.compile(r"\$\$|\\\(|\\\[|\\begin\{|(?<![\w$])\$[^$\s][^$\n]{0,80}?[^$\s\\]\$(?![\w$])")
+
+
+def _open(context, site, page_name):
+    page = context.new_page()
+    response = page.goto(site.page_url(page_name), wait_until="load")
+    assert response is not None and response.status == 200, \
+        f"{page_name}: HTTP {response and response.status}"
+    maths = page.evaluate(WAIT_FOR_MATHS_JS)
+    page.wait_for_load_state("networkidle")
+    return page, maths
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_page_works_offline(offline_context, book_site, page_name):
+    page, maths = _open(offline_context, book_site, page_name)
+    problems: list[str] = []
+
+    # Images: loaded, with alt text.
+    for img in page.evaluate(IMAGES_JS):
+        if not img["complete"] or img["width"] == 0:
+            problems.append(f"image did not load: {img['src']}")
+        if not (img["alt"] or "").strip():
+            problems.append(f"image has no alt text: {img['src']}")
+
+    # Maths: typeset wherever there is maths, by MathJax served from the book itself.
+    if source_has_maths(page_name) and maths["maths"] == 0:
+        problems.append("the source has maths but the page has no .math elements "
+                        "(is dollarmath enabled?)")
+    if maths["maths"]:
+        if not maths["loaded"]:
+            problems.append("MathJax did not load (no window.MathJax.startup)")
+        else:
+            problems += [f"maths not typeset: {text!r}" for text in maths["untypeset"]]
+            problems += [f"MathJax error: {text!r}" for text in maths["errors"]]
+            if maths["containers"] == 0:
+                problems.append("no mjx-container elements although the page has maths")
+        scripts = page.eval_on_selector_all("script[src]", "els => els.map(e => e.src)")
+        mathjax = [s for s in scripts if "mathjax" in s.lower()]
+        if not mathjax or any(urlparse(s).hostname not in LOCAL_HOSTS for s in mathjax):
+            problems.append(f"MathJax is not served by the book: {mathjax}")
+    prose = page.evaluate(PROSE_TEXT_JS)
+    for match in RAW_MATH.finditer(prose):
+        context = prose[max(0, match.start() - 40): match.end() + 40].replace("\n", " ")
+        problems.append(f"raw maths left in the text: ...{context}...")
+
+    # Nothing outside the book is loaded, nothing failed, no script errors.
+    problems += offline_context.monitor.problems()
+    assert not problems, f"{page_name}:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_navigation_and_links_resolve(offline_context, book_site, page_name):
+    page, _ = _open(offline_context, book_site, page_name)
+    index = PAGES.index(page_name)
+    problems: list[str] = []
+
+    # Previous / next follow the table of contents.
+    for selector, neighbour in (("a.left-prev", index - 1), ("a.right-next", index + 1)):
+        links = page.eval_on_selector_all(selector, "els => els.map(e => e.href)")
+        if 0 <= neighbour < len(PAGES):
+            expected = book_site.page_url(PAGES[neighbour])
+            if [urldefrag(u)[0] for u in links] != [expected]:
+                problems.append(f"{selector} should link to {expected}, found {links}")
+        elif links:
+            problems.append(f"{selector} should not exist on this page, found {links}")
+
+    # Every link inside the book resolves (HTTP 200), and every #anchor exists.
+    own_html = page.content().encode()
+    for link in page.evaluate(LINKS_JS):
+        url = link["href"]
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or parsed.hostname not in LOCAL_HOSTS:
+            continue
+        target, fragment = urldefrag(url)
+        status, body = book_site.fetch(target)
+        if status != 200:
+            problems.append(f"link {link['raw']!r} ({link['text']!r}) -> HTTP {status}")
+            continue
+        if fragment and target.endswith(".html"):
+            ids = html_ids(own_html) if target == urldefrag(page.url)[0] else html_ids(body)
+            if fragment not in ids:
+                problems.append(f"link {link['raw']!r} ({link['text']!r}): no anchor #{fragment}")
+    problems += offline_context.monitor.problems()
+    assert not problems, f"{page_name}:\n  " + "\n  ".join(problems)
+
+
+def _search(context, site, query):
+    page = context.new_page()
+    page.goto(f"{site.url}/search.html?q={query}", wait_until="load")
+    page.wait_for_selector("#search-results .search-summary", timeout=20_000)
+    hits = page.eval_on_selector_all("#search-results ul.search li a",
+                                     "els => els.map(e => e.href)")
+    summary = page.inner_text("#search-results .search-summary")
+    return [urldefrag(h)[0] for h in hits], summary
+
+
+def test_search_mechanism_finds_a_page_by_its_title_word(offline_context, book_site):
+    """Search works offline: the longest word of the last page's title finds that page."""
+    target = PAGES[-1]
+    html = (book_site.directory / f"{target}.html").read_text(encoding="utf-8")
+    title = re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S).group(1)
+    from sphinx.search.en import english_stopwords
+
+    words = [w for w in re.findall(r"[A-Za-z]{4,}", re.sub(r"<[^>]+>", " ", title))
+             if w.lower() not in english_stopwords]
+    assert words, f"no searchable word in the title of {target}: {title!r}"
+    word = max(words, key=len).lower()
+    hits, summary = _search(offline_context, book_site, word)
+    assert book_site.page_url(target) in hits, \
+        f"searching {word!r} did not return {target}: {summary!r}, hits {hits}"
+    assert not offline_context.monitor.problems(), offline_context.monitor.problems()
+
+
+def test_search_finds_the_sigmoid_chapter(offline_context, book_site):
+    """Searching "sigmoid" returns the activation-functions chapter (ch03)."""
+    chapter = [p for p in PAGES if re.fullmatch(r"book/ch03_\w+", p)]
+    assert chapter, ("the sigmoid chapter (book/ch03_*) is not in _toc.yml, so the search "
+                     f"cannot find it; pages: {PAGES}")
+    hits, summary = _search(offline_context, book_site, "sigmoid")
+    assert book_site.page_url(chapter[0]) in hits, \
+        f"searching 'sigmoid' did not return {chapter[0]}: {summary!r}, hits {hits}"
+    assert not offline_context.monitor.problems(), offline_context.monitor.problems()
+
+
+def _screenshot_pages(site) -> list[str]:
+    """The home page, the first chapter, and the pages with the most maths and figures."""
+    def count(page, pattern):
+        return len(re.findall(pattern, (site.directory / f"{page}.html").read_text("utf-8")))
+
+    chosen = [PAGES[0], PAGES[min(1, len(PAGES) - 1)]]
+    chosen.append(max(PAGES, key=lambda p: count(p, r'class="math')))
+    chosen.append(max(PAGES, key=lambda p: count(p, r"<img ")))
+    return list(dict.fromkeys(chosen))
+
+
+def test_screenshots_desktop_and_phone(chromium, book_site):
+    """Screenshots for people to look at (artifacts/screenshots/, not committed)."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    written = []
+    for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        context = chromium.new_context(viewport=viewport, device_scale_factor=1,
+                                       is_mobile=label == "phone", has_touch=label == "phone")
+        try:
+            for page_name in _screenshot_pages(book_site):
+                page = context.new_page()
+                page.goto(book_site.page_url(page_name), wait_until="load")
+                page.evaluate(WAIT_FOR_MATHS_JS)
+                page.evaluate(IMAGES_JS)
+                # Nothing may stick out sideways on a phone (no horizontal page scroll).
+                overflow = page.evaluate(
+                    "() => document.documentElement.scrollWidth - window.innerWidth")
+                assert overflow <= 1, \
+                    f"{page_name} at {label} width scrolls sideways by {overflow}px"
+                path = SCREENSHOT_DIR / f"{page_name.replace('/', '_')}-{label}.png"
+                page.screenshot(path=str(path), full_page=True)
+                written.append(path)
+                page.close()
+        finally:
+            context.close()
+    for path in written:
+        data = path.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, f"bad screenshot {path}"

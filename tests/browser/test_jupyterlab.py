@@ -1,0 +1,238 @@
+"""A learner's session in JupyterLab, end to end, in headless Chromium.
+
+JupyterLab runs on localhost with no token, a temporary home and temporary Jupyter config,
+data, runtime, settings and workspace directories, and nothing that reaches the network (no
+news, no update check, no extension manager listing). The test opens the generated exercise
+notebook, runs all cells from the Run menu and reads the check cell's "not implemented yet" in
+the page; then it pastes the reference solution into the graded cell through the editor, runs
+it and its check, and reads the formatted (coloured, ✓) passing feedback.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from browser_support import LOCAL_HOSTS, ROOT, PageMonitor, free_port
+
+pytestmark = pytest.mark.browser
+
+EXERCISE = "ch03_activations"
+#: Output MIME types a plain JupyterLab renders without any extension.
+CORE_MIMETYPES = {"text/plain", "text/html", "text/markdown", "text/latex", "image/png",
+                  "image/jpeg", "image/svg+xml", "application/json"}
+#: Lab plugins that would reach the network (news, announcements, PyPI listing).
+DISABLED_PLUGINS = {
+    "@jupyterlab/apputils-extension:announcements": True,
+    "@jupyterlab/extensionmanager-extension": True,
+}
+
+
+def _cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def _source(cell) -> str:
+    src = cell["source"]
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _first_exercise(cells):
+    """(graded cell, its check cell) of the notebook's first exercise."""
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            for later in cells[i + 1:]:
+                if later.get("metadata", {}).get("grader", {}).get("role") == "check":
+                    return cell, later
+    raise AssertionError("no graded cell followed by a check cell")
+
+
+def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"JupyterLab exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            pass
+        time.sleep(0.25)
+    raise AssertionError(f"JupyterLab did not answer {url} within {timeout} s:\n"
+                         f"{log.read_text()[-3000:]}")
+
+
+@pytest.fixture
+def jupyterlab(tmp_path):
+    """JupyterLab serving a temporary folder (outside the repository) holding the exercise."""
+    notebook = ROOT / "exercises" / f"{EXERCISE}.ipynb"
+    assert notebook.is_file(), f"{notebook} is missing: regenerate the exercises"
+    root_dir = tmp_path / "work"
+    root_dir.mkdir()
+    shutil.copy(notebook, root_dir / notebook.name)
+    dirs = {name: tmp_path / name for name in ("home", "config", "data", "runtime", "settings",
+                                               "workspaces", "ipython")}
+    for d in dirs.values():
+        d.mkdir()
+    (dirs["config"] / "labconfig").mkdir()
+    (dirs["config"] / "labconfig" / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": DISABLED_PLUGINS}))
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "HOME": str(dirs["home"]), "LANG": "C.UTF-8",
+        "JUPYTER_CONFIG_DIR": str(dirs["config"]), "JUPYTER_DATA_DIR": str(dirs["data"]),
+        "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]), "IPYTHONDIR": str(dirs["ipython"]),
+        "JUPYTER_PLATFORM_DIRS": "1", "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
+        "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
+        "KERAS_BACKEND": "jax", "MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    }
+    port = free_port()
+    log = tmp_path / "jupyterlab.log"
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
+           "--ServerApp.ip=127.0.0.1", "--ServerApp.port_retries=0",
+           "--IdentityProvider.token=", "--ServerApp.password=",
+           f"--ServerApp.root_dir={root_dir}", "--ServerApp.open_browser=False",
+           "--LabApp.news_url=None",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+           "--LabApp.extension_manager=readonly",
+           f"--LabApp.user_settings_dir={dirs['settings']}",
+           f"--LabApp.workspaces_dir={dirs['workspaces']}",
+           "--LanguageServerManager.autodetect=False"]
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=root_dir, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_http(f"{url}/api/status", proc, log)
+        yield {"url": url, "notebook": notebook, "root_dir": root_dir, "log": log, "proc": proc}
+    finally:
+        # SIGTERM: the server shuts its kernels down, then exits; SIGKILL what is left.
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+
+
+def _wait_kernel_idle(url: str, timeout: float = 60) -> None:
+    """Wait until the notebook's kernel has started and is idle (asked through the REST API)."""
+    deadline = time.monotonic() + timeout
+    states = []
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{url}/api/kernels", timeout=5) as response:
+            states = [k.get("execution_state") for k in json.load(response)]
+        if states and all(state == "idle" for state in states):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the kernel did not become idle within {timeout} s: {states}")
+
+
+def _cell(page, source_line: str):
+    """The notebook cell (DOM) whose editor contains this line of source."""
+    return page.locator(".jp-Notebook .jp-Cell").filter(
+        has=page.locator(".cm-content", has_text=source_line))
+
+
+def test_exercise_in_jupyterlab_not_implemented_then_passing(chromium, jupyterlab):
+    cells = _cells(jupyterlab["notebook"])
+    graded, check = _first_exercise(cells)
+    solution_cells = {c.get("id"): c for c in _cells(ROOT / "solutions" / f"{EXERCISE}.ipynb")}
+    assert graded.get("id") in solution_cells, f"solution notebook has no cell {graded.get('id')}"
+    solution = _source(solution_cells[graded["id"]])
+    check_line = _source(check).strip().splitlines()[0]
+    graded_line = _source(graded).strip().splitlines()[0]
+    setup = next(c for c in cells if c["cell_type"] == "code")
+    setup_line = _source(setup).strip().splitlines()[0]
+    n_checks = sum(1 for c in cells if c.get("metadata", {}).get("grader", {}).get("role") == "check")
+
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(30_000)
+    monitor = PageMonitor()
+    monitor.install(context)
+    page = context.new_page()
+    try:
+        page.goto(f"{jupyterlab['url']}/lab/tree/{jupyterlab['notebook'].name}")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
+        _wait_kernel_idle(jupyterlab["url"])
+
+        # 1. Run all cells from the Run menu: every check says "not implemented yet".
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        not_implemented = page.locator(".jp-OutputArea-output", has_text="not implemented yet")
+        setup_errors = _cell(page, setup_line).locator(
+            '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+        deadline = time.monotonic() + 60
+        while not_implemented.count() < n_checks and time.monotonic() < deadline:
+            assert setup_errors.count() == 0, \
+                "the setup cell failed:\n" + "\n".join(setup_errors.all_inner_texts())[-3000:]
+            time.sleep(0.25)
+        assert not_implemented.count() == n_checks
+        check_cell = _cell(page, check_line)
+        check_cell.scroll_into_view_if_needed()
+        feedback = check_cell.locator(".jp-OutputArea-output")
+        assert feedback.count() == 1, f"expected one output, got {feedback.all_text_contents()}"
+        assert "not implemented yet" in feedback.text_content()
+        assert feedback.get_attribute("data-mime-type") == "text/html", \
+            "the feedback should be rendered as HTML in JupyterLab"
+        assert "Traceback" not in check_cell.text_content()
+
+        # 2. Paste the solution into the graded cell through the editor, run it and its check.
+        editor = _cell(page, graded_line).locator(".cm-content").first
+        editor.click()
+        page.keyboard.press("Control+a")
+        page.keyboard.press("Delete")
+        page.keyboard.insert_text(solution)
+        page.keyboard.press("Shift+Enter")      # runs the graded cell, moves to the check cell
+        page.keyboard.press("Shift+Enter")      # runs the check cell
+        passing = check_cell.locator(".jp-OutputArea-output", has_text="public checks passed")
+        passing.wait_for(timeout=30_000)
+        check_cell.scroll_into_view_if_needed()
+        text = passing.text_content()
+        assert "not implemented" not in text and "✗" not in text, text
+        marks = passing.locator("span", has_text="✓")
+        assert marks.count() >= 1, f"no ✓ marks in the feedback: {text}"
+        colours = {marks.nth(i).evaluate("e => getComputedStyle(e).color")
+                   for i in range(marks.count())}
+        assert colours == {"rgb(46, 125, 50)"}, f"✓ marks should be green, got {colours}"
+        counts = re.search(r"(\d+) of (\d+) public checks passed", text)
+        assert counts and counts.group(1) == counts.group(2) != "0", text
+
+        # What the editor holds went through the browser: it is the solution, verbatim.
+        typed = _cell(page, graded_line).locator(".cm-content").first.inner_text()
+        def lines(text):  # CodeMirror renders an empty line as an extra newline
+            return [ln.rstrip() for ln in text.replace("\u00a0", " ").splitlines() if ln.strip()]
+        assert lines(typed) == lines(solution)
+
+        # No extension a plain JupyterLab lacks was needed; nothing left localhost.
+        body = page.locator(".jp-NotebookPanel").text_content()
+        assert "No renderer could be found" not in body
+        assert "Javascript output is disabled" not in body
+        assert not monitor.external_requests, monitor.external_requests
+        assert not monitor.page_errors, monitor.page_errors
+    except Exception:
+        shot = ROOT / "artifacts" / "screenshots" / "jupyterlab-failure.png"
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shot), full_page=True)
+        raise
+    else:
+        shot = ROOT / "artifacts" / "screenshots" / "jupyterlab-passing-check.png"
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        check_cell.scroll_into_view_if_needed()
+        page.screenshot(path=str(shot))
+    finally:
+        context.close()

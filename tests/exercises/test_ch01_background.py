@@ -1,0 +1,244 @@
+"""Checks for exercises/ch01_background.ipynb (chapter 1, the one-neuron linear model).
+
+Expected values come from hand calculations written out below, from exact data (points that lie
+on a known line or plane), from the optimality condition of least squares (the normal
+equations), and from independent references computed here in the trusted process:
+``np.linalg.solve`` on the normal equations, scikit-learn's ``LinearRegression``,
+``nnlib.losses.mean_squared_error`` and ``nnlib.MLP(...).count_params()``. Hidden checks use other
+shapes and seeds than the public ones.
+"""
+import functools
+
+import numpy as np
+
+from grader.checks import check, expect_close, expect_same, expect_true, run
+
+NOTEBOOK = "ch01_background"
+
+DIABETES_FEATURES = ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"]
+
+
+# ------------------------------------------------------------------ helpers (trusted side)
+
+@functools.lru_cache(maxsize=1)
+def _diabetes_standardised():
+    """The diabetes data with every feature standardised (mean 0, std 1), as in chapter 1."""
+    from nnlib.data import load_diabetes      # scikit-learn's bundled copy, no download
+
+    X, y = load_diabetes()
+    Xs = (X - X.mean(axis=0)) / X.std(axis=0)
+    return Xs, y
+
+
+def _normal_equations_solution(X, y):
+    """(w, b) from the normal equations, solved with np.linalg.solve (independent reference)."""
+    Xt = np.column_stack([X, np.ones(len(X))])
+    theta = np.linalg.solve(Xt.T @ Xt, Xt.T @ y)
+    return theta[:-1], float(theta[-1])
+
+
+def _unpack_fit(result):
+    """Check the (w, b) structure of fit_least_squares' result and return w, b as numbers."""
+    expect_true(isinstance(result, (tuple, list)) and len(result) == 2,
+                "fit_least_squares should return a pair (w, b), got %r" % (type(result).__name__,),
+                kind="type")
+    w, b = result
+    expect_true(isinstance(w, np.ndarray), "w should be a numpy array of shape (d,), got %s"
+                % type(w).__name__, kind="type")
+    b_arr = np.asarray(b)
+    expect_true(b_arr.shape in ((), (1,)), "b should be a single number (a scalar), got shape %s"
+                % (b_arr.shape,), kind="shape")
+    return w, float(b_arr.reshape(()))
+
+
+# ------------------------------------------------------------------ ch01.predict
+PREDICT_HINT = ("One matrix-vector product for the whole batch: X @ w has shape (n,), then add "
+                "the scalar b to every entry. No loop needed.")
+
+
+@check("ch01.predict", points=1, hint="Row 1: 0.5*1 + (-1)*2 + 3 = 1.5. Row 2: 0.5*4 + (-1)*0 + 3 = 5.")
+def test_predict_hand_values(sub):
+    X = np.array([[1.0, 2.0],
+                  [4.0, 0.0]])
+    w = np.array([0.5, -1.0])
+    got = run(sub.predict, X, w, 3.0)
+    expect_close(got, np.array([1.5, 5.0]))
+
+
+@check("ch01.predict", points=1, hint="The result must be 1-D, shape (n,), for any n (also n = 1). "
+       "If you get (n, 1), you used a column vector for w; keep w of shape (d,). " + PREDICT_HINT)
+def test_predict_shapes(sub):
+    w = np.array([1.0, 0.0, -2.0, 0.5])
+    for n in (1, 3, 7):
+        X = np.arange(n * 4, dtype=float).reshape(n, 4) / 10
+        expected = np.array([X[i, 0] - 2 * X[i, 2] + 0.5 * X[i, 3] - 1.0 for i in range(n)])
+        got = run(sub.predict, X, w, -1.0)
+        expect_close(got, expected)
+
+
+@check("ch01.predict", points=1, hidden=True)
+def test_predict_matches_reference(sub, ref):
+    rng = np.random.default_rng(11)
+    for n, d in ((13, 6), (5, 1), (2, 10)):
+        X = rng.normal(size=(n, d))
+        w = rng.normal(size=d)
+        b = float(rng.normal())
+        got = expect_same(sub.predict, ref.predict, X, w, b)
+        expect_close(got, X @ w + b, rtol=1e-10)
+
+
+# ------------------------------------------------------------------ ch01.mse
+@check("ch01.mse", points=1, hint="Errors 0.5, -1, 0; squares 0.25, 1, 0; their mean is 1.25 / 3.")
+def test_mse_hand_value(sub):
+    got = run(sub.mse, np.array([3.0, -1.0, 2.0]), np.array([2.5, 0.0, 2.0]))
+    expect_close(got, 1.25 / 3)
+
+
+@check("ch01.mse", points=1, hint="Divide by N (the number of samples), not by 2N: this exercise uses "
+       "the plain mean, like Keras' 'mse'. A perfect prediction gives exactly 0.")
+def test_mse_simple_cases(sub):
+    y = np.array([1.0, 2.0, 3.0, 4.0])
+    expect_close(run(sub.mse, y, y.copy()), 0.0)
+    # every prediction off by 2 -> every squared error is 4 -> mean 4
+    expect_close(run(sub.mse, y, y + 2.0), 4.0)
+    # one sample
+    expect_close(run(sub.mse, np.array([10.0]), np.array([7.0])), 9.0)
+
+
+@check("ch01.mse", points=1, hidden=True)
+def test_mse_matches_reference(sub, ref):
+    from nnlib.losses import mean_squared_error
+
+    rng = np.random.default_rng(5)
+    for n in (9, 50):
+        y = rng.normal(size=n) * 30 + 150
+        y_hat = y + rng.normal(size=n) * 10
+        expected = mean_squared_error(y, y_hat)
+        got = expect_same(sub.mse, ref.mse, y, y_hat)
+        expect_close(got, expected, rtol=1e-10)
+
+
+# ------------------------------------------------------------------ ch01.fit_least_squares
+FIT_HINT = ("Append a column of ones to X (X1 = np.column_stack([X, np.ones(len(X))])), solve the "
+            "least-squares problem with np.linalg.lstsq(X1, y, rcond=None)[0], then split the "
+            "solution: the first d numbers are w, the last one is b.")
+
+
+@check("ch01.fit_least_squares", points=1, hint="The four points lie exactly on y = 2x + 1, so the "
+       "fit must recover w = [2.0] and b = 1.0. " + FIT_HINT)
+def test_fit_exact_line(sub):
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    y = 2 * X[:, 0] + 1
+    w, b = _unpack_fit(run(sub.fit_least_squares, X, y))
+    expect_close(w, np.array([2.0]), rtol=1e-8, atol=1e-8, what="w")
+    expect_close(b, 1.0, rtol=1e-8, atol=1e-8, what="b")
+
+
+@check("ch01.fit_least_squares", points=1, hint="These points lie exactly on the plane "
+       "y = 3*x1 - 2*x2 + 0.5, so w must be [3, -2] and b must be 0.5. w has one entry per column "
+       "of X and b is a single number. " + FIT_HINT)
+def test_fit_exact_plane(sub):
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, -1.0]])
+    y = 3 * X[:, 0] - 2 * X[:, 1] + 0.5
+    w, b = _unpack_fit(run(sub.fit_least_squares, X, y))
+    expect_close(w, np.array([3.0, -2.0]), rtol=1e-8, atol=1e-8, what="w")
+    expect_close(b, 0.5, rtol=1e-8, atol=1e-8, what="b")
+
+
+@check("ch01.fit_least_squares", points=1, hint="At the least-squares solution the residuals "
+       "r = y - (X @ w + b) sum to zero and are orthogonal to every feature column (X.T @ r = 0): "
+       "these are the normal equations. If they fail, the fit is not the minimiser of the MSE. "
+       + FIT_HINT)
+def test_fit_satisfies_normal_equations(sub):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3))
+    y = X @ np.array([1.0, -0.5, 2.0]) + 4.0 + rng.normal(size=30)      # noisy: no exact fit
+    w, b = _unpack_fit(run(sub.fit_least_squares, X, y))
+    expect_true(w.shape == (3,), "w should have shape (3,) for 3 features, got %s" % (w.shape,),
+                kind="shape")
+    r = y - (X @ w + b)
+    expect_true(abs(r.sum()) < 1e-8 * len(y) * max(1.0, np.abs(y).max()),
+                "the residuals y - (X @ w + b) should sum to 0 at the best fit, but they sum to %.3g; "
+                "is the bias fitted (a column of ones)?" % r.sum())
+    expect_true(np.allclose(X.T @ r, 0, atol=1e-8 * len(y) * max(1.0, np.abs(y).max())),
+                "the residuals should be orthogonal to every feature column (X.T @ r = 0), got "
+                "X.T @ r = %s" % np.array2string(X.T @ r, precision=3))
+
+
+@check("ch01.fit_least_squares", points=1, hidden=True)
+def test_fit_matches_normal_equations_several_shapes(sub, ref):
+    rng = np.random.default_rng(21)
+    for n, d in ((20, 3), (50, 5), (7, 1)):
+        X = rng.normal(size=(n, d)) * rng.uniform(0.5, 3, size=d)
+        y = X @ rng.normal(size=d) - 2.0 + 0.3 * rng.normal(size=n)
+        w_exp, b_exp = _normal_equations_solution(X, y)
+        w, b = _unpack_fit(run(sub.fit_least_squares, X, y))
+        expect_close(w, w_exp, rtol=1e-6, atol=1e-8, what="w")
+        expect_close(b, b_exp, rtol=1e-6, atol=1e-8, what="b")
+        w_ref, b_ref = ref.fit_least_squares(X, y)
+        expect_close(w_ref, w_exp, rtol=1e-6, atol=1e-8, what="the reference solution's w")
+
+
+@check("ch01.fit_least_squares", points=1, hidden=True)
+def test_fit_diabetes_matches_sklearn(sub):
+    from sklearn.linear_model import LinearRegression
+
+    Xs, y = _diabetes_standardised()
+    model = LinearRegression().fit(Xs, y)
+    w, b = _unpack_fit(run(sub.fit_least_squares, Xs, y))
+    expect_close(w, model.coef_, rtol=1e-6, atol=1e-6, what="w on the standardised diabetes data")
+    expect_close(b, float(model.intercept_), rtol=1e-8, atol=1e-6,
+                 what="b on the standardised diabetes data")
+
+
+# ------------------------------------------------------------------ ch01.most_influential_feature
+@check("ch01.most_influential_feature", points=1, hint="Compare the sizes |w| (np.abs), not the "
+       "signed values: -3.0 is a bigger effect than 2.0. Return the name, e.g. feature_names[i] "
+       "with i = np.argmax(np.abs(w)).")
+def test_most_influential_hand(sub):
+    got = run(sub.most_influential_feature, np.array([0.5, -3.0, 2.0]), ["a", "b", "c"])
+    expect_close(got, "b")
+    got = run(sub.most_influential_feature, np.array([0.1, 0.2, 7.0, -6.5]), ["w", "x", "y", "z"])
+    expect_close(got, "y")
+
+
+@check("ch01.most_influential_feature", points=1, hidden=True)
+def test_most_influential_diabetes(sub, ref):
+    from sklearn.linear_model import LinearRegression
+
+    Xs, y = _diabetes_standardised()
+    w = LinearRegression().fit(Xs, y).coef_
+    expected = DIABETES_FEATURES[int(np.argmax(np.abs(w)))]
+    got = run(sub.most_influential_feature, w, list(DIABETES_FEATURES))
+    expect_close(got, expected)
+    expect_same(sub.most_influential_feature, ref.most_influential_feature,
+                np.random.default_rng(2).normal(size=12), ["f%d" % i for i in range(12)])
+
+
+# ------------------------------------------------------------------ ch01.count_parameters
+COUNT_HINT = ("Each dense layer from n_in inputs to n_out units has n_in * n_out weights plus n_out "
+              "biases; add that up over consecutive pairs (layer_sizes[i], layer_sizes[i + 1]).")
+
+
+@check("ch01.count_parameters", points=1, hint="[10, 1]: 10 weights + 1 bias = 11. "
+       "[2, 4, 1]: (2+1)*4 + (4+1)*1 = 17. " + COUNT_HINT)
+def test_count_small(sub):
+    expect_close(run(sub.count_parameters, [10, 1]), 11)
+    expect_close(run(sub.count_parameters, [2, 4, 1]), 17)
+
+
+@check("ch01.count_parameters", points=1, hint="(784+1)*100 + (100+1)*10 = 78500 + 1010 = 79510. "
+       + COUNT_HINT)
+def test_count_mnist_sized(sub):
+    expect_close(run(sub.count_parameters, [784, 100, 10]), 79510)
+
+
+@check("ch01.count_parameters", points=1, hidden=True)
+def test_count_matches_nnlib(sub, ref):
+    import nnlib
+
+    for sizes in ([3, 5], [10, 64, 32, 1], [64, 128, 64, 10], [1, 1, 1, 1, 1]):
+        expected = nnlib.MLP(sizes, seed=0).count_params()
+        expect_close(run(sub.count_parameters, list(sizes)), expected)
+        expect_close(ref.count_parameters(list(sizes)), expected,
+                     what="the reference solution's count")

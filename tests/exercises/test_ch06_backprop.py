@@ -1,0 +1,117 @@
+"""Checks of the chapter 6 exercises (solutions/ch06_backprop.ipynb).
+
+Gradients are checked against central differences computed in the trusted process with the
+reference forward pass, parameter by parameter ("dW2 wrong (rel. error 4.2e-01), db2 ok").
+"""
+import numpy as np
+
+from grader.checks import CheckFailed, check, expect_close, expect_gradients, numerical_gradient, run
+
+NOTEBOOK = "ch06_backprop"
+
+
+# ----------------------------------------------------------------------------- dense_backward
+def _dense_case(seed, n, n_in, n_out):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, n_out)), rng.normal(size=(n, n_in)), rng.normal(size=(n_in, n_out)), rng.normal(size=n_out)
+
+
+def _dense_numeric(dZ, X, W, b):
+    """Gradients of L = sum(dZ * (X @ W + b)), whose dL/dZ is dZ, by central differences."""
+    def loss_of(name):
+        def f(v):
+            args = {"X": X, "W": W, "b": b, name: v}
+            return float(np.sum(dZ * (args["X"] @ args["W"] + args["b"])))
+        return f
+    return {k: numerical_gradient(loss_of(k), v.copy()) for k, v in (("X", X), ("W", W), ("b", b))}
+
+
+def _as_grad_dict(got):
+    if not isinstance(got, (tuple, list)) or len(got) != 3:
+        raise CheckFailed("dense_backward should return a tuple (dX, dW, db), got %s"
+                          % (type(got).__name__ if not isinstance(got, (tuple, list)) else "%d items" % len(got)),
+                          kind="type")
+    return dict(zip(("X", "W", "b"), got))
+
+
+@check("ch06.dense_backward", points=2,
+       hint="dW = X.T @ dZ, db = dZ.sum(axis=0), dX = dZ @ W.T; each gradient has its variable's shape.")
+def test_dense_backward_gradient_check(sub):
+    dZ, X, W, b = _dense_case(61, 4, 3, 2)
+    got = _as_grad_dict(run(sub.dense_backward, dZ, X, W))
+    expect_gradients(got, _dense_numeric(dZ, X, W, b), tol=1e-7)
+
+
+@check("ch06.dense_backward", points=1, hint="db sums over the batch axis: shape (n_out,), not (1, n_out).")
+def test_dense_backward_shapes(sub):
+    dZ, X, W, _ = _dense_case(62, 2, 3, 4)
+    dX, dW, db = _as_grad_dict(run(sub.dense_backward, dZ, X, W)).values()
+    expect_close(dX, dZ @ W.T, what="dX")
+    expect_close(dW, X.T @ dZ, what="dW")
+    expect_close(db, dZ.sum(axis=0), what="db")
+
+
+@check("ch06.dense_backward", points=2, hidden=True)
+def test_dense_backward_other_shapes(sub, ref):
+    dZ, X, W, b = _dense_case(63, 7, 5, 3)
+    got = _as_grad_dict(run(sub.dense_backward, dZ, X, W))
+    expect_gradients(got, dict(zip(("X", "W", "b"), ref.dense_backward(dZ, X, W))), tol=1e-9)
+
+
+# ----------------------------------------------------------------------------- mlp_backward
+def _mlp_case(ref, seed, n, d, h, k):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    Y = np.eye(k)[rng.integers(0, k, size=n)]
+    params = ref.init_params(d, h, k, seed=seed)
+    params["b1"] = rng.normal(scale=0.1, size=h)
+    params["b2"] = rng.normal(scale=0.1, size=k)
+    _, cache = ref.mlp_forward(X, params)
+    return X, Y, params, cache
+
+
+def _mlp_numeric(ref, X, Y, params):
+    out = {}
+    for name in ("W1", "b1", "W2", "b2"):
+        p = {k: v.copy() for k, v in params.items()}
+
+        def f(v, name=name, p=p):
+            p[name] = v
+            return ref.cross_entropy(ref.mlp_forward(X, p)[0], Y)
+        out[name] = numerical_gradient(f, params[name].copy())
+    return out
+
+
+def _mlp_grads(sub, cache, params, Y):
+    return run(sub.mlp_backward, cache, params, Y)
+
+
+@check("ch06.mlp_backward", points=2, hint="Start from dZ2 = (P - Y) / n; then dW2 = A1.T @ dZ2 and db2 = dZ2.sum(axis=0).")
+def test_mlp_backward_output_layer(sub, ref):
+    X, Y, params, cache = _mlp_case(ref, 64, 4, 3, 5, 3)
+    got = _mlp_grads(sub, cache, params, Y)
+    num = _mlp_numeric(ref, X, Y, params)
+    expect_gradients(got, {"W2": num["W2"], "b2": num["b2"]}, tol=1e-6)
+
+
+@check("ch06.mlp_backward", points=2,
+       hint="dZ1 = (dZ2 @ W2.T) * A1 * (1 - A1): A1 is already sigmoid(Z1), do not apply the sigmoid again.")
+def test_mlp_backward_hidden_layer(sub, ref):
+    X, Y, params, cache = _mlp_case(ref, 65, 4, 3, 5, 3)
+    got = _mlp_grads(sub, cache, params, Y)
+    num = _mlp_numeric(ref, X, Y, params)
+    expect_gradients(got, {"W1": num["W1"], "b1": num["b1"]}, tol=1e-6)
+
+
+@check("ch06.mlp_backward", points=1, hint="Return a dict with exactly the keys W1, b1, W2, b2.")
+def test_mlp_backward_keys_and_shapes(sub, ref):
+    X, Y, params, cache = _mlp_case(ref, 66, 3, 2, 4, 2)
+    got = _mlp_grads(sub, cache, params, Y)
+    expect_close(got, ref.mlp_backward(cache, params, Y), rtol=1e-6, atol=1e-9, what="the gradients dict")
+
+
+@check("ch06.mlp_backward", points=2, hidden=True)
+def test_mlp_backward_gradient_check_other_shapes(sub, ref):
+    X, Y, params, cache = _mlp_case(ref, 67, 9, 4, 6, 2)
+    got = _mlp_grads(sub, cache, params, Y)
+    expect_gradients(got, _mlp_numeric(ref, X, Y, params), tol=1e-6)

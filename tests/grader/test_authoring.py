@@ -1,0 +1,144 @@
+"""The exercise generator: in sync, no leaks, every graded cell tested, learner work protected."""
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader.authoring import generate, make_stub, SETUP_SOURCE
+from grader.catalog import Catalog
+
+ROOT = Path(__file__).resolve().parents[2]
+OURS = ["ch03_activations", "ch06_backprop"]
+
+
+@pytest.fixture
+def repo(tmp_path):
+    """A copy of the course with only the grader's two chapters (others may be work in progress)."""
+    for d in ("solutions", "exercises", "tests/exercises"):
+        (tmp_path / d).mkdir(parents=True)
+    for name in OURS:
+        shutil.copy(ROOT / "solutions" / (name + ".ipynb"), tmp_path / "solutions")
+        shutil.copy(ROOT / "exercises" / (name + ".ipynb"), tmp_path / "exercises")
+        shutil.copy(ROOT / "tests" / "exercises" / ("test_" + name + ".py"), tmp_path / "tests" / "exercises")
+    return tmp_path
+
+
+def run(root, **kw):
+    buf = io.StringIO()
+    rc = generate(root, out=buf, **kw)
+    return rc, buf.getvalue()
+
+
+def test_committed_exercises_are_in_sync(repo):
+    rc, out = run(repo, check_only=True)
+    assert rc == 0, out
+
+
+def test_check_on_the_real_repository_reports_only_known_problems():
+    """The repository's own check must pass for the grader's chapters (ch03, ch06)."""
+    buf = io.StringIO()
+    generate(ROOT, check_only=True, out=buf)
+    mine = [ln for ln in buf.getvalue().splitlines() if ln.startswith("problem") and any(
+        k in ln for k in ("ch03", "ch06"))]
+    assert mine == []
+
+
+def test_stub_replaces_solution_and_names_exercise():
+    src = "def f(x):\n    \"\"\"doc\"\"\"\n    ### BEGIN SOLUTION\n    return secret_line(x)\n    ### END SOLUTION\n"
+    stub = make_stub(src, "ch99.f")
+    assert "secret_line" not in stub and '"""doc"""' in stub
+    assert 'raise NotImplementedError("Exercise ch99.f' in stub
+    compile(stub, "stub", "exec")
+
+
+def test_generated_exercise_has_no_outputs_and_stubs(repo):
+    for name in OURS:
+        nb = json.loads((repo / "exercises" / (name + ".ipynb")).read_text())
+        graded = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("solution")]
+        assert graded
+        for c in nb["cells"]:
+            if c["cell_type"] == "code":
+                assert c["outputs"] == [] and c["execution_count"] is None
+        for c in graded:
+            assert "NotImplementedError(\"Exercise %s" % c["metadata"]["grader"]["exercise"] in "".join(c["source"])
+        setup = [c for c in nb["cells"] if c["metadata"].get("grader", {}).get("role") == "setup"]
+        assert "".join(setup[0]["source"]) == SETUP_SOURCE
+
+
+def test_check_fails_when_out_of_date(repo):
+    p = repo / "solutions" / "ch03_activations.ipynb"
+    nb = json.loads(p.read_text())
+    nb["cells"][0]["source"] = ["# A changed title\n"]
+    p.write_text(json.dumps(nb))
+    rc, out = run(repo, check_only=True)
+    assert rc == 1 and "out of date" in out
+
+
+def test_check_fails_on_leaked_solution(repo):
+    p = repo / "exercises" / "ch03_activations.ipynb"
+    nb = json.loads(p.read_text())
+    cell = next(c for c in nb["cells"] if c["metadata"].get("grader", {}).get("exercise") == "ch03.softmax"
+                and c["metadata"]["grader"].get("role") != "check")
+    cell["source"].append("    shifted = z - np.max(z, axis=-1, keepdims=True)\n")
+    p.write_text(json.dumps(nb, indent=1))
+    rc, out = run(repo, check_only=True)
+    assert rc == 1 and "out of date" in out
+    from grader.authoring import leaks
+    sol = json.loads((repo / "solutions" / "ch03_activations.ipynb").read_text())
+    assert any("leaked" in x for x in leaks(sol, nb))
+
+
+def test_check_fails_on_graded_cell_without_tests(repo):
+    t = repo / "tests" / "exercises" / "test_ch03_activations.py"
+    text = t.read_text().replace('@check("ch03.relu_derivative"', '@check("ch03.relu_derivativeX"')
+    t.write_text(text)
+    rc, out = run(repo, check_only=True)
+    assert rc == 1
+    assert "ch03.relu_derivative (ch03_activations) has no public check" in out
+    assert "unknown exercise ch03.relu_derivativeX" in out
+
+
+def test_learner_work_is_not_overwritten_without_force(repo):
+    ex = repo / "exercises" / "ch03_activations.ipynb"
+    nb = json.loads(ex.read_text())
+    cell = next(c for c in nb["cells"] if c["metadata"].get("grader", {}).get("exercise") == "ch03.relu"
+                and c["metadata"]["grader"].get("role") != "check")
+    cell["source"] = ["def relu(z):\n", "    return np.maximum(z, 0)  # my work\n"]
+    edited = json.dumps(nb, indent=1)
+    ex.write_text(edited)
+    sol = repo / "solutions" / "ch03_activations.ipynb"
+    snb = json.loads(sol.read_text())
+    snb["cells"][0]["source"] = ["# New title\n"]
+    sol.write_text(json.dumps(snb))
+    rc, out = run(repo)
+    assert rc == 1 and "has been edited" in out
+    assert ex.read_text() == edited
+    rc, out = run(repo, force=True)
+    assert rc == 0, out
+    backups = list((repo / "exercises").glob("ch03_activations.ipynb.bak-*"))
+    assert len(backups) == 1 and backups[0].read_text() == edited
+    assert "# New title" in ex.read_text() and "my work" not in ex.read_text()
+    rc, out = run(repo, check_only=True)
+    assert rc == 0, out
+
+
+def test_untouched_exercise_is_regenerated_silently(repo):
+    sol = repo / "solutions" / "ch06_backprop.ipynb"
+    snb = json.loads(sol.read_text())
+    snb["cells"][0]["source"] = ["# Retitled\n"]
+    sol.write_text(json.dumps(snb))
+    rc, out = run(repo)
+    assert rc == 0 and "wrote exercises/ch06_backprop.ipynb" in out
+    assert not list((repo / "exercises").glob("*.bak-*"))
+
+
+def test_every_graded_cell_has_public_and_hidden_checks():
+    cat = Catalog(ROOT / "solutions", ROOT / "tests" / "exercises")
+    for name in OURS:
+        for ex in cat.chapters[name].exercises:
+            assert any(not c.hidden for c in ex.checks), ex.id
+            assert any(c.hidden for c in ex.checks), ex.id
