@@ -1,0 +1,672 @@
+"""Sequential models: a stack of layers trained with mini-batch gradient
+descent (taught in chapter 8; forward pass in chapter 4, backward pass in
+chapter 6, the Keras comparison in chapter 9).
+
+The interface mirrors Keras: build a :class:`Sequential` (or use :func:`MLP`),
+``compile`` it with a loss and an optimiser, ``fit`` it, then ``evaluate``
+and ``predict``. Parameters are named ``"W1", "b1", "W2", "b2", ...`` after
+the Dense layers they belong to, and ``get_weights`` / ``set_weights`` use
+Keras' order ``[W1, b1, W2, b2, ...]``, so weights can be copied between
+nnlib and Keras.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+import time
+
+import numpy as np
+
+from . import losses as _losses
+from ._validation import (as_float, as_rng, check_2d, check_finite, check_name,
+                          check_n_features, check_positive_int, check_same_n_samples)
+from .layers import Activation, Dense
+from .optimizers import get_optimizer
+
+__all__ = ["History", "Sequential", "MLP"]
+
+_METRICS = ("accuracy",)
+
+# Below this many multiply-adds per matrix product, fit() runs numpy's BLAS
+# single-threaded: splitting a small product over threads costs more than it
+# saves, and becomes very slow when other programs compete for the CPU.
+_SMALL_MATMUL = 2**24
+
+
+def _blas_threads_for(n_multiply_adds):
+    """A context manager limiting BLAS to one thread for small products
+    (a no-op for large ones, or when threadpoolctl is not installed)."""
+    if n_multiply_adds >= _SMALL_MATMUL:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+class History:
+    """What :meth:`Sequential.fit` returns, shaped like Keras' ``History``.
+
+    Attributes
+    ----------
+    history : dict of str -> list of float
+        One value per epoch for ``"loss"`` and, when tracked, ``"accuracy"``,
+        ``"val_loss"`` and ``"val_accuracy"``.
+    epoch : list of int
+        Epoch numbers, counting from 0 (as Keras).
+    epoch_times : list of float
+        Wall-clock seconds per epoch (training plus validation).
+    params : dict
+        ``epochs``, ``steps`` (mini-batches per epoch) and ``batch_size``.
+    """
+
+    def __init__(self, params=None):
+        self.history = {}
+        self.epoch = []
+        self.epoch_times = []
+        self.params = dict(params or {})
+
+    def _append(self, epoch, logs, seconds):
+        self.epoch.append(epoch)
+        self.epoch_times.append(seconds)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+
+    def __repr__(self):
+        last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.history.items())
+        return f"History(epochs={len(self.epoch)}{', ' if last else ''}{last})"
+
+
+def _accuracy(y, y_pred):
+    """Fraction of correct predictions: for one output unit, ``y_pred > 0.5``
+    versus ``y > 0.5``; for several, ``argmax`` of ``y_pred`` versus ``argmax``
+    of the one-hot ``y`` (Keras' binary and categorical accuracy)."""
+    if y_pred.shape[1] == 1:
+        return float(np.mean((y_pred > 0.5) == (y > 0.5)))
+    return float(np.mean(y_pred.argmax(axis=1) == y.argmax(axis=1)))
+
+
+class _Progress:
+    """Keras-like progress display: ``verbose=1`` keeps one line per epoch,
+    rewritten in place with ``\\r`` (at most every 0.1 s); ``verbose=2``
+    prints the line once at the end of each epoch; ``verbose=0`` is silent."""
+
+    def __init__(self, verbose, epochs, steps, stream=None):
+        self.verbose, self.epochs, self.steps = verbose, epochs, steps
+        self.stream = stream if stream is not None else sys.stdout
+        self._width = 0
+
+    def _write(self, text, end=""):
+        pad = " " * max(0, self._width - len(text))
+        self._width = len(text) if not end else 0
+        self.stream.write("\r" + text + pad + end)
+        self.stream.flush()
+
+    def start_epoch(self, epoch):
+        self.epoch, self.t0, self._last = epoch, time.perf_counter(), 0.0
+
+    @staticmethod
+    def _logs(logs):
+        return "".join(f" - {k}: {v:.4f}" for k, v in logs.items())
+
+    def _line(self, step, logs):
+        elapsed = time.perf_counter() - self.t0
+        head = f"Epoch {self.epoch + 1}/{self.epochs}"
+        per_step = f"{1000 * elapsed / max(step, 1):.1f}ms/step"
+        if self.verbose == 2:
+            return f"{head} - {elapsed:.2f}s {per_step}{self._logs(logs)}"
+        done = int(20 * step / self.steps)
+        bar = "=" * done + (">" if done < 20 else "") + "." * max(0, 19 - done)
+        return f"{head} {step}/{self.steps} [{bar}] {elapsed:.2f}s {per_step}{self._logs(logs)}"
+
+    def update(self, step, logs_fn):
+        if self.verbose != 1:
+            return
+        now = time.perf_counter()
+        if now - self._last >= 0.1:
+            self._last = now
+            self._write(self._line(step, logs_fn()))
+
+    def end_epoch(self, logs):
+        if self.verbose:
+            self._write(self._line(self.steps, logs), end="\n")
+
+
+class Sequential:
+    """A linear stack of layers (chapters 4, 6 and 8), like ``keras.Sequential``.
+
+    Parameters
+    ----------
+    layers : list of :class:`~nnlib.layers.Dense` and :class:`~nnlib.layers.Activation`
+        In order from input to output. Consecutive Dense layers must fit
+        together (``n_out`` of one equals ``n_in`` of the next) and share a
+        dtype.
+
+    Attributes
+    ----------
+    layers : list
+    loss : str or None
+        The loss name given to :meth:`compile`.
+    optimizer : Optimizer or None
+    metrics : list of str
+    """
+
+    def __init__(self, layers):
+        layers = list(layers)
+        if not layers:
+            raise ValueError("Sequential expects a non-empty list of layers, got []")
+        width, dtype, index = None, None, 0
+        for position, layer in enumerate(layers):
+            if not isinstance(layer, (Dense, Activation)):
+                raise TypeError(
+                    f"Sequential expects Dense or Activation layers, got "
+                    f"{type(layer).__name__} at position {position}"
+                )
+            if isinstance(layer, Dense):
+                index += 1
+                layer.index = index
+                if width is not None and layer.n_in != width:
+                    raise ValueError(
+                        f"Dense layer {index} expects {layer.n_in} inputs, but the "
+                        f"layer before it has {width} outputs; use "
+                        f"Dense({width}, {layer.n_out}, ...)"
+                    )
+                if dtype is not None and layer.dtype != dtype:
+                    raise ValueError(
+                        f"all Dense layers must share one dtype; Dense layer {index} "
+                        f"has {layer.dtype}, the earlier ones {dtype}"
+                    )
+                width, dtype = layer.n_out, layer.dtype
+        if index == 0:
+            raise ValueError("Sequential needs at least one Dense layer")
+        self.layers = layers
+        self.dense_layers = [layer for layer in layers if isinstance(layer, Dense)]
+        self.loss = None
+        self.optimizer = None
+        self.metrics = []
+        self._loss_setup = None
+
+    # ------------------------------------------------------------------
+    # Structure
+    # ------------------------------------------------------------------
+
+    @property
+    def dtype(self):
+        """dtype of the parameters (float64 or float32)."""
+        return self.dense_layers[0].dtype
+
+    @property
+    def n_inputs(self):
+        """Number of input features the model expects."""
+        return self.dense_layers[0].n_in
+
+    @property
+    def n_outputs(self):
+        """Number of output units."""
+        return self.dense_layers[-1].n_out
+
+    @property
+    def output_activation(self):
+        """Name of the activation applied last."""
+        return self.layers[-1].activation
+
+    def params(self):
+        """Named parameter arrays ``{"W1": W1, "b1": b1, ...}`` (live arrays)."""
+        out = {}
+        for i, layer in enumerate(self.dense_layers, start=1):
+            out[f"W{i}"], out[f"b{i}"] = layer.W, layer.b
+        return out
+
+    def grads(self):
+        """Gradients from the last backward pass, named like :meth:`params`."""
+        out = {}
+        for i, layer in enumerate(self.dense_layers, start=1):
+            out[f"W{i}"], out[f"b{i}"] = layer.dW, layer.db
+        return out
+
+    def get_weights(self):
+        """Copies of the parameters in Keras order ``[W1, b1, W2, b2, ...]``."""
+        return [p.copy() for p in self.params().values()]
+
+    def set_weights(self, weights):
+        """Overwrite the parameters (in place) from a list in Keras order
+        ``[W1, b1, W2, b2, ...]``, e.g. from ``keras_model.get_weights()``."""
+        params = self.params()
+        weights = list(weights)
+        if len(weights) != len(params):
+            raise ValueError(
+                f"set_weights expects {len(params)} arrays ({', '.join(params)}), "
+                f"got {len(weights)}"
+            )
+        for (name, p), w in zip(params.items(), weights):
+            w = np.asarray(w)
+            if w.shape != p.shape:
+                raise ValueError(f"set_weights: {name} must have shape {p.shape}, got {w.shape}")
+            p[...] = w
+
+    def count_params(self):
+        """Total number of trainable numbers."""
+        return sum(layer.count_params() for layer in self.layers)
+
+    def summary(self, print_fn=print):
+        """Print one row per layer (output shape, parameter count), like Keras."""
+        rows, width = [], self.n_inputs
+        for layer in self.layers:
+            if isinstance(layer, Dense):
+                label, width = f"Dense {layer.index} ({layer.activation})", layer.n_out
+            else:
+                label = f"Activation ({layer.activation})"
+            rows.append((label, f"(None, {width})", layer.count_params()))
+        lines = [f"{'Layer':<28}{'Output shape':<16}{'Params':>8}", "-" * 52]
+        lines += [f"{a:<28}{b:<16}{c:>8}" for a, b, c in rows]
+        lines += ["-" * 52, f"Total params: {self.count_params()}"]
+        print_fn("\n".join(lines))
+
+    def __repr__(self):
+        inner = ",\n    ".join(repr(layer) for layer in self.layers)
+        return f"Sequential([\n    {inner},\n])"
+
+    # ------------------------------------------------------------------
+    # Forward and backward
+    # ------------------------------------------------------------------
+
+    def forward(self, X):
+        """Run ``X`` through every layer in turn (chapter 4).
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_samples, n_inputs)
+
+        Returns
+        -------
+        ndarray, shape (n_samples, n_outputs)
+        """
+        A = X
+        for layer in self.layers:
+            A = layer.forward(A)
+        return A
+
+    def backward(self, grad_out):
+        """Backpropagate ``grad_out = dL/dA`` of the output through every layer,
+        last to first (chapter 6). Each Dense layer stores its ``dW`` and
+        ``db``; see :meth:`grads`.
+
+        Parameters
+        ----------
+        grad_out : ndarray, shape (n_samples, n_outputs)
+
+        Returns
+        -------
+        ndarray, shape (n_samples, n_inputs)
+            ``dL/dX``, the gradient with respect to the input.
+        """
+        grad = grad_out
+        for layer in reversed(self.layers):
+            grad = layer.backward(grad)
+        return grad
+
+    def _backprop(self, grad, grad_is_output_dZ):
+        """Backpropagate from the output for training: ``grad`` is dL/dA of
+        the output, or dL/dZ of the output layer when the loss is fused with
+        the output activation. The first layer skips computing dL/dX, which
+        training never needs."""
+        last = len(self.layers) - 1
+        for i in range(last, -1, -1):
+            layer, need_dX = self.layers[i], i > 0
+            if i == last and grad_is_output_dZ:
+                if isinstance(layer, Dense):
+                    grad = layer.backward_from_z(grad, need_dX)
+                # (an output Activation layer is skipped: grad is its dL/dZ)
+            elif isinstance(layer, Dense):
+                grad = layer.backward(grad, need_dX)
+            else:
+                grad = layer.backward(grad)
+
+    # ------------------------------------------------------------------
+    # Loss
+    # ------------------------------------------------------------------
+
+    def compile(self, loss, optimizer=None, metrics=("accuracy",)):
+        """Choose the loss, the optimiser and the metrics (chapter 8).
+
+        Parameters
+        ----------
+        loss : str
+            ``"mse"``, ``"half_mse"``, ``"binary_crossentropy"`` or
+            ``"categorical_crossentropy"`` (long forms such as
+            ``"mean_squared_error"`` are accepted).
+        optimizer : str or Optimizer, optional
+            ``"sgd"``, ``"adam"`` or an instance such as ``Adam(1e-3)``.
+            Needed by :meth:`fit`, not by :meth:`evaluate` or the gradient
+            checks.
+        metrics : sequence of str, default ("accuracy",)
+            ``"accuracy"`` or nothing (``[]``).
+
+        Notes
+        -----
+        Sigmoid output + binary cross-entropy and softmax output + categorical
+        cross-entropy are *fused*: backpropagation starts from the simple
+        gradient ``dL/dZ = (p - y) / n`` with respect to the output layer's
+        pre-activation, rather than multiplying ``dL/dp`` by the activation's
+        derivative (same result, fewer operations, no division by ``p``).
+        """
+        self._loss_setup = self._make_loss_setup(loss)
+        self.loss = self._loss_setup[0]
+        self.optimizer = None if optimizer is None else get_optimizer(optimizer)
+        if isinstance(metrics, str):
+            metrics = [metrics]
+        self.metrics = [
+            "accuracy" if m == "acc" else check_name(m, _METRICS, "metric")
+            for m in (metrics or [])
+        ]
+        return self
+
+    def _make_loss_setup(self, loss):
+        name = _losses._canonical(loss)
+        fused = ((name == "binary_crossentropy" and self.output_activation == "sigmoid")
+                 or (name == "categorical_crossentropy"
+                     and self.output_activation == "softmax"))
+        return name, _losses.LOSSES[name], _losses.LOSS_GRADIENTS[name], fused
+
+    def _setup(self, loss):
+        if loss is not None:
+            return self._make_loss_setup(loss)
+        if self._loss_setup is None:
+            raise RuntimeError(
+                "this model has no loss yet: call model.compile(loss=..., "
+                "optimizer=...) first (or pass loss=...)"
+            )
+        return self._loss_setup
+
+    def regularization_loss(self):
+        """Sum of the Dense layers' L2 penalties (0.0 without regularisation)."""
+        return sum(layer.regularization_loss() for layer in self.dense_layers)
+
+    def _loss(self, X, y, setup):
+        y_pred = self.forward(X)
+        return setup[1](y, y_pred) + self.regularization_loss(), y_pred
+
+    def _loss_and_backward(self, X, y, setup):
+        """Forward, loss and backward on one batch (no input checks)."""
+        name, loss_fn, loss_grad, fused = setup
+        loss, y_pred = self._loss(X, y, setup)
+        if fused:
+            # dL/dZ of the output layer: (p - y), divided by the count the loss averages over
+            n = y.size if name == "binary_crossentropy" else len(y)
+            self._backprop((y_pred - y) / n, grad_is_output_dZ=True)
+        else:
+            self._backprop(loss_grad(y, y_pred), grad_is_output_dZ=False)
+        return loss, y_pred
+
+    def compute_loss(self, X, y, loss=None):
+        """The loss (plus any L2 penalty) on ``(X, y)``, as a float.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_inputs)
+        y : array_like, shape (n_samples, n_outputs) or (n_samples,) for one output
+        loss : str, optional
+            Overrides the compiled loss.
+        """
+        setup = self._setup(loss)
+        X, y = self._check_data(X, y)
+        return self._loss(X, y, setup)[0]
+
+    def loss_and_grads(self, X, y, loss=None):
+        """Loss and gradients of every parameter on ``(X, y)`` (chapter 6).
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_inputs)
+        y : array_like, shape (n_samples, n_outputs) or (n_samples,) for one output
+        loss : str, optional
+            Overrides the compiled loss.
+
+        Returns
+        -------
+        loss : float
+        grads : dict of str -> ndarray
+            ``{"W1": dL/dW1, "b1": dL/db1, ...}``, shaped like :meth:`params`.
+        """
+        setup = self._setup(loss)
+        X, y = self._check_data(X, y)
+        loss_value, _ = self._loss_and_backward(X, y, setup)
+        return loss_value, self.grads()
+
+    # ------------------------------------------------------------------
+    # Input checks (at the public entry points only, never per batch)
+    # ------------------------------------------------------------------
+
+    def _check_X(self, X, name="X"):
+        X = check_2d(X, name, f"(n_samples, {self.n_inputs})")
+        check_n_features(X, self.n_inputs, "this model", name)
+        check_finite(X, name)
+        return np.asarray(X, dtype=self.dtype)
+
+    def _check_y(self, y, name="y"):
+        y = as_float(y)
+        k = self.n_outputs
+        if y.ndim == 1 and k == 1:
+            y = y.reshape(-1, 1)
+        if y.ndim != 2 or y.shape[1] != k:
+            hint = ""
+            if y.ndim == 1:
+                hint = (f"; if {name} holds class labels, one-hot encode it with "
+                        f"nnlib.data.one_hot({name}, {k})")
+            raise ValueError(
+                f"this model has {k} output unit(s), so {name} must have shape "
+                f"(n_samples, {k}), got shape {y.shape}{hint}"
+            )
+        check_finite(y, name)
+        return np.asarray(y, dtype=self.dtype)
+
+    def _check_data(self, X, y, names=("X", "y")):
+        X, y = self._check_X(X, names[0]), self._check_y(y, names[1])
+        check_same_n_samples(X, y, *names)
+        return X, y
+
+    # ------------------------------------------------------------------
+    # Keras-style training interface
+    # ------------------------------------------------------------------
+
+    def predict(self, X):
+        """Model output for each row of ``X`` (chapter 4).
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_inputs)
+
+        Returns
+        -------
+        ndarray, shape (n_samples, n_outputs), dtype of the model
+        """
+        return self.forward(self._check_X(X))
+
+    def _evaluate_arrays(self, X, y, setup):
+        loss, y_pred = self._loss(X, y, setup)
+        accuracy = _accuracy(y, y_pred) if "accuracy" in self.metrics else None
+        return loss, accuracy
+
+    def evaluate(self, X, y):
+        """Loss (including any L2 penalty) and accuracy on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_inputs)
+        y : array_like, shape (n_samples, n_outputs) or (n_samples,) for one output
+
+        Returns
+        -------
+        (loss, accuracy) : tuple of float
+            When compiled with ``metrics=["accuracy"]`` (the default);
+            otherwise just the loss, as Keras does.
+        """
+        setup = self._setup(None)
+        X, y = self._check_data(X, y)
+        loss, accuracy = self._evaluate_arrays(X, y, setup)
+        return loss if accuracy is None else (loss, accuracy)
+
+    def fit(self, X, y, epochs=1, batch_size=32, validation_data=None, shuffle=True,
+            seed=None, verbose=1):
+        """Train with mini-batch gradient descent (taught in chapter 8).
+
+        Each epoch shuffles the training rows (if ``shuffle``), cuts them into
+        mini-batches of ``batch_size`` rows and, for each batch, runs forward,
+        loss, backward and one optimiser step.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_inputs)
+        y : array_like, shape (n_samples, n_outputs) or (n_samples,) for one output
+            One-hot rows for a softmax output.
+        epochs : int, default 1
+            Passes over the training data.
+        batch_size : int, default 32
+            Rows per mini-batch (the last batch may be smaller).
+            ``batch_size >= n_samples`` is full-batch gradient descent.
+        validation_data : tuple (X_val, y_val), optional
+            Evaluated at the end of each epoch (``val_loss``, ``val_accuracy``).
+        shuffle : bool, default True
+        seed : int or numpy.random.Generator, optional
+            Seed for the shuffling. The same seed and the same initial weights
+            give exactly the same training run. ``None``: differs per run.
+        verbose : {0, 1, 2}, default 1
+            0 silent; 1 one progress line per epoch, updated in place;
+            2 one line per epoch, printed when the epoch ends.
+
+        Returns
+        -------
+        History
+            ``history.history["loss"]`` etc.: one value per epoch. The
+            training loss/accuracy of an epoch is the average over its
+            batches (as in Keras), measured while the weights change.
+
+        Notes
+        -----
+        For small networks (matrix products under about 16 million
+        multiply-adds per batch) the loop runs numpy's BLAS on one thread
+        (through threadpoolctl, installed with scikit-learn): threads do not
+        pay off for small products and slow down badly when other programs
+        share the CPU. Results are the same either way.
+        """
+        setup = self._setup(None)
+        if self.optimizer is None:
+            raise RuntimeError(
+                "fit needs an optimizer: call model.compile(loss=..., optimizer='adam') "
+                "(or 'sgd', or an instance such as nnlib.Adam(learning_rate=1e-3))"
+            )
+        X, y = self._check_data(X, y)
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"expected epochs to be a non-negative integer, got {epochs!r}")
+        batch_size = check_positive_int(batch_size, "batch_size")
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"expected verbose to be 0, 1 or 2, got {verbose!r}")
+        validation = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError("expected validation_data as a tuple (X_val, y_val)")
+            validation = self._check_data(*validation_data, names=("X_val", "y_val"))
+
+        rng = as_rng(seed)
+        n = len(X)
+        steps = math.ceil(n / batch_size)
+        history = History({"epochs": int(epochs), "steps": steps, "batch_size": batch_size})
+        largest = min(batch_size, n) * max(layer.W.size for layer in self.dense_layers)
+        with _blas_threads_for(largest):
+            self._fit_epochs(X, y, epochs, batch_size, validation,
+                             shuffle, rng, setup, history, _Progress(verbose, epochs, steps))
+        return history
+
+    def _fit_epochs(self, X, y, epochs, batch_size, validation, shuffle, rng, setup,
+                    history, progress):
+        """The training loop of :meth:`fit` (inputs already checked)."""
+        n = len(X)
+        steps = history.params["steps"]
+        track_accuracy = "accuracy" in self.metrics
+        for epoch in range(epochs):
+            progress.start_epoch(epoch)
+            t0 = time.perf_counter()
+            if shuffle:
+                order = rng.permutation(n)
+                X_epoch, y_epoch = X[order], y[order]  # one copy per epoch; batches are views
+            else:
+                X_epoch, y_epoch = X, y
+            loss_sum = correct_sum = 0.0
+            seen = 0
+            for step in range(steps):
+                X_batch = X_epoch[step * batch_size:(step + 1) * batch_size]
+                y_batch = y_epoch[step * batch_size:(step + 1) * batch_size]
+                loss, y_pred = self._loss_and_backward(X_batch, y_batch, setup)
+                self.optimizer.step(self.params(), self.grads())
+                m = len(X_batch)
+                seen += m
+                loss_sum += loss * m
+                if track_accuracy:
+                    correct_sum += _accuracy(y_batch, y_pred) * m
+                progress.update(step + 1, lambda: self._logs(loss_sum, correct_sum, seen))
+            logs = self._logs(loss_sum, correct_sum, seen)
+            if validation is not None:
+                val_loss, val_accuracy = self._evaluate_arrays(*validation, setup)
+                logs["val_loss"] = val_loss
+                if track_accuracy:
+                    logs["val_accuracy"] = val_accuracy
+            history._append(epoch, logs, time.perf_counter() - t0)
+            progress.end_epoch(logs)
+
+    def _logs(self, loss_sum, correct_sum, seen):
+        logs = {"loss": loss_sum / max(seen, 1)}
+        if "accuracy" in self.metrics:
+            logs["accuracy"] = correct_sum / max(seen, 1)
+        return logs
+
+
+def MLP(sizes, activation="relu", output_activation="auto", seed=0,
+        kernel_initializer="glorot_uniform", bias_initializer="zeros",
+        dtype=np.float64, l2=0.0):
+    """Build a multi-layer perceptron: Dense layers of the given sizes
+    (chapters 4 and 8).
+
+    ``MLP([2, 4, 1], activation="sigmoid")`` is the 2-4-1 XOR network;
+    ``MLP([64, 128, 10])`` is a digits classifier.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        ``[n_inputs, hidden_1, ..., n_outputs]``, at least two numbers.
+    activation : str, default "relu"
+        Activation of every hidden layer.
+    output_activation : str, default "auto"
+        Activation of the output layer; ``"auto"`` means ``"sigmoid"`` for
+        one output unit and ``"softmax"`` for several (use ``"linear"`` for
+        regression).
+    seed : int or numpy.random.Generator, default 0
+        Seed for the initial weights: the same seed gives the same network.
+    kernel_initializer, bias_initializer : str
+        See :mod:`nnlib.initializers`.
+    dtype : numpy dtype, default np.float64
+    l2 : float, default 0.0
+        L2 penalty on every weight matrix (see :class:`~nnlib.layers.Dense`).
+
+    Returns
+    -------
+    Sequential
+    """
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise ValueError(
+            f"MLP expects sizes [n_inputs, ..., n_outputs] with at least two numbers, got {sizes}"
+        )
+    if output_activation == "auto":
+        output_activation = "sigmoid" if sizes[-1] == 1 else "softmax"
+    rng = as_rng(seed)
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        is_output = i == len(sizes) - 2
+        layers.append(Dense(n_in, n_out,
+                            activation=output_activation if is_output else activation,
+                            kernel_initializer=kernel_initializer,
+                            bias_initializer=bias_initializer,
+                            rng=rng, dtype=dtype, l2=l2))
+    return Sequential(layers)

@@ -1,0 +1,192 @@
+"""Plotting helpers for the book's figures (matplotlib).
+
+matplotlib is imported inside each function, so ``import nnlib`` does not
+load it. The functions draw on an Axes you pass (``ax=``) or on a new
+figure, and return what they drew on; they never call ``plt.show()``, so they
+work under any backend (inline in notebooks, Agg in tests and builds).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import as_float, check_2d, check_name
+from .activations import ACTIVATIONS, DERIVATIVES
+
+__all__ = ["plot_activations", "plot_history", "plot_decision_boundary",
+           "plot_descent_path"]
+
+
+def _axes(ax, **subplots_kw):
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(**subplots_kw)
+    return ax
+
+
+def plot_activations(names=("sigmoid", "tanh", "relu"), ax=None, z_range=(-5.0, 5.0)):
+    """Plot activation functions (solid) and their derivatives (dashed)
+    (chapter 3).
+
+    Parameters
+    ----------
+    names : str or sequence of str, default ("sigmoid", "tanh", "relu")
+        Element-wise activations from :data:`nnlib.activations.ACTIVATIONS`
+        (softmax acts on whole rows and cannot be drawn as one curve).
+    ax : matplotlib Axes, optional
+    z_range : (float, float), default (-5, 5)
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if isinstance(names, str):
+        names = [names]
+    keys = [check_name(name, DERIVATIVES, "element-wise activation") for name in names]
+    ax = _axes(ax, figsize=(6, 4))
+    z = np.linspace(*z_range, 401)
+    for key in keys:
+        (line,) = ax.plot(z, ACTIVATIONS[key](z), label=key)
+        ax.plot(z, DERIVATIVES[key](z), linestyle="--", color=line.get_color(),
+                label=f"{key}' (derivative)")
+    ax.axhline(0, color="0.8", linewidth=0.8, zorder=0)
+    ax.axvline(0, color="0.8", linewidth=0.8, zorder=0)
+    ax.set_xlabel("z")
+    ax.set_ylabel("f(z), f'(z)")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_history(history, axes=None):
+    """Plot loss and (if recorded) accuracy per epoch, training and
+    validation (chapter 8).
+
+    Parameters
+    ----------
+    history : History or dict
+        What :meth:`nnlib.model.Sequential.fit` returned (or its ``.history``
+        dict; a Keras ``History`` works too).
+    axes : sequence of matplotlib Axes, optional
+        One Axes per panel (loss, accuracy).
+
+    Returns
+    -------
+    list of matplotlib Axes
+        ``[loss_ax]`` or ``[loss_ax, accuracy_ax]``.
+    """
+    logs = getattr(history, "history", history)
+    if not isinstance(logs, dict) or "loss" not in logs:
+        raise ValueError("plot_history expects a History (or its .history dict) with a 'loss' "
+                         f"entry, got {type(history).__name__}")
+    panels = ["loss"] + (["accuracy"] if "accuracy" in logs else [])
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.5), squeeze=False)
+        axes = list(axes[0])
+    axes = list(np.atleast_1d(axes))
+    if len(axes) < len(panels):
+        raise ValueError(f"plot_history needs {len(panels)} axes ({', '.join(panels)}), "
+                         f"got {len(axes)}")
+    for ax, key in zip(axes, panels):
+        epochs = np.arange(1, len(logs[key]) + 1)
+        ax.plot(epochs, logs[key], label=f"training {key}")
+        if f"val_{key}" in logs:
+            ax.plot(epochs, logs[f"val_{key}"], label=f"validation {key}", linestyle="--")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        ax.legend(fontsize="small")
+    return axes[: len(panels)]
+
+
+def plot_decision_boundary(predict_fn, X, y, ax=None, resolution=200, padding=0.5):
+    """Colour the plane by the class a model predicts, and overlay the data
+    (chapters 2 and 8).
+
+    Parameters
+    ----------
+    predict_fn : callable
+        Maps an array of shape (m, 2) to outputs of shape (m, 1) or (m,)
+        (probability of class 1, thresholded at 0.5) or (m, k) (class
+        scores, argmax taken) - e.g. ``model.predict``.
+    X : array_like, shape (n_samples, 2)
+    y : array_like, shape (n_samples,) or (n_samples, 1) or one-hot (n_samples, k)
+    ax : matplotlib Axes, optional
+    resolution : int, default 200
+        Grid points per axis.
+    padding : float, default 0.5
+        Margin around the data.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    X = check_2d(X, "X", "(n_samples, 2)")
+    if X.shape[1] != 2:
+        raise ValueError(f"plot_decision_boundary needs 2-D points, X of shape (n_samples, 2), "
+                         f"got shape {X.shape}")
+    y = np.asarray(y)
+    labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1)
+    ax = _axes(ax, figsize=(5, 4.5))
+    (x0_min, x1_min), (x0_max, x1_max) = X.min(axis=0) - padding, X.max(axis=0) + padding
+    g0, g1 = np.meshgrid(np.linspace(x0_min, x0_max, resolution),
+                         np.linspace(x1_min, x1_max, resolution))
+    out = as_float(predict_fn(np.column_stack([g0.ravel(), g1.ravel()])))
+    if out.ndim == 2 and out.shape[1] > 1:
+        grid_class = out.argmax(axis=1)
+    else:
+        grid_class = (out.reshape(-1) > 0.5).astype(int)
+    n_classes = int(max(labels.max(), grid_class.max())) + 1
+    ax.contourf(g0, g1, grid_class.reshape(g0.shape), levels=np.arange(n_classes + 1) - 0.5,
+                cmap="coolwarm" if n_classes == 2 else "viridis", alpha=0.3)
+    ax.scatter(X[:, 0], X[:, 1], c=labels, cmap="coolwarm" if n_classes == 2 else "viridis",
+               vmin=0, vmax=n_classes - 1, edgecolors="k", linewidths=0.5, s=25)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    return ax
+
+
+def plot_descent_path(f, path, ax=None, bounds=None, levels=30, resolution=200):
+    """Draw the contour lines of a 2-parameter loss surface and the path(s)
+    gradient descent took over it (chapter 7).
+
+    Parameters
+    ----------
+    f : callable
+        ``f(w1, w2)`` evaluated element-wise on arrays (meshgrids), e.g.
+        ``lambda a, b: a**2 + 10 * b**2``.
+    path : array_like, shape (n_steps, 2), or dict of label -> such arrays
+        Successive parameter values; a dict draws several labelled paths
+        (e.g. SGD vs momentum vs Adam).
+    ax : matplotlib Axes, optional
+    bounds : ((w1_min, w1_max), (w2_min, w2_max)), optional
+        Default: the paths' extent plus a margin.
+    levels : int, default 30
+    resolution : int, default 200
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    paths = path if isinstance(path, dict) else {None: path}
+    paths = {label: check_2d(p, "path", "(n_steps, 2)") for label, p in paths.items()}
+    for p in paths.values():
+        if p.shape[1] != 2:
+            raise ValueError(f"expected a path of shape (n_steps, 2), got {p.shape}")
+    if bounds is None:
+        points = np.vstack(list(paths.values()))
+        low, high = points.min(axis=0), points.max(axis=0)
+        margin = 0.2 * np.maximum(high - low, 1e-3) + 0.1
+        bounds = tuple(zip(low - margin, high + margin))
+    ax = _axes(ax, figsize=(5.5, 4.5))
+    w1, w2 = np.meshgrid(np.linspace(*bounds[0], resolution), np.linspace(*bounds[1], resolution))
+    ax.contour(w1, w2, f(w1, w2), levels=levels, cmap="viridis", linewidths=0.8)
+    for label, p in paths.items():
+        ax.plot(p[:, 0], p[:, 1], marker="o", markersize=3, linewidth=1.2, label=label)
+        ax.plot(*p[-1], marker="*", markersize=12, color="k")
+    if any(label is not None for label in paths):
+        ax.legend(fontsize="small")
+    ax.set_xlabel("$w_1$")
+    ax.set_ylabel("$w_2$")
+    return ax

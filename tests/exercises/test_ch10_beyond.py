@@ -1,0 +1,293 @@
+"""Checks of the chapter 10 exercises (solutions/ch10_beyond.ipynb).
+
+Independent references: hand-computed values, ``scipy.signal.correlate2d`` and Keras layers
+(``Conv2D``, ``Attention``) with the same weights, run in the trusted process with the JAX
+backend. Keras computes in float32, so those comparisons use float32-sized tolerances.
+Public checks show their inputs in the learner's feedback; hidden ones use other sizes and seeds.
+"""
+import os
+
+import numpy as np
+from scipy import signal
+
+from grader.checks import CheckFailed, LearnerError, check, expect_close, expect_true, run
+
+NOTEBOOK = "ch10_beyond"
+
+KERAS_RTOL, KERAS_ATOL = 1e-5, 1e-5
+
+
+# ----------------------------------------------------------------------------- helpers
+def _keras():
+    """Import Keras lazily (trusted side only), always with the JAX backend."""
+    os.environ["KERAS_BACKEND"] = "jax"
+    import keras
+
+    return keras
+
+
+def _keras_conv2d(X, kernels, bias):
+    keras = _keras()
+    layer = keras.layers.Conv2D(kernels.shape[-1], kernels.shape[:2], padding="valid",
+                                strides=1, data_format="channels_last")
+    layer.build(X.shape)
+    layer.set_weights([kernels, bias])
+    return np.asarray(layer(X), dtype=np.float64)
+
+
+def _keras_attention(Q, K, V, value_mask=None, causal=False):
+    """softmax(Q K^T / sqrt(d_k)) V with keras.layers.Attention (which does not scale by itself)."""
+    keras = _keras()
+    layer = keras.layers.Attention(use_scale=False, score_mode="dot")
+    mask = None if value_mask is None else [None, value_mask]
+    out, weights = layer([Q / np.sqrt(Q.shape[-1]), V, K], mask=mask,
+                         return_attention_scores=True, use_causal_mask=causal)
+    return np.asarray(out, dtype=np.float64), np.asarray(weights, dtype=np.float64)
+
+
+def _softmax_rows(S):
+    e = np.exp(S - S.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _expect_value_error(fn, *args, what):
+    """The learner's function must raise ValueError on this input."""
+    try:
+        got = run(fn, *args)
+    except LearnerError as exc:
+        expect_true(exc.etype == "ValueError",
+                    "%s should raise ValueError for %s, but it raised %s: %s"
+                    % (fn.__name__, what, exc.etype, exc.emessage), kind="values")
+        return
+    raise CheckFailed("%s should raise ValueError for %s, but it returned %s"
+                      % (fn.__name__, what, "an array of shape %s" % (got.shape,)
+                         if isinstance(got, np.ndarray) else type(got).__name__), kind="values")
+
+
+def _expect_pair(got, what="scaled_dot_product_attention"):
+    expect_true(isinstance(got, (tuple, list)) and len(got) == 2,
+                "%s must return a pair (output, weights), got %s"
+                % (what, type(got).__name__ if not isinstance(got, (tuple, list))
+                   else "a sequence of length %d" % len(got)), kind="type")
+    return got[0], got[1]
+
+
+# ----------------------------------------------------------------------------- conv2d
+@check("ch10.conv2d", points=1,
+       hint="Y[i, j] = sum(image[i:i+kh, j:j+kw] * kernel); the output has shape (H-kh+1, W-kw+1).")
+def test_conv2d_hand_example(sub):
+    image = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 3.0], [2.0, 0.0, 1.0]])
+    kernel = np.array([[1.0, 0.0], [0.0, -1.0]])
+    expect_close(run(sub.conv2d, image, kernel), np.array([[0.0, -1.0], [0.0, 0.0]]))
+
+
+@check("ch10.conv2d", points=1,
+       hint="Deep-learning convolution does NOT flip the kernel: put an impulse (a single 1) into "
+            "an image and the output must show the kernel upside down and mirrored "
+            "(kernel[::-1, ::-1]), exactly as cross-correlation does.")
+def test_conv2d_no_flip(sub):
+    image = np.zeros((5, 5))
+    image[2, 2] = 1.0
+    kernel = np.arange(1.0, 10.0).reshape(3, 3)
+    expect_close(run(sub.conv2d, image, kernel), kernel[::-1, ::-1])
+
+
+@check("ch10.conv2d", points=1,
+       hint="Rows and columns are independent: an image (H, W) and kernel (kh, kw) give "
+            "(H - kh + 1, W - kw + 1) even when nothing is square.")
+def test_conv2d_rectangular_matches_scipy(sub):
+    g = np.random.default_rng(101)
+    image, kernel = g.normal(size=(5, 7)), g.normal(size=(2, 3))
+    expect_close(run(sub.conv2d, image, kernel), signal.correlate2d(image, kernel, mode="valid"),
+                 rtol=1e-10, atol=1e-12)
+
+
+@check("ch10.conv2d", points=1,
+       hint="Compare the shapes first and raise ValueError('kernel (kh, kw) is larger than the "
+            "image (H, W)') before computing anything.")
+def test_conv2d_kernel_too_large(sub):
+    _expect_value_error(sub.conv2d, np.ones((3, 4)), np.ones((2, 5)),
+                        what="a kernel of shape (2, 5) on an image of shape (3, 4)")
+
+
+@check("ch10.conv2d", points=2, hidden=True)
+def test_conv2d_hidden_random_sizes(sub):
+    g = np.random.default_rng(102)
+    for shape, kshape in [((11, 9), (4, 2)), ((6, 6), (6, 6)), ((4, 8), (1, 1)), ((9, 3), (3, 3))]:
+        image, kernel = g.normal(size=shape), g.normal(size=kshape)
+        expect_close(run(sub.conv2d, image, kernel),
+                     signal.correlate2d(image, kernel, mode="valid"), rtol=1e-10, atol=1e-12)
+
+
+@check("ch10.conv2d", points=1, hidden=True)
+def test_conv2d_hidden_digit_sobel(sub):
+    from sklearn.datasets import load_digits
+
+    digit = load_digits().images[7].astype(np.float64)
+    sobel = np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]])
+    expect_close(run(sub.conv2d, digit, sobel), signal.correlate2d(digit, sobel, mode="valid"),
+                 rtol=1e-12, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- conv2d_layer
+@check("ch10.conv2d_layer", points=2,
+       hint="Y[n, i, j, c] = bias[c] + sum over u, v, m of X[n, i+u, j+v, m] * kernels[u, v, m, c]. "
+            "One way: loop over the kernel offsets (u, v) and add X[:, u:u+oh, v:v+ow, :] @ kernels[u, v].")
+def test_conv2d_layer_matches_keras(sub):
+    g = np.random.default_rng(111)
+    X = g.normal(size=(2, 6, 5, 2))
+    kernels = g.normal(size=(3, 3, 2, 3))
+    bias = g.normal(size=3)
+    expect_close(run(sub.conv2d_layer, X, kernels, bias), _keras_conv2d(X, kernels, bias),
+                 rtol=KERAS_RTOL, atol=KERAS_ATOL)
+
+
+@check("ch10.conv2d_layer", points=1,
+       hint="Each output channel is the sum over input channels of single-channel convolutions, "
+            "plus that channel's bias.")
+def test_conv2d_layer_sum_over_channels(sub):
+    g = np.random.default_rng(112)
+    X = g.normal(size=(1, 4, 4, 2))
+    kernels = g.normal(size=(2, 2, 2, 1))
+    bias = np.array([0.5])
+    expected = sum(signal.correlate2d(X[0, :, :, m], kernels[:, :, m, 0], mode="valid")
+                   for m in range(2)) + 0.5
+    expect_close(run(sub.conv2d_layer, X, kernels, bias), expected.reshape(1, 3, 3, 1),
+                 rtol=1e-10, atol=1e-12)
+
+
+@check("ch10.conv2d_layer", points=1,
+       hint="Check that X.shape[-1] == kernels.shape[2] and raise a ValueError naming both if not.")
+def test_conv2d_layer_channel_mismatch(sub):
+    _expect_value_error(sub.conv2d_layer, np.ones((1, 5, 5, 3)), np.ones((3, 3, 2, 4)), np.zeros(4),
+                        what="an input with 3 channels and kernels made for 2")
+
+
+@check("ch10.conv2d_layer", points=2, hidden=True)
+def test_conv2d_layer_hidden_keras_other_sizes(sub):
+    g = np.random.default_rng(113)
+    for n, H, W, c_in, c_out, kh, kw in [(3, 7, 9, 3, 4, 2, 4), (1, 8, 8, 1, 2, 3, 3)]:
+        X = g.normal(size=(n, H, W, c_in))
+        kernels = g.normal(size=(kh, kw, c_in, c_out))
+        bias = g.normal(size=c_out)
+        expect_close(run(sub.conv2d_layer, X, kernels, bias), _keras_conv2d(X, kernels, bias),
+                     rtol=KERAS_RTOL, atol=KERAS_ATOL)
+
+
+# ----------------------------------------------------------------------------- attention
+@check("ch10.attention", points=2,
+       hint="scores = Q @ K.T / sqrt(d_k); weights = softmax of each row; output = weights @ V. "
+            "For the chapter's colour tokens a 'red' query gives 0.303 to each red and 0.030 to the rest.")
+def test_attention_colour_tokens_by_hand(sub):
+    X = 2.0 * np.eye(3)[[0, 1, 0, 2, 1, 0]]          # red blue red green blue red
+    got_out, got_w = _expect_pair(run(sub.scaled_dot_product_attention, X, X, X))
+    a = np.exp(4.0 / np.sqrt(3.0))
+    same_red, other_red = a / (3 * a + 3), 1 / (3 * a + 3)           # 3 reds
+    same_2, other_2 = a / (2 * a + 4), 1 / (2 * a + 4)               # 2 blues
+    same_1, other_1 = a / (a + 5), 1 / (a + 5)                       # 1 green
+    colours = [0, 1, 0, 2, 1, 0]
+    table = {0: (same_red, other_red), 1: (same_2, other_2), 2: (same_1, other_1)}
+    expected_w = np.array([[table[ci][0] if cj == ci else table[ci][1] for cj in colours]
+                           for ci in colours])
+    expect_close(got_w, expected_w, rtol=1e-9, atol=1e-12, what="the attention weights")
+    expect_close(got_out, expected_w @ X, rtol=1e-9, atol=1e-12, what="the output")
+
+
+@check("ch10.attention", points=2,
+       hint="Shapes: Q (n_q, d_k), K (n_k, d_k), V (n_k, d_v) -> output (n_q, d_v), weights (n_q, n_k). "
+            "Divide by sqrt(d_k), where d_k = Q.shape[-1], and use np.swapaxes(K, -1, -2) for K^T.")
+def test_attention_matches_keras(sub):
+    g = np.random.default_rng(121)
+    Q, K, V = g.normal(size=(1, 3, 4)), g.normal(size=(1, 5, 4)), g.normal(size=(1, 5, 2))
+    exp_out, exp_w = _keras_attention(Q, K, V)
+    got_out, got_w = _expect_pair(run(sub.scaled_dot_product_attention, Q, K, V))
+    expect_close(got_w, exp_w, rtol=KERAS_RTOL, atol=KERAS_ATOL, what="the attention weights")
+    expect_close(got_out, exp_out, rtol=KERAS_RTOL, atol=KERAS_ATOL, what="the output")
+
+
+@check("ch10.attention", points=1,
+       hint="Subtract each row's maximum score before np.exp (it does not change the softmax) so "
+            "scores in the thousands do not overflow to inf/nan.")
+def test_attention_large_scores_stable(sub):
+    Q = np.array([[1000.0, 0.0], [0.0, -1000.0]])
+    K = np.array([[2.0, 0.0], [1.0, 0.0], [0.0, -3.0]])
+    V = np.array([[1.0, 0.0], [0.0, 1.0], [5.0, 5.0]])
+    got_out, got_w = _expect_pair(run(sub.scaled_dot_product_attention, Q, K, V))
+    expected_w = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])   # score gaps of >700: one-hot
+    expect_close(got_w, expected_w, rtol=0, atol=1e-12, what="the attention weights")
+    expect_close(got_out, expected_w @ V, rtol=0, atol=1e-12, what="the output")
+
+
+@check("ch10.attention", points=2,
+       hint="Where mask is False set the score to -np.inf (np.where(mask, scores, -np.inf)) before "
+            "the softmax: exp(-inf) = 0, so masked keys get weight exactly 0 and each row still sums to 1.")
+def test_attention_causal_mask(sub):
+    g = np.random.default_rng(122)
+    X = g.normal(size=(1, 5, 4))
+    causal = np.tril(np.ones((5, 5), dtype=bool))
+    exp_out, exp_w = _keras_attention(X, X, X, causal=True)
+    got_out, got_w = _expect_pair(run(sub.scaled_dot_product_attention, X, X, X, causal))
+    expect_true(isinstance(got_w, np.ndarray) and got_w.shape == (1, 5, 5)
+                and np.all(got_w[:, ~causal] == 0.0),
+                "masked positions (mask False) must get weight exactly 0", kind="values")
+    expect_close(got_w, exp_w, rtol=KERAS_RTOL, atol=KERAS_ATOL, what="the attention weights")
+    expect_close(got_out, exp_out, rtol=KERAS_RTOL, atol=KERAS_ATOL, what="the output")
+
+
+@check("ch10.attention", points=1,
+       hint="Rows of the weights must sum to 1 and lie in [0, 1]: take the softmax over the LAST "
+            "axis (the keys), not over the queries.")
+def test_attention_rows_sum_to_one(sub):
+    g = np.random.default_rng(123)
+    Q, K, V = g.normal(size=(4, 3)), g.normal(size=(6, 3)), g.normal(size=(6, 2))
+    got_out, got_w = _expect_pair(run(sub.scaled_dot_product_attention, Q, K, V))
+    expect_true(isinstance(got_w, np.ndarray) and got_w.shape == (4, 6),
+                "weights must have shape (n_q, n_k) = (4, 6), got %s"
+                % (getattr(got_w, "shape", type(got_w).__name__),), kind="shape")
+    expect_close(got_w.sum(axis=-1), np.ones(4), rtol=1e-12, atol=1e-12,
+                 what="the row sums of the weights")
+    expect_true(bool(np.all((got_w >= 0) & (got_w <= 1))), "weights must lie in [0, 1]")
+    expect_close(got_out, _softmax_rows(Q @ K.T / np.sqrt(3)) @ V, rtol=1e-10, atol=1e-12,
+                 what="the output")
+
+
+@check("ch10.attention", points=2, hidden=True)
+def test_attention_hidden_batched_keras(sub):
+    g = np.random.default_rng(124)
+    for b, n_q, n_k, d_k, d_v in [(3, 4, 6, 5, 2), (2, 7, 3, 8, 6)]:
+        Q, K, V = g.normal(size=(b, n_q, d_k)), g.normal(size=(b, n_k, d_k)), g.normal(size=(b, n_k, d_v))
+        exp_out, exp_w = _keras_attention(Q, K, V)
+        got_out, got_w = _expect_pair(run(sub.scaled_dot_product_attention, Q, K, V))
+        expect_close(got_w, exp_w, rtol=KERAS_RTOL, atol=KERAS_ATOL, what="the attention weights")
+        expect_close(got_out, exp_out, rtol=KERAS_RTOL, atol=KERAS_ATOL, what="the output")
+
+
+@check("ch10.attention", points=1, hidden=True)
+def test_attention_hidden_padding_mask_keras(sub):
+    g = np.random.default_rng(125)
+    Q, K, V = g.normal(size=(2, 3, 4)), g.normal(size=(2, 5, 4)), g.normal(size=(2, 5, 3))
+    value_mask = np.array([[True, True, False, True, False], [True, False, True, True, True]])
+    exp_out, exp_w = _keras_attention(Q, K, V, value_mask=value_mask)
+    mask = np.broadcast_to(value_mask[:, None, :], (2, 3, 5)).copy()
+    got_out, got_w = _expect_pair(run(sub.scaled_dot_product_attention, Q, K, V, mask))
+    expect_close(got_w, exp_w, rtol=KERAS_RTOL, atol=KERAS_ATOL, what="the attention weights")
+    expect_close(got_out, exp_out, rtol=KERAS_RTOL, atol=KERAS_ATOL, what="the output")
+
+
+@check("ch10.attention", points=1, hidden=True)
+def test_attention_hidden_scaling_identity(sub):
+    # Scaling Q by c and K by 1/c leaves everything unchanged; doubling d_k with duplicated
+    # features multiplies the raw dot products by 2 and sqrt(d_k) by sqrt(2).
+    g = np.random.default_rng(126)
+    Q, K, V = g.normal(size=(5, 3)), g.normal(size=(4, 3)), g.normal(size=(4, 2))
+    Q2, K2 = np.hstack([Q, Q]), np.hstack([K, K])
+    expected_w = _softmax_rows(Q @ K.T * np.sqrt(2.0) / np.sqrt(3.0))
+    got_out, got_w = _expect_pair(run(sub.scaled_dot_product_attention, Q2, K2, V))
+    expect_close(got_w, expected_w, rtol=1e-10, atol=1e-12, what="the attention weights")
+    expect_close(got_out, expected_w @ V, rtol=1e-10, atol=1e-12, what="the output")
+
+
+@check("ch10.attention", points=1, hidden=True)
+def test_attention_hidden_dk_mismatch(sub):
+    _expect_value_error(sub.scaled_dot_product_attention, np.ones((2, 3)), np.ones((4, 5)),
+                        np.ones((4, 2)), what="queries with d_k = 3 and keys with d_k = 5")
