@@ -1,6 +1,7 @@
 """Grade one submission (one or more notebooks of one learner) with the sandbox."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import inspect
 import time
@@ -275,6 +276,40 @@ def grade_exercise(session: Session, nb: Notebook, chapter: Chapter, ex: Exercis
     return results
 
 
+# --------------------------------------------------------------------------- per-chapter limits
+SANDBOX_SETTINGS = ("memory_mb", "cpu_seconds", "nproc", "load_timeout", "call_timeout", "start_timeout",
+                    "env")
+
+
+def chapter_config(config: SandboxConfig, chapter: Chapter) -> SandboxConfig:
+    """The sandbox settings for one chapter.
+
+    A chapter's check module may declare ``SANDBOX = {"memory_mb": 6144, ...}`` (keys from
+    ``SANDBOX_SETTINGS``) when its exercises need more than the defaults, e.g. Keras/JAX, which
+    reserves much address space and many threads and imports slowly. Numeric settings can only
+    be *raised*: a larger value given on the command line wins. ``"env"`` adds environment
+    variables for the child (e.g. ``{"KERAS_BACKEND": "jax"}``; PATH and the grader's own
+    variables cannot be changed). Returns ``config`` itself when nothing changes.
+    """
+    wanted: dict = {}
+    for ex in chapter.exercises:
+        for spec in ex.checks:
+            declared = getattr(spec.func, "__globals__", {}).get("SANDBOX") or {}
+            for key, value in declared.items():
+                if key not in SANDBOX_SETTINGS:
+                    raise ValueError("SANDBOX setting %r of chapter %s is not one of %s"
+                                     % (key, chapter.name, ", ".join(SANDBOX_SETTINGS)))
+                if key == "env":
+                    wanted[key] = {**wanted.get(key, {}), **{str(k): str(v) for k, v in value.items()}}
+                else:
+                    wanted[key] = max(wanted.get(key, value), value)
+    changes = {k: v for k, v in wanted.items() if k != "env" and v > getattr(config, k)}
+    env = {**wanted.get("env", {}), **config.env}
+    if env != config.env:
+        changes["env"] = env
+    return dataclasses.replace(config, **changes) if changes else config
+
+
 # --------------------------------------------------------------------------- a submission
 def submission_hash(paths: list[Path]) -> str:
     h = hashlib.sha256()
@@ -338,11 +373,17 @@ def grade_submission(name: str, paths: list[Path], catalog: Catalog, chapters: l
         session.kill()
         return result
     hidden_counter = [0]
+    extra_sessions: list[Session] = []
     try:
         for chname in wanted:
             chapter = catalog.chapters[chname]
             nb = assigned.get(chname)
             ref = catalog.reference(chname)
+            ch_config = chapter_config(config, chapter)
+            # a chapter that needs larger limits gets its own sandbox, started with them
+            ch_session = session if ch_config is config else Session(ch_config)
+            if ch_session is not session:
+                extra_sessions.append(ch_session)
             for ex in chapter.exercises:
                 if nb is None:
                     tests = [TestResult("", ex.id, "%s::%s" % (ex.id, s.name if not s.hidden else "hidden"),
@@ -350,7 +391,7 @@ def grade_submission(name: str, paths: list[Path], catalog: Catalog, chapters: l
                                         "no notebook for chapter %s was found in the submission" % chname)
                              for s in ex.checks]
                 else:
-                    tests = grade_exercise(session, nb, chapter, ex, ref, config, hidden_counter)
+                    tests = grade_exercise(ch_session, nb, chapter, ex, ref, ch_config, hidden_counter)
                 score = sum(t.points for t in tests)
                 bad = [t.status for t in tests if t.status != "passed"]
                 ex_status = "passed" if not bad else ("partial" if score > 0 else (
@@ -359,8 +400,14 @@ def grade_submission(name: str, paths: list[Path], catalog: Catalog, chapters: l
                 result["tests"] += [t.as_dict() for t in tests]
                 result["score"] += score
                 result["max_score"] += ex.max_points
+            if ch_session is not session:
+                if not session.report:
+                    session.report = dict(ch_session.report)
+                ch_session.kill()
         result["protections"] = session.report
     finally:
         session.kill()
+        for extra in extra_sessions:
+            extra.kill()
     result["seconds"] = round(time.monotonic() - t0, 3)
     return result

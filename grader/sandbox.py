@@ -49,6 +49,7 @@ class SandboxConfig:
     start_timeout: float = 20.0
     namespaces: bool = True
     hide: list = field(default_factory=list)
+    env: dict = field(default_factory=dict)  # extra environment variables, e.g. KERAS_BACKEND
     python: str = sys.executable
 
 
@@ -119,7 +120,7 @@ class Session:
             "namespaces": cfg.namespaces, "hide": list(cfg.hide), "keep": kept_paths(), "tmp_kb": cfg.fsize_mb * 1024,
             "uid": 61000 + (os.getpid() % 3000) + 3000 * (_uid_counter % 2),
         }
-        env = {"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+        env = {**{str(k): str(v) for k, v in cfg.env.items()}, "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                "MKL_NUM_THREADS": "1", "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8",
                "HOME": self._tmp, "NNGRADER_CFG": json.dumps(child_cfg)}
         try:

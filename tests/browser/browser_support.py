@@ -97,6 +97,7 @@ class StaticSite:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         self._cache: dict[str, tuple[int, bytes]] = {}
+        self._ids: dict[str, set[str]] = {}
 
     def page_url(self, page: str) -> str:
         return f"{self.url}/{page}.html"
@@ -111,6 +112,13 @@ class StaticSite:
             except urllib.error.HTTPError as error:
                 self._cache[url] = (error.code, b"")
         return self._cache[url]
+
+    def ids(self, url: str) -> set[str]:
+        """The element ids (and names) of an HTML page of this site, cached."""
+        url = urldefrag(url)[0]
+        if url not in self._ids:
+            self._ids[url] = html_ids(self.fetch(url)[1])
+        return self._ids[url]
 
     def close(self) -> None:
         self.server.shutdown()

@@ -134,8 +134,11 @@ def _wait_kernel_idle(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     states = []
     while time.monotonic() < deadline:
-        with urllib.request.urlopen(f"{url}/api/kernels", timeout=5) as response:
-            states = [k.get("execution_state") for k in json.load(response)]
+        try:
+            with urllib.request.urlopen(f"{url}/api/kernels", timeout=5) as response:
+                states = [k.get("execution_state") for k in json.load(response)]
+        except urllib.error.HTTPError as error:   # the server answers 500 while a kernel starts
+            states = [f"HTTP {error.code}"]
         if states and all(state == "idle" for state in states):
             return
         time.sleep(0.2)

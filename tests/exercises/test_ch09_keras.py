@@ -1,0 +1,251 @@
+"""Checks for exercises/ch09_keras.ipynb (chapter 9, Keras practice).
+
+The learner's functions run Keras (JAX backend). What the checks read is plain data: a model is
+described in the sandbox by the notebook's given helper ``model_to_data`` (its JSON configuration,
+loss name and parameter count), and the checks read layer classes, units and activations from
+that JSON as data; nothing is ever deserialised. Accuracies and agreement are computed here, on
+the trusted side: against the true test labels, hand-counted parameter numbers, a hand-computed
+prediction, and nnlib's numpy forward pass on the same weights.
+"""
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "jax")  # the reference solutions import keras (trusted side)
+
+import numpy as np
+
+from grader.checks import check, expect_close, expect_true, run
+
+NOTEBOOK = "ch09_keras"
+
+# Keras/JAX needs more than the grader's defaults: importing it takes seconds, XLA reserves
+# about 2 GiB of address space and starts a thread pool, and the CNN trains for several seconds.
+SANDBOX = {"memory_mb": 8192, "cpu_seconds": 900, "nproc": 1024, "load_timeout": 90,
+           "call_timeout": 60, "start_timeout": 60, "env": {"KERAS_BACKEND": "jax"}}
+TRAIN_TIMEOUT = 240  # seconds for a check that trains a network
+
+
+# ------------------------------------------------------------------ reading a described model
+def _layers(info):
+    """[(class_name, config dict), ...] from model_to_data(...)["config"] (plain JSON data)."""
+    expect_true(isinstance(info, dict) and isinstance(info.get("config"), dict),
+                "expected the description of a keras model (a dict made by model_to_data), got %s; "
+                "does your function return the keras model?" % type(info).__name__, kind="type")
+    config = info["config"]
+    expect_true(config.get("class_name") == "Sequential",
+                "expected a keras.Sequential model, got %r" % config.get("class_name"), kind="type")
+    layers = config.get("config", {}).get("layers", [])
+    return [(layer.get("class_name"), layer.get("config", {})) for layer in layers]
+
+
+def _input_shape(layers):
+    expect_true(bool(layers) and layers[0][0] == "InputLayer",
+                "the model must start with keras.Input(shape=...) (Keras 3 style, instead of "
+                "Keras 2's input_dim=...)", kind="values")
+    return list(layers[0][1].get("batch_shape") or [])
+
+
+def _dense_params(n_in, n_out):
+    return n_in * n_out + n_out
+
+
+# ------------------------------------------------------------------ data (offline, seeded)
+def _breast_cancer_10(seed=0):
+    from nnlib import data
+    X, y = data.load_breast_cancer()
+    X_tr, X_te, y_tr, y_te = data.train_test_split(X[:, :10], y, test_size=0.25, seed=seed,
+                                                   stratify=y)
+    scaler = data.StandardScaler().fit(X_tr)
+    return scaler.transform(X_tr), y_tr, scaler.transform(X_te), y_te
+
+
+def _digit_images(seed=0):
+    from nnlib import data
+    X, y = data.load_digits()
+    X_tr, X_te, y_tr, y_te = data.train_test_split(X, y, test_size=0.25, seed=seed, stratify=y)
+    as_images = lambda A: (A / 16.0).reshape(-1, 8, 8, 1)  # noqa: E731
+    return as_images(X_tr), y_tr, as_images(X_te), y_te
+
+
+# ------------------------------------------------------------------ ch09.build_binary_classifier
+BIN_HINT = ("keras.Sequential([keras.Input(shape=(n_features,)), Dense(64, relu), Dense(32, relu), "
+            "Dense(1, sigmoid)]), then model.compile(loss='binary_crossentropy', optimizer='adam', "
+            "metrics=['accuracy']) and return the model.")
+
+
+def _check_binary_structure(info, n_features):
+    layers = _layers(info)
+    shape = _input_shape(layers)
+    expect_true(shape == [None, n_features],
+                "input shape should be (None, %d) for n_features=%d, got %s"
+                % (n_features, n_features, tuple(shape)))
+    rest = layers[1:]
+    classes = [c for c, _ in rest]
+    expect_true(classes == ["Dense", "Dense", "Dense"],
+                "expected exactly three Dense layers after the Input (two hidden layers and the "
+                "output layer), got %s" % classes)
+    units = [cfg.get("units") for _, cfg in rest]
+    acts = [cfg.get("activation") for _, cfg in rest]
+    expect_true(units == [64, 32, 1], "Dense units should be [64, 32, 1], got %s" % units)
+    expect_true(acts == ["relu", "relu", "sigmoid"],
+                "activations should be ['relu', 'relu', 'sigmoid'], got %s" % acts)
+    by_hand = _dense_params(n_features, 64) + _dense_params(64, 32) + _dense_params(32, 1)
+    expect_true(info.get("n_params") == by_hand,
+                "the model should have %d parameters, got %s" % (by_hand, info.get("n_params")))
+
+
+@check("ch09.build_binary_classifier", points=3, hint=BIN_HINT)
+def test_binary_classifier_structure(sub):
+    info = run(sub.binary_classifier_report, 10)
+    _check_binary_structure(info, 10)
+
+
+@check("ch09.build_binary_classifier", points=1, hint=BIN_HINT)
+def test_binary_classifier_is_compiled_with_bce(sub):
+    info = run(sub.binary_classifier_report, 10)
+    expect_true(info.get("loss") is not None,
+                "the model is not compiled: call model.compile(...) before returning it")
+    expect_true(info.get("loss") == "binary_crossentropy",
+                "loss should be 'binary_crossentropy' (the partner of a sigmoid output), got %r"
+                % info.get("loss"))
+
+
+@check("ch09.build_binary_classifier", points=2, hint=BIN_HINT, timeout=TRAIN_TIMEOUT)
+def test_binary_classifier_reaches_90_percent(sub):
+    X_tr, y_tr, X_te, y_te = _breast_cancer_10(seed=0)
+    p = run(sub.binary_classifier_fit_predict, X_tr, y_tr, X_te, 0)
+    p = np.asarray(p)
+    expect_true(p.shape == (len(y_te), 1), "predictions should have shape %s, got %s"
+                % ((len(y_te), 1), p.shape), kind="shape")
+    acc = float(np.mean((p[:, 0] > 0.5) == y_te))
+    expect_true(acc >= 0.90, "test accuracy after 30 epochs is %.3f; expected at least 0.90" % acc)
+
+
+@check("ch09.build_binary_classifier", points=1, hidden=True)
+def test_binary_classifier_other_input_size(sub):
+    info = run(sub.binary_classifier_report, 7)
+    _check_binary_structure(info, 7)
+
+
+# ------------------------------------------------------------------ ch09.train_digits_cnn
+CNN_HINT = ("keras.Input(shape=(8, 8, 1)), Conv2D(16, (3, 3), activation='relu', padding='same'), "
+            "MaxPooling2D((2, 2)), ..., Flatten(), Dense(10, activation='softmax'); with integer "
+            "labels use loss='sparse_categorical_crossentropy'.")
+
+
+def _check_cnn_structure(info):
+    layers = _layers(info)
+    shape = _input_shape(layers)
+    expect_true(shape == [None, 8, 8, 1], "input shape should be (None, 8, 8, 1), got %s"
+                % (tuple(shape),))
+    classes = [c for c, _ in layers[1:]]
+    for needed in ("Conv2D", "MaxPooling2D", "Flatten"):
+        expect_true(needed in classes, "the model needs a %s layer; its layers are %s"
+                    % (needed, classes))
+    expect_true(classes.index("Conv2D") < classes.index("Flatten"),
+                "the Conv2D layers must come before Flatten; got %s" % classes)
+    last_class, last = layers[-1]
+    expect_true(last_class == "Dense" and last.get("units") == 10
+                and last.get("activation") == "softmax",
+                "the last layer should be Dense(10, activation='softmax'), got %s(units=%s, "
+                "activation=%s)" % (last_class, last.get("units"), last.get("activation")))
+    others = [c for c, cfg in layers[1:-1] if cfg.get("activation") == "softmax"]
+    expect_true(not others, "softmax belongs only in the output layer; also found in %s" % others)
+    convs = [cfg.get("activation") for c, cfg in layers if c == "Conv2D"]
+    expect_true(all(a == "relu" for a in convs),
+                "the Conv2D layers should use ReLU, got activations %s" % convs)
+    expect_true(info.get("loss") in ("sparse_categorical_crossentropy", "categorical_crossentropy"),
+                "loss should be a categorical cross-entropy, got %r" % info.get("loss"))
+
+
+@check("ch09.train_digits_cnn", points=2, hint=CNN_HINT, timeout=TRAIN_TIMEOUT)
+def test_cnn_structure(sub):
+    X_tr, y_tr, X_te, _ = _digit_images(seed=0)
+    report = run(sub.digits_cnn_report, X_tr[:200], y_tr[:200], X_te[:5], 0, epochs=1)
+    _check_cnn_structure(report["model"])
+
+
+@check("ch09.train_digits_cnn", points=3, hint=CNN_HINT, timeout=TRAIN_TIMEOUT)
+def test_cnn_test_accuracy_at_least_90_percent(sub):
+    X_tr, y_tr, X_te, y_te = _digit_images(seed=0)
+    report = run(sub.digits_cnn_report, X_tr, y_tr, X_te, 0)
+    probs = np.asarray(report["probs"], dtype=float)
+    expect_true(probs.shape == (len(y_te), 10), "predicted probabilities should have shape %s, "
+                "got %s" % ((len(y_te), 10), probs.shape), kind="shape")
+    expect_close(probs.sum(axis=1), np.ones(len(y_te)), rtol=0, atol=1e-4, dtype="any",
+                 what="the row sums of the predicted probabilities (softmax output)")
+    acc = float(np.mean(probs.argmax(axis=1) == y_te))
+    expect_true(acc >= 0.90, "accuracy on %d unseen test images is %.3f; expected at least 0.90"
+                % (len(y_te), acc))
+
+
+@check("ch09.train_digits_cnn", points=2, hidden=True, timeout=TRAIN_TIMEOUT)
+def test_cnn_other_split_and_seed(sub):
+    X_tr, y_tr, X_te, y_te = _digit_images(seed=5)
+    report = run(sub.digits_cnn_report, X_tr, y_tr, X_te, 7)
+    probs = np.asarray(report["probs"], dtype=float)
+    expect_true(probs.shape == (len(y_te), 10), "wrong shape", kind="shape")
+    expect_true(float(np.mean(probs.argmax(axis=1) == y_te)) >= 0.90, "accuracy below 0.90")
+
+
+@check("ch09.train_digits_cnn", points=1, hidden=True, timeout=TRAIN_TIMEOUT)
+def test_cnn_same_seed_same_model(sub):
+    X_tr, y_tr, X_te, _ = _digit_images(seed=3)
+    first = run(sub.digits_cnn_report, X_tr[:300], y_tr[:300], X_te[:20], 11, epochs=2)
+    second = run(sub.digits_cnn_report, X_tr[:300], y_tr[:300], X_te[:20], 11, epochs=2)
+    expect_close(np.asarray(second["probs"]), np.asarray(first["probs"]), rtol=0, atol=1e-6,
+                 dtype="any", what="the probabilities of a second run with the same seed")
+
+
+# ------------------------------------------------------------------ ch09.transfer_weights
+TRANSFER_HINT = ("One Dense layer per (W, b) pair with W.shape[1] units: ReLU for hidden layers, "
+                 "softmax (several outputs) or sigmoid (one output) last; keras.Input(shape="
+                 "(weights[0].shape[0],)) first; then model.set_weights(weights) and "
+                 "model.predict(X, verbose=0).")
+
+
+def _nnlib_mlp(sizes, seed, train_on=None):
+    import nnlib
+    net = nnlib.MLP(sizes, activation="relu", seed=seed)
+    if train_on is not None:
+        X, Y = train_on
+        net.compile(loss="categorical_crossentropy", optimizer=nnlib.Adam(learning_rate=0.01))
+        net.fit(X, Y, epochs=3, batch_size=32, seed=seed, verbose=0)
+    return net
+
+
+@check("ch09.transfer_weights", points=1, hint=TRANSFER_HINT, timeout=TRAIN_TIMEOUT)
+def test_transfer_hand_computed(sub):
+    weights = [np.array([[1.0, -1.0]]), np.zeros(2), np.array([[1.0], [1.0]]), np.zeros(1)]
+    X = np.array([[2.0], [-1.0]])
+    # x = 2: hidden relu(2, -2) = (2, 0), output sigmoid(2); x = -1: hidden (0, 1), sigmoid(1)
+    expected = np.array([[1 / (1 + np.exp(-2.0))], [1 / (1 + np.exp(-1.0))]])
+    expect_close(np.asarray(run(sub.transfer_weights, weights, X), dtype=float), expected,
+                 rtol=0, atol=1e-6, dtype="any")
+
+
+@check("ch09.transfer_weights", points=2, hint=TRANSFER_HINT, timeout=TRAIN_TIMEOUT)
+def test_transfer_matches_nnlib_on_digits(sub):
+    from nnlib import data
+    X, y = data.load_digits()
+    X = data.StandardScaler().fit(X).transform(X)
+    net = _nnlib_mlp([64, 32, 10], seed=0, train_on=(X[:600], data.one_hot(y[:600], 10)))
+    X_test = X[1500:1560]
+    got = np.asarray(run(sub.transfer_weights, net.get_weights(), X_test), dtype=float)
+    expect_close(got, net.predict(X_test), rtol=0, atol=1e-5, dtype="any",
+                 what="the Keras twin's probabilities (compared with nnlib's)")
+
+
+@check("ch09.transfer_weights", points=1, hidden=True, timeout=TRAIN_TIMEOUT)
+def test_transfer_two_hidden_layers(sub):
+    net = _nnlib_mlp([5, 7, 3, 4], seed=3)
+    X = np.random.default_rng(4).normal(size=(9, 5))
+    got = np.asarray(run(sub.transfer_weights, net.get_weights(), X), dtype=float)
+    expect_close(got, net.predict(X), rtol=0, atol=1e-5, dtype="any")
+
+
+@check("ch09.transfer_weights", points=1, hidden=True, timeout=TRAIN_TIMEOUT)
+def test_transfer_single_sigmoid_output(sub):
+    net = _nnlib_mlp([6, 4, 1], seed=8)
+    X = np.random.default_rng(9).normal(size=(11, 6)) * 2
+    got = np.asarray(run(sub.transfer_weights, net.get_weights(), X), dtype=float)
+    expect_close(got, net.predict(X), rtol=0, atol=1e-5, dtype="any")
