@@ -130,12 +130,50 @@ def read_notebook(path) -> Notebook:
 _MAGIC = re.compile(r"^(\s*)([%!].*)$")
 
 
+def _bracket_depth_change(line: str) -> int:
+    """Net count of opening minus closing brackets on a line, outside strings and comments."""
+    depth, quote, i = 0, None, 0
+    while i < len(line):
+        ch = line[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif line.startswith(quote, i):
+                i += len(quote) - 1
+                quote = None
+        elif ch == "#":
+            break
+        elif ch in "\"'":
+            quote = line[i:i + 3] if line[i:i + 3] in ('"""', "'''") else ch
+            i += len(quote) - 1
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        i += 1
+    return depth
+
+
 def strip_magics(source: str) -> str:
-    """Replace IPython magics and shell escapes by `pass` (same indentation) so the cell parses."""
-    out = []
+    """Replace IPython magics and shell escapes by `pass` (same indentation) so the cell parses.
+
+    Code that is already valid Python is returned unchanged: a line such as ``% (a, b))`` inside
+    an open bracket is a continuation of an expression, not a magic. Otherwise only lines that
+    start a statement (bracket depth 0) are treated as magics.
+    """
+    try:
+        ast.parse(source)
+        return source if source.endswith("\n") else source + "\n"
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        pass
+    out, depth = [], 0
     for line in source.splitlines():
-        m = _MAGIC.match(line)
-        out.append(m.group(1) + "pass  # removed: " + m.group(2)[:40].replace("\\", "/") if m else line)
+        m = _MAGIC.match(line) if depth <= 0 else None
+        if m:
+            out.append(m.group(1) + "pass  # removed: " + m.group(2)[:40].replace("\\", "/"))
+        else:
+            out.append(line)
+            depth += _bracket_depth_change(line)
     return "\n".join(out) + "\n"
 
 
