@@ -69,7 +69,7 @@ def encode(value, blobs, depth=0):
             if value.dtype.kind not in ARRAY_KINDS or value.dtype.hasobject:
                 return {"t": "unsupported", "type": "numpy.ndarray of dtype %s" % value.dtype}
             buf = io.BytesIO()
-            np.save(buf, np.ascontiguousarray(value), allow_pickle=False)
+            np.save(buf, value, allow_pickle=False)  # keeps the shape, 0-d included
             blobs.append(buf.getvalue())
             return {"t": "ndarray", "i": len(blobs) - 1}
         if isinstance(value, np.generic) and tp.__module__ == "numpy":
@@ -236,6 +236,12 @@ def setup_filesystem(cfg, report):
     if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
         report["filesystem"] = "mount namespace private remount failed"
         return
+    MS_BIND, MS_MOVE = 4096, 8192
+    keeps = [k for k in cfg.get("keep", []) if os.path.isdir(k)]
+    # A Python installation under /tmp (e.g. a clone's .venv in /tmp) would vanish under the
+    # private /tmp: hold it open now and bind it back through /proc/self/fd afterwards.
+    held = {k: os.open(k, os.O_RDONLY | os.O_DIRECTORY) for k in keeps
+            if k == "/tmp" or k.startswith("/tmp/")}
     size = ("size=%dk,mode=1777" % (cfg.get("tmp_kb", 16384))).encode()
     if libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, size) != 0:
         report["filesystem"] = "could not mount a private /tmp"
@@ -243,14 +249,20 @@ def setup_filesystem(cfg, report):
     report["tmp"] = "private empty /tmp (tmpfs, %d KiB)" % cfg.get("tmp_kb", 16384)
     report["cwd"] = "/tmp"
     hide = [h for h in cfg.get("hide", []) if os.path.isdir(h)]
-    MS_BIND, MS_MOVE = 4096, 8192
     staged = []
-    for i, keep in enumerate(cfg.get("keep", [])):
-        if any(keep == h or keep.startswith(h.rstrip("/") + "/") for h in hide) and os.path.isdir(keep):
-            stage = "/tmp/.stage%d" % i
-            os.mkdir(stage)
-            if libc.mount(keep.encode(), stage.encode(), None, MS_BIND | MS_REC, None) == 0:
-                staged.append((keep, stage))
+    for i, keep in enumerate(keeps):
+        if keep in held:
+            source = "/proc/self/fd/%d" % held[keep]
+        elif any(keep == h or keep.startswith(h.rstrip("/") + "/") for h in hide):
+            source = keep
+        else:
+            continue
+        stage = "/tmp/.stage%d" % i
+        os.mkdir(stage)
+        if libc.mount(source.encode(), stage.encode(), None, MS_BIND | MS_REC, None) == 0:
+            staged.append((keep, stage))
+    for fd in held.values():
+        os.close(fd)
     hidden = []
     for path in hide:
         rc = libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,

@@ -60,6 +60,13 @@ class History:
         Wall-clock seconds per epoch (training plus validation).
     params : dict
         ``epochs``, ``steps`` (mini-batches per epoch) and ``batch_size``.
+    stopped_epoch : int or None
+        With early stopping (``fit(..., patience=...)``): the epoch (counting
+        from 0) after which training stopped early; ``None`` if it ran all
+        its epochs.
+    best_epoch : int or None
+        With early stopping or ``restore_best_weights``: the epoch with the
+        best value of the monitored quantity; ``None`` otherwise.
     """
 
     def __init__(self, params=None):
@@ -67,6 +74,8 @@ class History:
         self.epoch = []
         self.epoch_times = []
         self.params = dict(params or {})
+        self.stopped_epoch = None
+        self.best_epoch = None
 
     def _append(self, epoch, logs, seconds):
         self.epoch.append(epoch)
@@ -132,6 +141,67 @@ class _Progress:
     def end_epoch(self, logs):
         if self.verbose:
             self._write(self._line(self.steps, logs), end="\n")
+
+
+_MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
+
+
+class _EarlyStopping:
+    """The bookkeeping of early stopping (chapter 8), like Keras' ``EarlyStopping``
+    callback: remember the best value of ``monitor`` (lowest for a loss,
+    highest for an accuracy), count the epochs since it last improved by more
+    than ``min_delta``, and ask to stop once that count reaches ``patience``."""
+
+    def __init__(self, monitor, patience, min_delta, restore_best_weights):
+        self.monitor, self.patience = monitor, patience
+        self.min_delta, self.restore_best_weights = min_delta, restore_best_weights
+        self.sign = 1.0 if monitor.endswith("loss") else -1.0  # minimise losses, maximise accuracies
+        self.best, self.best_epoch, self.best_weights, self.wait = math.inf, None, None, 0
+
+    def update(self, epoch, logs, model):
+        """Record the end of ``epoch``; return True when training should stop."""
+        value = self.sign * logs[self.monitor]
+        if value < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = model.get_weights()
+            return False
+        self.wait += 1
+        return self.patience is not None and self.wait >= self.patience
+
+
+def _check_early_stopping(patience, restore_best_weights, monitor, min_delta,
+                          has_validation, metrics):
+    """Validate fit()'s early-stopping arguments; return an _EarlyStopping or None."""
+    if patience is not None and (isinstance(patience, bool)
+                                 or not isinstance(patience, (int, np.integer))
+                                 or patience < 1):
+        raise ValueError(
+            f"expected patience to be a positive integer (epochs without improvement "
+            f"before stopping) or None (no early stopping), got {patience!r}"
+        )
+    if not isinstance(restore_best_weights, (bool, np.bool_)):
+        raise ValueError(
+            f"expected restore_best_weights to be True or False, got {restore_best_weights!r}"
+        )
+    if patience is None and not restore_best_weights:
+        return None
+    monitor = check_name(monitor, _MONITORS, "monitor")
+    if monitor.startswith("val_") and not has_validation:
+        raise ValueError(
+            f"early stopping monitors {monitor!r}, which needs validation data: pass "
+            f"validation_data=(X_val, y_val), or monitor='loss'"
+        )
+    if monitor.endswith("accuracy") and "accuracy" not in metrics:
+        raise ValueError(
+            f"early stopping monitors {monitor!r}, but the model does not track accuracy: "
+            f"compile with metrics=['accuracy'], or monitor a loss"
+        )
+    if not (isinstance(min_delta, (int, float, np.integer, np.floating))
+            and not isinstance(min_delta, bool) and min_delta >= 0):
+        raise ValueError(f"expected min_delta to be a number >= 0, got {min_delta!r}")
+    return _EarlyStopping(monitor, None if patience is None else int(patience),
+                          float(min_delta), bool(restore_best_weights))
 
 
 class Sequential:
@@ -509,7 +579,8 @@ class Sequential:
         return loss if accuracy is None else (loss, accuracy)
 
     def fit(self, X, y, epochs=1, batch_size=32, validation_data=None, shuffle=True,
-            seed=None, verbose=1):
+            seed=None, verbose=1, patience=None, restore_best_weights=False,
+            monitor="val_loss", min_delta=0.0):
         """Train with mini-batch gradient descent (taught in chapter 8).
 
         Each epoch shuffles the training rows (if ``shuffle``), cuts them into
@@ -535,6 +606,20 @@ class Sequential:
         verbose : {0, 1, 2}, default 1
             0 silent; 1 one progress line per epoch, updated in place;
             2 one line per epoch, printed when the epoch ends.
+        patience : int, optional
+            Early stopping (chapter 8), as Keras' ``EarlyStopping`` callback:
+            stop when ``monitor`` has not improved for ``patience`` epochs in
+            a row. ``None`` (default): always run all ``epochs``.
+        restore_best_weights : bool, default False
+            At the end of training, put back the weights of the epoch with
+            the best ``monitor`` value (otherwise the model keeps the weights
+            of the last epoch run). Works with or without ``patience``.
+        monitor : {"val_loss", "val_accuracy", "loss", "accuracy"}, default "val_loss"
+            What early stopping watches; losses must fall, accuracies rise.
+            ``val_*`` needs ``validation_data``.
+        min_delta : float, default 0.0
+            An epoch counts as an improvement only if it beats the best value
+            so far by more than ``min_delta``.
 
         Returns
         -------
@@ -542,6 +627,9 @@ class Sequential:
             ``history.history["loss"]`` etc.: one value per epoch. The
             training loss/accuracy of an epoch is the average over its
             batches (as in Keras), measured while the weights change.
+            With early stopping, ``history.stopped_epoch`` is the epoch
+            (from 0) after which training stopped, or ``None``, and
+            ``history.best_epoch`` the epoch with the best ``monitor`` value.
 
         Notes
         -----
@@ -568,6 +656,8 @@ class Sequential:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise ValueError("expected validation_data as a tuple (X_val, y_val)")
             validation = self._check_data(*validation_data, names=("X_val", "y_val"))
+        early = _check_early_stopping(patience, restore_best_weights, monitor, min_delta,
+                                      validation is not None, self.metrics)
 
         rng = as_rng(seed)
         n = len(X)
@@ -575,12 +665,16 @@ class Sequential:
         history = History({"epochs": int(epochs), "steps": steps, "batch_size": batch_size})
         largest = min(batch_size, n) * max(layer.W.size for layer in self.dense_layers)
         with _blas_threads_for(largest):
-            self._fit_epochs(X, y, epochs, batch_size, validation,
-                             shuffle, rng, setup, history, _Progress(verbose, epochs, steps))
+            self._fit_epochs(X, y, epochs, batch_size, validation, shuffle, rng, setup,
+                             history, _Progress(verbose, epochs, steps), early)
+        if early is not None:
+            history.best_epoch = early.best_epoch
+            if early.restore_best_weights and early.best_weights is not None:
+                self.set_weights(early.best_weights)
         return history
 
     def _fit_epochs(self, X, y, epochs, batch_size, validation, shuffle, rng, setup,
-                    history, progress):
+                    history, progress, early=None):
         """The training loop of :meth:`fit` (inputs already checked)."""
         n = len(X)
         steps = history.params["steps"]
@@ -614,6 +708,9 @@ class Sequential:
                     logs["val_accuracy"] = val_accuracy
             history._append(epoch, logs, time.perf_counter() - t0)
             progress.end_epoch(logs)
+            if early is not None and early.update(epoch, logs, self):
+                history.stopped_epoch = epoch
+                break
 
     def _logs(self, loss_sum, correct_sum, seen):
         logs = {"loss": loss_sum / max(seen, 1)}

@@ -27,8 +27,10 @@ def book_build(tmp_path_factory):
     """
     jb = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(jb), "build", str(ROOT), "-W", "-n", "--keep-going"]
-    env = dict(os.environ, KERAS_BACKEND="jax", MPLBACKEND="Agg",
-               PYDEVD_DISABLE_FILE_VALIDATION="1")
+    env = dict(os.environ, KERAS_BACKEND="jax", PYDEVD_DISABLE_FILE_VALIDATION="1")
+    # The chapters' kernels must use IPython's inline backend: with MPLBACKEND=Agg (set for the
+    # test process) plt.show() displays nothing and every figure would vanish from the book.
+    env.pop("MPLBACKEND", None)
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=3600)
     log = proc.stdout + proc.stderr

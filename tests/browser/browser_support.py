@@ -160,7 +160,7 @@ class PageMonitor:
                 and urlparse(req.url).hostname not in LOCAL_HOSTS
                 and self.external_requests.append(req.url))
         page.on("console", lambda msg: msg.type == "error" and self.console_errors.append(
-            f"{msg.text} (at {msg.location.get('url', '?')}:{msg.location.get('lineNumber', '?')})"))
+            f"{msg.text[:300]} (at {msg.location.get('url', '?')}:{msg.location.get('lineNumber', '?')})"))
         page.on("pageerror", lambda exc: self.page_errors.append(str(exc)))
         page.on("requestfailed", lambda req: urlparse(req.url).hostname in LOCAL_HOSTS
                 and self.failed_requests.append(f"{req.url}: {req.failure}"))
@@ -210,6 +210,7 @@ async () => {
   for (const img of imgs) img.loading = 'eager';
   await Promise.all(imgs.map(img => img.decode().catch(() => null)));
   return imgs.map(img => ({src: img.currentSrc || img.src, alt: img.getAttribute('alt'),
+                           id: img.id || (img.closest('[id]') || {}).id || '',
                            complete: img.complete, width: img.naturalWidth}));
 }
 """

@@ -66,3 +66,15 @@ def offline_context(chromium):
     context.monitor = monitor
     yield context
     context.close()
+
+
+@pytest.fixture
+def light_context(chromium):
+    """A browser context that does not run MathJax (for tests about buttons, not maths)."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 800},
+                                   accept_downloads=True)
+    context.set_default_timeout(30_000)
+    context.route("**/_static/mathjax/**", lambda route: route.fulfill(
+        status=200, content_type="text/javascript", body="/* MathJax not needed here */"))
+    yield context
+    context.close()

@@ -48,10 +48,11 @@ def _content_problems(page, maths, page_name) -> list[str]:
 
     # Images: loaded, with alt text.
     for img in page.evaluate(IMAGES_JS):
+        src = img["src"] if len(img["src"]) < 100 else img["src"][:60] + "..."
         if not img["complete"] or img["width"] == 0:
-            problems.append(f"image did not load: {img['src']}")
+            problems.append(f"image did not load: {src}")
         if not (img["alt"] or "").strip():
-            problems.append(f"image has no alt text: {img['src']}")
+            problems.append(f"image has no alt text: {src} (id={img['id']!r})")
 
     # Maths: typeset wherever there is maths, by MathJax served from the book itself.
     if source_has_maths(page_name) and maths["maths"] == 0:
@@ -110,6 +111,21 @@ def _link_problems(page, book_site, page_name) -> list[str]:
     return problems
 
 
+def test_requests_leaving_localhost_are_caught(offline_context, book_site):
+    """The offline checks can fail: a page asking a CDN for a file gets it recorded (and refused)."""
+    page = offline_context.new_page()
+    page.goto(book_site.page_url(PAGES[0]), wait_until="load")
+    page.evaluate("""() => new Promise(done => {
+        const img = document.createElement('img');
+        img.onerror = img.onload = () => done();
+        img.src = 'https://cdn.example.org/pixel.png';
+        document.body.appendChild(img);
+    })""")
+    assert offline_context.monitor.external_requests == ["https://cdn.example.org/pixel.png"]
+    broken = page.evaluate("() => document.querySelector('img[src*=cdn]').naturalWidth")
+    assert broken == 0, "the request to a non-local host should not have succeeded"
+
+
 def _search(context, site, query):
     page = context.new_page()
     page.goto(f"{site.url}/search.html?q={query}", wait_until="load")
@@ -162,6 +178,8 @@ def _screenshot_pages(site) -> list[str]:
 def test_screenshots_desktop_and_phone(chromium, book_site):
     """Screenshots for people to look at (artifacts/screenshots/, not committed)."""
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    for stale in SCREENSHOT_DIR.glob("book_*.png"):
+        stale.unlink()
     written = []
     for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         context = chromium.new_context(viewport=viewport, device_scale_factor=1,

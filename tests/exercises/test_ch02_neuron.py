@@ -58,12 +58,11 @@ def _brute_force_can_compute(table, grid):
 def _as_number(got):
     """Let a float, a numpy scalar and a 0-d array all count as one number.
 
-    A 1-element array of shape (1,) is accepted too, because the grader's transport from the
-    sandbox currently turns 0-d arrays into shape (1,) (np.ascontiguousarray), so the two cannot
-    be told apart there. Any other shape is passed through and fails with a clear message.
+    Any other shape (e.g. an array of shape (1,)) is passed through and fails with a clear
+    message from expect_close.
     """
-    if isinstance(got, np.ndarray) and got.shape in ((), (1,)) and got.dtype.kind in "fiu":
-        return float(got.reshape(-1)[0])
+    if isinstance(got, np.ndarray) and got.shape == () and got.dtype.kind in "fiu":
+        return float(got)
     return got
 
 

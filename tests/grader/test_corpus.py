@@ -21,9 +21,31 @@ def _hashes(d: Path) -> dict:
 
 
 def _sandbox_processes() -> list[str]:
-    """Processes still running under the sandbox's unprivileged uids (should be none)."""
-    out = subprocess.run(["ps", "-eo", "uid=,pid=,comm="], capture_output=True, text=True).stdout
-    return [ln for ln in out.splitlines() if ln.split() and 61000 <= int(ln.split()[0]) < 68000]
+    """Orphaned sandbox processes: running under the sandbox's unprivileged uids with no live
+    trusted grader (``-m grader`` or pytest) above them. Sandboxes of other grader runs that are
+    still working (another pytest-xdist worker, an executing book page) have such a parent and
+    are not counted; a process our batch left behind has been re-parented away from it."""
+    out = subprocess.run(["ps", "-eo", "uid=,pid=,ppid=,args="], capture_output=True,
+                         text=True).stdout
+    procs = {}
+    for ln in out.splitlines():
+        parts = ln.split(None, 3)
+        if len(parts) >= 3:
+            procs[int(parts[1])] = (int(parts[0]), int(parts[2]), parts[3] if len(parts) > 3 else "")
+
+    def has_trusted_ancestor(pid):
+        seen = set()
+        while pid in procs and pid not in seen and pid > 1:
+            seen.add(pid)
+            uid, ppid, args = procs[pid]
+            if uid == os.getuid() and " -I -c " not in f" {args} " and (
+                    "-m grader" in args or "pytest" in args or "grader.cli" in args):
+                return True
+            pid = ppid
+        return False
+
+    return [f"{pid} {args[:80]}" for pid, (uid, _, args) in procs.items()
+            if 61000 <= uid < 68000 and not has_trusted_ancestor(pid)]
 
 
 @pytest.fixture(scope="module")

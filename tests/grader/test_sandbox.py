@@ -42,6 +42,15 @@ def test_wire_format_roundtrip_without_pickle():
     assert _child.encode(np.array([object()]), [])["t"] == "unsupported"
 
 
+@pytest.mark.parametrize("array", [np.array(2.5), np.zeros((0, 3)), np.arange(12.0).reshape(3, 4).T,
+                                   np.arange(5, dtype=np.int8)[::2]])
+def test_wire_format_keeps_shape_dtype_and_values(array):
+    blobs = []
+    back = _child.decode(_child.encode(array, blobs), blobs)
+    assert back.shape == array.shape and back.dtype == array.dtype    # a 0-d array stays 0-d
+    np.testing.assert_array_equal(back, array)
+
+
 def test_plain_data_roundtrip(session):
     ok, val, args_after, _ = session.call("echo", (np.eye(2),), {})
     assert ok and isinstance(val, np.ndarray) and val.shape == (2, 2)

@@ -1,0 +1,83 @@
+"""Per-chapter sandbox settings: a check module's ``SANDBOX = {...}`` raises the limits of the
+sandbox its chapter is graded in (used by chapter 9, whose exercises run Keras/JAX)."""
+import dataclasses
+import types
+
+import numpy as np
+import pytest
+
+from grader.grade import chapter_config
+from grader.sandbox import SandboxConfig, Session, default_hidden_paths
+
+
+def _chapter(sandbox):
+    """A stand-in chapter with one exercise and one check defined in a module declaring SANDBOX."""
+    module = {} if sandbox is None else {"SANDBOX": sandbox}
+    exec("def test_x(sub):\n    pass\n", module)
+    spec = types.SimpleNamespace(func=module["test_x"])
+    exercise = types.SimpleNamespace(checks=[spec])
+    return types.SimpleNamespace(name="chXX_demo", exercises=[exercise])
+
+
+def test_no_sandbox_declaration_keeps_the_config_object():
+    config = SandboxConfig()
+    assert chapter_config(config, _chapter(None)) is config
+
+
+def test_settings_are_raised_never_lowered_and_env_is_merged():
+    config = SandboxConfig(memory_mb=1536, cpu_seconds=500, call_timeout=3.0, env={"A": "cli"})
+    new = chapter_config(config, _chapter({"memory_mb": 4096, "cpu_seconds": 60,
+                                           "call_timeout": 30, "env": {"A": "module", "B": 1}}))
+    assert new is not config and config.memory_mb == 1536           # the original is unchanged
+    assert new.memory_mb == 4096                                      # raised
+    assert new.cpu_seconds == 500                                     # the command line's larger value wins
+    assert new.call_timeout == 30
+    assert new.env == {"A": "cli", "B": "1"}                          # the command line wins on conflicts
+
+
+def test_unknown_setting_is_a_clear_error():
+    with pytest.raises(ValueError, match="'namespaces'.*not one of"):
+        chapter_config(SandboxConfig(), _chapter({"namespaces": False}))
+
+
+def test_env_reaches_the_child_but_cannot_override_path():
+    session = Session(SandboxConfig(env={"NN_TEST_VAR": "42", "PATH": "/evil"}, call_timeout=5))
+    try:
+        session.start()
+        header = session.load([("exercise", "import os\ndef get(name):\n    return os.environ.get(name)\n")])
+        assert header["ok"], header
+        assert session.call("get", ("NN_TEST_VAR",), {})[1] == "42"
+        assert session.call("get", ("PATH",), {})[1] == "/usr/bin:/bin"
+    finally:
+        session.kill()
+
+
+@pytest.mark.slow
+def test_keras_runs_in_the_child_with_chapter_9_settings():
+    from grader.catalog import default_catalog
+
+    catalog = default_catalog()
+    if "ch09_keras" not in catalog.chapters:
+        pytest.fail("solutions/ch09_keras.ipynb is missing from the catalog")
+    config = chapter_config(SandboxConfig(), catalog.chapters["ch09_keras"])
+    assert config.env.get("KERAS_BACKEND") == "jax" and config.memory_mb > 1536
+    code = (
+        "import keras\n"
+        "def tiny(x):\n"
+        "    m = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])\n"
+        "    m.set_weights([np.array([[1.0], [2.0]]), np.array([0.5])])\n"
+        "    return [keras.backend.backend(), m.predict(x, verbose=0)]\n"
+    )
+    # as the grader does: hide the course (and, as root, re-expose the Python installation)
+    session = Session(dataclasses.replace(config, hide=default_hidden_paths()))
+    try:
+        session.start()
+        header = session.load([("prelude", "import numpy as np\n"), ("exercise", code)])
+        assert header["ok"], header
+        ok, value, _, _ = session.call("tiny", (np.array([[1.0, 1.0], [0.0, -1.0]]),), {})
+        assert ok, value
+        backend, pred = value
+        assert backend == "jax"
+        assert pred.ravel().tolist() == pytest.approx([3.5, -1.5])      # hand-computed x @ w + b
+    finally:
+        session.kill()
