@@ -8,12 +8,12 @@ Nothing uses numpy's global random state.
 The scaled initialisers follow Keras' definitions, with
 ``fan_in = n_in`` and ``fan_out = n_out``:
 
-=================  ======================================================
+==================  ======================================================
 ``glorot_uniform``  U(-limit, limit), ``limit = sqrt(6 / (fan_in + fan_out))``
 ``glorot_normal``   truncated normal, std ``sqrt(2 / (fan_in + fan_out))``
 ``he_uniform``      U(-limit, limit), ``limit = sqrt(6 / fan_in)``
 ``he_normal``       truncated normal, std ``sqrt(2 / fan_in)``
-=================  ======================================================
+==================  ======================================================
 
 Glorot (Xavier) keeps the variance of activations and gradients roughly
 constant through tanh/sigmoid layers; He does the same for ReLU layers, which
