@@ -310,6 +310,22 @@ def expect_true(condition, message: str, kind: str = "values"):
         raise CheckFailed(message, kind=kind)
 
 
+def expect_raises(fn, *args, error: str = "ValueError", what: str = "this input"):
+    """Run the learner's ``fn`` on bad input and require it to raise ``error`` (a type name).
+
+    ``what`` describes the bad input for the message, e.g. "a column bias of shape (4, 1)".
+    """
+    try:
+        got = run(fn, *args)
+    except LearnerError as exc:
+        expect_true(exc.etype == error, "%s should raise %s for %s, but it raised %s: %s"
+                    % (_func_name(fn), error, what, exc.etype, exc.emessage), kind="values")
+        return
+    raise CheckFailed("%s should raise %s for %s, but it returned %s"
+                      % (_func_name(fn), error, what, "an array of shape %s" % (got.shape,)
+                         if isinstance(got, np.ndarray) else type(got).__name__), kind="values")
+
+
 def relative_error(a, b) -> float:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     num = np.linalg.norm(a - b)

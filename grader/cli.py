@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -108,7 +109,12 @@ def main(argv=None) -> int:
             p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
             p.add_argument("--progress", action="store_true", help="progress bar even when stderr is not a terminal")
     args = ap.parse_args(argv)
-    return cmd_grade(args) if args.cmd == "grade" else cmd_protections(args)
+    try:
+        return cmd_grade(args) if args.cmd == "grade" else cmd_protections(args)
+    except BrokenPipeError:
+        # The reader of our output went away (e.g. `... | head`): stop quietly, like other tools.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -55,12 +55,17 @@ def book_site(book_build):
     site.close()
 
 
-@pytest.fixture
-def offline_context(chromium):
-    """A fresh browser context (desktop size) in which only localhost can be reached."""
+def _desktop_context(chromium):
     context = chromium.new_context(viewport={"width": 1280, "height": 800},
                                    accept_downloads=True)
     context.set_default_timeout(30_000)
+    return context
+
+
+@pytest.fixture
+def offline_context(chromium):
+    """A fresh browser context (desktop size) in which only localhost can be reached."""
+    context = _desktop_context(chromium)
     monitor = PageMonitor()
     monitor.install(context)
     context.monitor = monitor
@@ -71,9 +76,7 @@ def offline_context(chromium):
 @pytest.fixture
 def light_context(chromium):
     """A browser context that does not run MathJax (for tests about buttons, not maths)."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 800},
-                                   accept_downloads=True)
-    context.set_default_timeout(30_000)
+    context = _desktop_context(chromium)
     context.route("**/_static/mathjax/**", lambda route: route.fulfill(
         status=200, content_type="text/javascript", body="/* MathJax not needed here */"))
     yield context

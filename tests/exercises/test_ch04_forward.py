@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from grader.checks import CheckFailed, LearnerError, check, expect_close, expect_true, run
+from grader.checks import CheckFailed, LearnerError, check, expect_close, expect_raises, expect_true, run
 
 NOTEBOOK = "ch04_forward"
 
@@ -60,18 +60,6 @@ def _random_network(seed, sizes):
     return params
 
 
-def _expect_value_error(fn, *args, what):
-    """The learner's function must raise ValueError on this input."""
-    try:
-        got = run(fn, *args)
-    except LearnerError as exc:
-        expect_true(exc.etype == "ValueError",
-                    "%s should raise ValueError for %s, but it raised %s: %s"
-                    % (fn.__name__, what, exc.etype, exc.emessage), kind="values")
-        return
-    raise CheckFailed("%s should raise ValueError for %s, but it returned %s"
-                      % (fn.__name__, what, "an array of shape %s" % (got.shape,)
-                         if isinstance(got, np.ndarray) else type(got).__name__), kind="values")
 
 
 def _unpack(result, fn_name="mlp_forward"):
@@ -122,7 +110,7 @@ def test_dense_forward_batch_sizes(sub):
        hint="Check X.ndim != 2 first and raise ValueError('... got shape (d,); use X.reshape(1, -1)').")
 def test_dense_forward_rejects_1d_input(sub):
     W, b = np.ones((3, 2)), np.zeros(2)
-    _expect_value_error(sub.dense_forward, np.array([1.0, 2.0, 3.0]), W, b,
+    expect_raises(sub.dense_forward, np.array([1.0, 2.0, 3.0]), W, b,
                         what="a 1-D X of shape (3,) (a single sample must be a batch of shape (1, 3))")
 
 
@@ -131,7 +119,7 @@ def test_dense_forward_rejects_1d_input(sub):
             "raise ValueError unless b.shape == (W.shape[1],).")
 def test_dense_forward_rejects_column_bias(sub):
     X, W = np.array([[1.0, 2.0, 3.0]]), np.ones((3, 2))
-    _expect_value_error(sub.dense_forward, X, W, np.zeros((2, 1)),
+    expect_raises(sub.dense_forward, X, W, np.zeros((2, 1)),
                         what="a column bias of shape (2, 1) with a batch of one sample")
 
 
@@ -147,8 +135,8 @@ def test_dense_forward_other_shapes(sub):
 def test_dense_forward_rejects_bad_shapes(sub):
     # A column bias whose batch size equals n_out also broadcasts silently: (4, 4) + (4, 1).
     X, W = np.ones((4, 3)), np.ones((3, 4))
-    _expect_value_error(sub.dense_forward, X, W, np.zeros((4, 1)), what="a column bias of shape (4, 1)")
-    _expect_value_error(sub.dense_forward, np.ones((2, 3)), np.ones((4, 2)), np.zeros(2),
+    expect_raises(sub.dense_forward, X, W, np.zeros((4, 1)), what="a column bias of shape (4, 1)")
+    expect_raises(sub.dense_forward, np.ones((2, 3)), np.ones((4, 2)), np.zeros(2),
                         what="X with 3 columns but W with 4 rows")
 
 
@@ -207,7 +195,7 @@ def test_mlp_forward_batch_sizes(sub):
        hint="Count the layers in params (the keys W1, W2, ...) and compare with len(activations).")
 def test_mlp_forward_rejects_wrong_number_of_activations(sub):
     params = _random_network(46, [2, 3, 1])
-    _expect_value_error(sub.mlp_forward, np.ones((2, 2)), params, ["relu", "relu", "sigmoid"],
+    expect_raises(sub.mlp_forward, np.ones((2, 2)), params, ["relu", "relu", "sigmoid"],
                         what="3 activation names for a network with 2 layers")
 
 

@@ -10,7 +10,7 @@ import os
 import numpy as np
 from scipy import signal
 
-from grader.checks import CheckFailed, LearnerError, check, expect_close, expect_true, run
+from grader.checks import CheckFailed, LearnerError, check, expect_close, expect_raises, expect_true, run
 
 NOTEBOOK = "ch10_beyond"
 
@@ -69,18 +69,6 @@ def _softmax_rows(S):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def _expect_value_error(fn, *args, what):
-    """The learner's function must raise ValueError on this input."""
-    try:
-        got = run(fn, *args)
-    except LearnerError as exc:
-        expect_true(exc.etype == "ValueError",
-                    "%s should raise ValueError for %s, but it raised %s: %s"
-                    % (fn.__name__, what, exc.etype, exc.emessage), kind="values")
-        return
-    raise CheckFailed("%s should raise ValueError for %s, but it returned %s"
-                      % (fn.__name__, what, "an array of shape %s" % (got.shape,)
-                         if isinstance(got, np.ndarray) else type(got).__name__), kind="values")
 
 
 def _expect_pair(got, what="scaled_dot_product_attention"):
@@ -125,7 +113,7 @@ def test_conv2d_rectangular_matches_scipy(sub):
        hint="Compare the shapes first and raise ValueError('kernel (kh, kw) is larger than the "
             "image (H, W)') before computing anything.")
 def test_conv2d_kernel_too_large(sub):
-    _expect_value_error(sub.conv2d, np.ones((3, 4)), np.ones((2, 5)),
+    expect_raises(sub.conv2d, np.ones((3, 4)), np.ones((2, 5)),
                         what="a kernel of shape (2, 5) on an image of shape (3, 4)")
 
 
@@ -178,7 +166,7 @@ def test_conv2d_layer_sum_over_channels(sub):
 @check("ch10.conv2d_layer", points=1,
        hint="Check that X.shape[-1] == kernels.shape[2] and raise a ValueError naming both if not.")
 def test_conv2d_layer_channel_mismatch(sub):
-    _expect_value_error(sub.conv2d_layer, np.ones((1, 5, 5, 3)), np.ones((3, 3, 2, 4)), np.zeros(4),
+    expect_raises(sub.conv2d_layer, np.ones((1, 5, 5, 3)), np.ones((3, 3, 2, 4)), np.zeros(4),
                         what="an input with 3 channels and kernels made for 2")
 
 
@@ -308,5 +296,5 @@ def test_attention_hidden_scaling_identity(sub):
 
 @check("ch10.attention", points=1, hidden=True)
 def test_attention_hidden_dk_mismatch(sub):
-    _expect_value_error(sub.scaled_dot_product_attention, np.ones((2, 3)), np.ones((4, 5)),
+    expect_raises(sub.scaled_dot_product_attention, np.ones((2, 3)), np.ones((4, 5)),
                         np.ones((4, 2)), what="queries with d_k = 3 and keys with d_k = 5")

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from grader.checks import CheckFailed, compare, expect_gradients, numerical_gradient, run
+from grader.checks import CheckFailed, compare, expect_gradients, expect_raises, numerical_gradient, run
 from grader._child import Unsupported
 
 E = np.array([0.5, 0.25, 0.125])
@@ -62,3 +62,23 @@ def test_numerical_gradient_of_a_quadratic():
     x = np.array([1.0, -2.0, 3.0])
     g = numerical_gradient(lambda v: float(np.sum(v ** 2)), x.copy())
     np.testing.assert_allclose(g, 2 * x, rtol=1e-6)
+
+
+def test_expect_raises_wants_exactly_the_named_error():
+    def strict(x):
+        if x.ndim != 2:
+            raise ValueError("x must be 2-D")
+        return x
+
+    def lenient(x):
+        return x
+
+    def wrong_error(x):
+        raise TypeError("not an array")
+
+    expect_raises(strict, np.ones(3), what="a 1-D x")                    # passes
+    with pytest.raises(CheckFailed, match=r"lenient should raise ValueError for a 1-D x, but it "
+                                          r"returned an array of shape \(3,\)"):
+        expect_raises(lenient, np.ones(3), what="a 1-D x")
+    with pytest.raises(CheckFailed, match="wrong_error should raise ValueError .* raised TypeError"):
+        expect_raises(wrong_error, np.ones(3), what="a 1-D x")
