@@ -111,7 +111,7 @@ def test_dense_forward_batch_sizes(sub):
 def test_dense_forward_rejects_1d_input(sub):
     W, b = np.ones((3, 2)), np.zeros(2)
     expect_raises(sub.dense_forward, np.array([1.0, 2.0, 3.0]), W, b,
-                        what="a 1-D X of shape (3,) (a single sample must be a batch of shape (1, 3))")
+                  what="a 1-D X of shape (3,) (a single sample must be a batch of shape (1, 3))")
 
 
 @check("ch04.dense_forward", points=1,
@@ -120,7 +120,7 @@ def test_dense_forward_rejects_1d_input(sub):
 def test_dense_forward_rejects_column_bias(sub):
     X, W = np.array([[1.0, 2.0, 3.0]]), np.ones((3, 2))
     expect_raises(sub.dense_forward, X, W, np.zeros((2, 1)),
-                        what="a column bias of shape (2, 1) with a batch of one sample")
+                  what="a column bias of shape (2, 1) with a batch of one sample")
 
 
 @check("ch04.dense_forward", points=1, hidden=True)
@@ -137,7 +137,7 @@ def test_dense_forward_rejects_bad_shapes(sub):
     X, W = np.ones((4, 3)), np.ones((3, 4))
     expect_raises(sub.dense_forward, X, W, np.zeros((4, 1)), what="a column bias of shape (4, 1)")
     expect_raises(sub.dense_forward, np.ones((2, 3)), np.ones((4, 2)), np.zeros(2),
-                        what="X with 3 columns but W with 4 rows")
+                  what="X with 3 columns but W with 4 rows")
 
 
 # ----------------------------------------------------------------------------- mlp_forward
@@ -196,7 +196,7 @@ def test_mlp_forward_batch_sizes(sub):
 def test_mlp_forward_rejects_wrong_number_of_activations(sub):
     params = _random_network(46, [2, 3, 1])
     expect_raises(sub.mlp_forward, np.ones((2, 2)), params, ["relu", "relu", "sigmoid"],
-                        what="3 activation names for a network with 2 layers")
+                  what="3 activation names for a network with 2 layers")
 
 
 @check("ch04.mlp_forward", points=2, hidden=True)

@@ -114,7 +114,7 @@ def test_conv2d_rectangular_matches_scipy(sub):
             "image (H, W)') before computing anything.")
 def test_conv2d_kernel_too_large(sub):
     expect_raises(sub.conv2d, np.ones((3, 4)), np.ones((2, 5)),
-                        what="a kernel of shape (2, 5) on an image of shape (3, 4)")
+                  what="a kernel of shape (2, 5) on an image of shape (3, 4)")
 
 
 @check("ch10.conv2d", points=2, hidden=True)
@@ -167,7 +167,7 @@ def test_conv2d_layer_sum_over_channels(sub):
        hint="Check that X.shape[-1] == kernels.shape[2] and raise a ValueError naming both if not.")
 def test_conv2d_layer_channel_mismatch(sub):
     expect_raises(sub.conv2d_layer, np.ones((1, 5, 5, 3)), np.ones((3, 3, 2, 4)), np.zeros(4),
-                        what="an input with 3 channels and kernels made for 2")
+                  what="an input with 3 channels and kernels made for 2")
 
 
 @check("ch10.conv2d_layer", points=2, hidden=True)
@@ -297,4 +297,4 @@ def test_attention_hidden_scaling_identity(sub):
 @check("ch10.attention", points=1, hidden=True)
 def test_attention_hidden_dk_mismatch(sub):
     expect_raises(sub.scaled_dot_product_attention, np.ones((2, 3)), np.ones((4, 5)),
-                        np.ones((4, 2)), what="queries with d_k = 3 and keys with d_k = 5")
+                  np.ones((4, 2)), what="queries with d_k = 3 and keys with d_k = 5")
