@@ -1,5 +1,5 @@
 """Per-chapter sandbox settings: a check module's ``SANDBOX = {...}`` raises the limits of the
-sandbox its chapter is graded in (used by chapter 9, whose exercises run Keras/JAX)."""
+sandbox its chapter is graded in (used by chapter 10, whose exercises run Keras/JAX)."""
 import dataclasses
 import types
 
@@ -57,9 +57,9 @@ def test_keras_runs_in_the_child_with_chapter_9_settings():
     from grader.catalog import default_catalog
 
     catalog = default_catalog()
-    if "ch09_keras" not in catalog.chapters:
-        pytest.fail("solutions/ch09_keras.ipynb is missing from the catalog")
-    config = chapter_config(SandboxConfig(), catalog.chapters["ch09_keras"])
+    if "ch10_keras" not in catalog.chapters:
+        pytest.fail("solutions/ch10_keras.ipynb is missing from the catalog")
+    config = chapter_config(SandboxConfig(), catalog.chapters["ch10_keras"])
     assert config.env.get("KERAS_BACKEND") == "jax" and config.memory_mb > 1536
     code = (
         "import keras\n"

@@ -1,5 +1,5 @@
 """Early stopping in Sequential.fit (patience, restore_best_weights, monitor,
-min_delta), taught in chapter 8. The expected stopping epochs are derived from
+min_delta), taught in chapter 9. The expected stopping epochs are derived from
 the recorded history by the rule itself (best so far, then `patience` epochs
 without improvement), and the weights are compared with independent training
 runs of the same length from the same seed."""

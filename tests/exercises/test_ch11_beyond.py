@@ -1,4 +1,4 @@
-"""Checks of the chapter 10 exercises (solutions/ch10_beyond.ipynb).
+"""Checks of the chapter 11 exercises (solutions/ch11_beyond.ipynb).
 
 Independent references: hand-computed values, ``scipy.signal.correlate2d`` and Keras layers
 (``Conv2D``, ``Attention``) with the same weights, run in the trusted process with the JAX
@@ -12,7 +12,7 @@ from scipy import signal
 
 from grader.checks import CheckFailed, LearnerError, check, expect_close, expect_raises, expect_true, run
 
-NOTEBOOK = "ch10_beyond"
+NOTEBOOK = "ch11_beyond"
 
 KERAS_RTOL, KERAS_ATOL = 1e-5, 1e-5
 
@@ -80,7 +80,7 @@ def _expect_pair(got, what="scaled_dot_product_attention"):
 
 
 # ----------------------------------------------------------------------------- conv2d
-@check("ch10.conv2d", points=1,
+@check("ch11.conv2d", points=1,
        hint="Y[i, j] = sum(image[i:i+kh, j:j+kw] * kernel); the output has shape (H-kh+1, W-kw+1).")
 def test_conv2d_hand_example(sub):
     image = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 3.0], [2.0, 0.0, 1.0]])
@@ -88,7 +88,7 @@ def test_conv2d_hand_example(sub):
     expect_close(run(sub.conv2d, image, kernel), np.array([[0.0, -1.0], [0.0, 0.0]]))
 
 
-@check("ch10.conv2d", points=1,
+@check("ch11.conv2d", points=1,
        hint="Deep-learning convolution does NOT flip the kernel: put an impulse (a single 1) into "
             "an image and the output must show the kernel upside down and mirrored "
             "(kernel[::-1, ::-1]), exactly as cross-correlation does.")
@@ -99,7 +99,7 @@ def test_conv2d_no_flip(sub):
     expect_close(run(sub.conv2d, image, kernel), kernel[::-1, ::-1])
 
 
-@check("ch10.conv2d", points=1,
+@check("ch11.conv2d", points=1,
        hint="Rows and columns are independent: an image (H, W) and kernel (kh, kw) give "
             "(H - kh + 1, W - kw + 1) even when nothing is square.")
 def test_conv2d_rectangular_matches_scipy(sub):
@@ -109,7 +109,7 @@ def test_conv2d_rectangular_matches_scipy(sub):
                  rtol=1e-10, atol=1e-12)
 
 
-@check("ch10.conv2d", points=1,
+@check("ch11.conv2d", points=1,
        hint="Compare the shapes first and raise ValueError('kernel (kh, kw) is larger than the "
             "image (H, W)') before computing anything.")
 def test_conv2d_kernel_too_large(sub):
@@ -117,7 +117,7 @@ def test_conv2d_kernel_too_large(sub):
                   what="a kernel of shape (2, 5) on an image of shape (3, 4)")
 
 
-@check("ch10.conv2d", points=2, hidden=True)
+@check("ch11.conv2d", points=2, hidden=True)
 def test_conv2d_hidden_random_sizes(sub):
     g = np.random.default_rng(102)
     for shape, kshape in [((11, 9), (4, 2)), ((6, 6), (6, 6)), ((4, 8), (1, 1)), ((9, 3), (3, 3))]:
@@ -126,7 +126,7 @@ def test_conv2d_hidden_random_sizes(sub):
                      signal.correlate2d(image, kernel, mode="valid"), rtol=1e-10, atol=1e-12)
 
 
-@check("ch10.conv2d", points=1, hidden=True)
+@check("ch11.conv2d", points=1, hidden=True)
 def test_conv2d_hidden_digit_sobel(sub):
     from sklearn.datasets import load_digits
 
@@ -137,7 +137,7 @@ def test_conv2d_hidden_digit_sobel(sub):
 
 
 # ----------------------------------------------------------------------------- conv2d_layer
-@check("ch10.conv2d_layer", points=2,
+@check("ch11.conv2d_layer", points=2,
        hint="Y[n, i, j, c] = bias[c] + sum over u, v, m of X[n, i+u, j+v, m] * kernels[u, v, m, c]. "
             "One way: loop over the kernel offsets (u, v) and add X[:, u:u+oh, v:v+ow, :] @ kernels[u, v].")
 def test_conv2d_layer_matches_keras(sub):
@@ -149,7 +149,7 @@ def test_conv2d_layer_matches_keras(sub):
                  rtol=KERAS_RTOL, atol=KERAS_ATOL)
 
 
-@check("ch10.conv2d_layer", points=1,
+@check("ch11.conv2d_layer", points=1,
        hint="Each output channel is the sum over input channels of single-channel convolutions, "
             "plus that channel's bias.")
 def test_conv2d_layer_sum_over_channels(sub):
@@ -163,14 +163,14 @@ def test_conv2d_layer_sum_over_channels(sub):
                  rtol=1e-10, atol=1e-12)
 
 
-@check("ch10.conv2d_layer", points=1,
+@check("ch11.conv2d_layer", points=1,
        hint="Check that X.shape[-1] == kernels.shape[2] and raise a ValueError naming both if not.")
 def test_conv2d_layer_channel_mismatch(sub):
     expect_raises(sub.conv2d_layer, np.ones((1, 5, 5, 3)), np.ones((3, 3, 2, 4)), np.zeros(4),
                   what="an input with 3 channels and kernels made for 2")
 
 
-@check("ch10.conv2d_layer", points=2, hidden=True)
+@check("ch11.conv2d_layer", points=2, hidden=True)
 def test_conv2d_layer_hidden_other_sizes(sub):
     g = np.random.default_rng(113)
     for n, H, W, c_in, c_out, kh, kw in [(3, 7, 9, 3, 4, 2, 4), (1, 8, 8, 1, 2, 3, 3), (2, 4, 6, 2, 1, 4, 1)]:
@@ -182,7 +182,7 @@ def test_conv2d_layer_hidden_other_sizes(sub):
 
 
 # ----------------------------------------------------------------------------- attention
-@check("ch10.attention", points=2,
+@check("ch11.attention", points=2,
        hint="scores = Q @ K.T / sqrt(d_k); weights = softmax of each row; output = weights @ V. "
             "For the chapter's colour tokens a 'red' query gives 0.303 to each red and 0.030 to the rest.")
 def test_attention_colour_tokens_by_hand(sub):
@@ -200,7 +200,7 @@ def test_attention_colour_tokens_by_hand(sub):
     expect_close(got_out, expected_w @ X, rtol=1e-9, atol=1e-12, what="the output")
 
 
-@check("ch10.attention", points=2,
+@check("ch11.attention", points=2,
        hint="Shapes: Q (n_q, d_k), K (n_k, d_k), V (n_k, d_v) -> output (n_q, d_v), weights (n_q, n_k). "
             "Divide by sqrt(d_k), where d_k = Q.shape[-1], and use np.swapaxes(K, -1, -2) for K^T.")
 def test_attention_matches_keras(sub):
@@ -212,7 +212,7 @@ def test_attention_matches_keras(sub):
     expect_close(got_out, exp_out, rtol=KERAS_RTOL, atol=KERAS_ATOL, what="the output")
 
 
-@check("ch10.attention", points=1,
+@check("ch11.attention", points=1,
        hint="Subtract each row's maximum score before np.exp (it does not change the softmax) so "
             "scores in the thousands do not overflow to inf/nan.")
 def test_attention_large_scores_stable(sub):
@@ -225,7 +225,7 @@ def test_attention_large_scores_stable(sub):
     expect_close(got_out, expected_w @ V, rtol=0, atol=1e-12, what="the output")
 
 
-@check("ch10.attention", points=2,
+@check("ch11.attention", points=2,
        hint="Where mask is False set the score to -np.inf (np.where(mask, scores, -np.inf)) before "
             "the softmax: exp(-inf) = 0, so masked keys get weight exactly 0 and each row still sums to 1.")
 def test_attention_causal_mask(sub):
@@ -241,7 +241,7 @@ def test_attention_causal_mask(sub):
     expect_close(got_out, exp_out, rtol=KERAS_RTOL, atol=KERAS_ATOL, what="the output")
 
 
-@check("ch10.attention", points=1,
+@check("ch11.attention", points=1,
        hint="Rows of the weights must sum to 1 and lie in [0, 1]: take the softmax over the LAST "
             "axis (the keys), not over the queries.")
 def test_attention_rows_sum_to_one(sub):
@@ -258,7 +258,7 @@ def test_attention_rows_sum_to_one(sub):
                  what="the output")
 
 
-@check("ch10.attention", points=2, hidden=True)
+@check("ch11.attention", points=2, hidden=True)
 def test_attention_hidden_batched(sub):
     g = np.random.default_rng(124)
     for b, n_q, n_k, d_k, d_v in [(3, 4, 6, 5, 2), (2, 7, 3, 8, 6)]:
@@ -269,7 +269,7 @@ def test_attention_hidden_batched(sub):
         expect_close(got_out, exp_w @ V, rtol=1e-10, atol=1e-12, what="the output")
 
 
-@check("ch10.attention", points=1, hidden=True)
+@check("ch11.attention", points=1, hidden=True)
 def test_attention_hidden_padding_mask(sub):
     g = np.random.default_rng(125)
     Q, K, V = g.normal(size=(2, 3, 4)), g.normal(size=(2, 5, 4)), g.normal(size=(2, 5, 3))
@@ -281,7 +281,7 @@ def test_attention_hidden_padding_mask(sub):
     expect_close(got_out, exp_w @ V, rtol=1e-10, atol=1e-12, what="the output")
 
 
-@check("ch10.attention", points=1, hidden=True)
+@check("ch11.attention", points=1, hidden=True)
 def test_attention_hidden_scaling_identity(sub):
     # Duplicating every feature doubles d_k and the raw dot products: the scores grow by
     # 2 / sqrt(2) = sqrt(2) only, which catches dividing by d_k (or by a fixed number).
@@ -294,7 +294,7 @@ def test_attention_hidden_scaling_identity(sub):
     expect_close(got_out, expected_w @ V, rtol=1e-10, atol=1e-12, what="the output")
 
 
-@check("ch10.attention", points=1, hidden=True)
+@check("ch11.attention", points=1, hidden=True)
 def test_attention_hidden_dk_mismatch(sub):
     expect_raises(sub.scaled_dot_product_attention, np.ones((2, 3)), np.ones((4, 5)),
                   np.ones((4, 2)), what="queries with d_k = 3 and keys with d_k = 5")

@@ -1,4 +1,4 @@
-"""Checks of the chapter 8 exercises (solutions/ch08_training.ipynb): a training loop in numpy.
+"""Checks of the chapter 9 exercises (solutions/ch09_training.ipynb): a training loop in numpy.
 
 The independent reference is nnlib: ``nnlib.MLP(sizes, activation="tanh", seed=seed)`` starts from
 the same Glorot-uniform weights the exercise specifies, ``Sequential.loss_and_grads`` gives the
@@ -23,7 +23,7 @@ if _ROOT is not None and str(_ROOT) not in sys.path:
 import nnlib  # noqa: E402
 from nnlib import data  # noqa: E402
 
-NOTEBOOK = "ch08_training"
+NOTEBOOK = "ch09_training"
 
 # Training the digits network takes about a second of numpy; the defaults (3 s per call, 20 s of
 # CPU per child) leave too little room on a slow or busy machine.
@@ -116,7 +116,7 @@ def _losses_list(losses, epochs, fn="train"):
 
 
 # ----------------------------------------------------------------------------- init_params
-@check("ch08.init_params", points=1,
+@check("ch09.init_params", points=1,
        hint="One (n_in, n_out) weight matrix and one (n_out,) bias vector per pair of consecutive sizes; "
             "biases are np.zeros(n_out).")
 def test_init_params_shapes_and_zero_biases(sub):
@@ -130,7 +130,7 @@ def test_init_params_shapes_and_zero_biases(sub):
                         % (sizes, l, W), kind="values")
 
 
-@check("ch08.init_params", points=1,
+@check("ch09.init_params", points=1,
        hint="rng = np.random.default_rng(seed) once; then per layer, in order, "
             "rng.uniform(-a, a, size=(n_in, n_out)) with a = sqrt(6 / (n_in + n_out)).")
 def test_init_params_is_glorot_uniform_from_the_seed(sub):
@@ -146,7 +146,7 @@ def test_init_params_is_glorot_uniform_from_the_seed(sub):
                             % (sizes, seed), rtol=1e-12)
 
 
-@check("ch08.init_params", points=1,
+@check("ch09.init_params", points=1,
        hint="Create the generator inside the function from `seed`; never use np.random.seed or global state.")
 def test_init_params_same_seed_same_network(sub):
     first = _expect_params(run(sub.init_params, [5, 8, 3], 7), [5, 8, 3], "init_params")
@@ -157,7 +157,7 @@ def test_init_params_same_seed_same_network(sub):
                 "depend on the seed")
 
 
-@check("ch08.init_params", points=1, hidden=True)
+@check("ch09.init_params", points=1, hidden=True)
 def test_init_params_larger(sub, ref):
     sizes = [10, 20, 20, 5]
     got = _expect_params(run(sub.init_params, sizes, 99), sizes, "init_params")
@@ -165,7 +165,7 @@ def test_init_params_larger(sub, ref):
 
 
 # ----------------------------------------------------------------------------- train_epoch
-@check("ch08.train_epoch", points=1,
+@check("ch09.train_epoch", points=1,
        hint="With batch_size >= n there is one batch: loss, grads = loss_and_grads(params, X[rows], Y[rows]); "
             "new p = p - learning_rate * g. Return (new_params, loss).")
 def test_train_epoch_full_batch_is_one_gradient_step(sub):
@@ -182,7 +182,7 @@ def test_train_epoch_full_batch_is_one_gradient_step(sub):
     expect_close(float(got[1]), loss, rtol=1e-9, what="the epoch loss (the loss before the step)")
 
 
-@check("ch08.train_epoch", points=1,
+@check("ch09.train_epoch", points=1,
        hint="Take the rows order[0:B], order[B:2B], ...; the last batch holds the rest. Weight each batch's "
             "loss by its number of rows: epoch_loss = sum(loss_i * n_i) / n.")
 def test_train_epoch_minibatches_in_the_given_order(sub):
@@ -196,7 +196,7 @@ def test_train_epoch_minibatches_in_the_given_order(sub):
     expect_close(float(got[1]), loss, rtol=1e-9, what="the epoch loss (batch losses weighted by batch size)")
 
 
-@check("ch08.train_epoch", points=1,
+@check("ch09.train_epoch", points=1,
        hint="loss_and_grads handles a softmax output and one-hot Y; your loop does not need to change.")
 def test_train_epoch_softmax_three_classes(sub):
     X, Y = _three_classes(9, 5)
@@ -209,7 +209,7 @@ def test_train_epoch_softmax_three_classes(sub):
     expect_close(float(got[1]), loss, rtol=1e-9, what="the epoch loss")
 
 
-@check("ch08.train_epoch", points=1,
+@check("ch09.train_epoch", points=1,
        hint="Feed each epoch's new parameters into the next epoch: the loss must fall on XOR with lr = 1.")
 def test_train_epoch_loss_decreases_on_xor(sub):
     X, Y = data.make_xor()
@@ -227,7 +227,7 @@ def test_train_epoch_loss_decreases_on_xor(sub):
                 % (losses[0], losses[-1]))
 
 
-@check("ch08.train_epoch", points=1, hidden=True)
+@check("ch09.train_epoch", points=1, hidden=True)
 def test_train_epoch_random(sub, ref):
     X, Y = _three_classes(23, 8)
     params = ref.init_params([4, 7, 3], 12)
@@ -239,7 +239,7 @@ def test_train_epoch_random(sub, ref):
 
 
 # ----------------------------------------------------------------------------- train
-@check("ch08.train", points=1,
+@check("ch09.train", points=1,
        hint="params = init_params(sizes, seed); rng = np.random.default_rng(seed); every epoch "
             "train_epoch(..., rng.permutation(n)). This is what nnlib's fit(..., seed=seed) does.")
 def test_train_matches_nnlib_fit(sub):
@@ -254,7 +254,7 @@ def test_train_matches_nnlib_fit(sub):
     expect_close(losses, np.array(history.history["loss"]), rtol=1e-8, what="the epoch losses")
 
 
-@check("ch08.train", points=2,
+@check("ch09.train", points=2,
        hint="train(X, y, [2, 4, 1], epochs=2000, batch_size=4, learning_rate=1.0, seed=0) must classify all four "
             "XOR points (output > 0.5 exactly for (0, 1) and (1, 0)).")
 def test_train_solves_xor(sub):
@@ -272,7 +272,7 @@ def test_train_solves_xor(sub):
                 "the XOR loss should fall from about 0.7 to below 0.1; got %.4f -> %.4f" % (losses[0], losses[-1]))
 
 
-@check("ch08.train", points=2, timeout=DIGITS_TIMEOUT,
+@check("ch09.train", points=2, timeout=DIGITS_TIMEOUT,
        hint="train(X_train, Y_train, [64, 32, 10], epochs=20, batch_size=32, learning_rate=0.1, seed=0) on "
             "standardised digits with one-hot targets must reach >= 0.90 test accuracy within 60 s. "
             "Avoid Python loops over single samples: index whole mini-batches.")
@@ -287,7 +287,7 @@ def test_train_digits_accuracy(sub):
     expect_true(accuracy >= 0.90, "test accuracy on the digits is %.3f, expected at least 0.90" % accuracy)
 
 
-@check("ch08.train", points=1,
+@check("ch09.train", points=1,
        hint="The same seed must give identical parameters and losses; a different seed different ones; "
             "epochs=0 returns init_params(sizes, seed) and an empty list.")
 def test_train_is_deterministic(sub):
@@ -309,7 +309,7 @@ def test_train_is_deterministic(sub):
                         "train with epochs=0 (the initial parameters)", rtol=1e-12)
 
 
-@check("ch08.train", points=1, hidden=True)
+@check("ch09.train", points=1, hidden=True)
 def test_train_random(sub, ref):
     X, _ = _three_classes(37, 14)
     Y2 = np.eye(2)[np.random.default_rng(15).integers(0, 2, size=37)]

@@ -1,4 +1,4 @@
-"""Checks of the chapter 7 exercises (solutions/ch07_gradient_descent.ipynb).
+"""Checks of the chapter 8 exercises (solutions/ch08_gradient_descent.ipynb).
 
 Expected values are computed by hand (written out with plain floats below), from the closed-form
 minimum of a quadratic (np.linalg.solve), or from the reference solution (``ref``) in the trusted
@@ -11,7 +11,7 @@ import numpy as np
 
 from grader.checks import CheckFailed, LearnerError, check, expect_close, expect_same, expect_raises, expect_true, run
 
-NOTEBOOK = "ch07_gradient_descent"
+NOTEBOOK = "ch08_gradient_descent"
 
 # A small well-conditioned quadratic 1/2 x^T A x - b^T x (eigenvalues about 0.71, 1.65, 3.64).
 A3 = np.array([[3.0, 1.0, 0.0], [1.0, 2.0, 0.5], [0.0, 0.5, 1.0]])
@@ -37,21 +37,21 @@ def _pair(result, fn_name, names):
 
 
 # ----------------------------------------------------------------------------- sgd_step
-@check("ch07.sgd_step", points=1, hint="w_new = w - lr * g, element by element.")
+@check("ch08.sgd_step", points=1, hint="w_new = w - lr * g, element by element.")
 def test_sgd_step_by_hand(sub):
     w = np.array([1.0, -2.0, 0.5])
     g = np.array([0.5, -1.0, 0.0])
     expect_close(run(sub.sgd_step, w, g, 0.1), np.array([0.95, -1.9, 0.5]))
 
 
-@check("ch07.sgd_step", points=1, hint="The default learning rate is lr=0.01 (Keras' SGD default); keep w's shape.")
+@check("ch08.sgd_step", points=1, hint="The default learning rate is lr=0.01 (Keras' SGD default); keep w's shape.")
 def test_sgd_step_default_lr_matrix(sub):
     w = np.array([[1.0, 2.0], [3.0, 4.0]])
     g = np.array([[10.0, -10.0], [0.0, 100.0]])
     expect_close(run(sub.sgd_step, w, g), np.array([[0.9, 2.1], [3.0, 3.0]]))
 
 
-@check("ch07.sgd_step", points=1,
+@check("ch08.sgd_step", points=1,
        hint="Iterating w <- w - lr * (A w - b) with lr below 2 / lambda_max must reach the minimum A^-1 b.")
 def test_sgd_step_converges_on_quadratic(sub):
     x = np.zeros(3)
@@ -60,14 +60,14 @@ def test_sgd_step_converges_on_quadratic(sub):
     expect_close(x, np.linalg.solve(A3, B3), rtol=1e-6, atol=1e-8, what="x after 150 steps (the minimum A^-1 b)")
 
 
-@check("ch07.sgd_step", points=1, hidden=True)
+@check("ch08.sgd_step", points=1, hidden=True)
 def test_sgd_step_random(sub, ref):
     rng = np.random.default_rng(71)
     expect_same(sub.sgd_step, ref.sgd_step, rng.normal(size=(4, 3)), rng.normal(size=(4, 3)), 0.37)
 
 
 # ----------------------------------------------------------------------------- momentum_step
-@check("ch07.momentum_step", points=1,
+@check("ch08.momentum_step", points=1,
        hint="velocity_new = momentum * velocity - lr * g; w_new = w + velocity_new; return (w_new, velocity_new).")
 def test_momentum_step_by_hand(sub):
     w, g, v = np.array([1.0, -2.0]), np.array([0.5, -1.0]), np.array([0.1, 0.0])
@@ -77,7 +77,7 @@ def test_momentum_step_by_hand(sub):
     expect_close(v_new, np.array([0.04, 0.1]), what="velocity_new")
 
 
-@check("ch07.momentum_step", points=1,
+@check("ch08.momentum_step", points=1,
        hint="With a constant gradient the steps grow: -lr*g, then -lr*(1 + momentum)*g, ... "
             "Pass the returned velocity back in.")
 def test_momentum_step_builds_up_speed(sub):
@@ -91,7 +91,7 @@ def test_momentum_step_builds_up_speed(sub):
     expect_close(np.array(steps), -0.1 * np.outer([1.0, 1.5, 1.75], g), what="the first three steps")
 
 
-@check("ch07.momentum_step", points=1, hint="Defaults: lr=0.01, momentum=0.9. With momentum=0 it is plain gradient descent.")
+@check("ch08.momentum_step", points=1, hint="Defaults: lr=0.01, momentum=0.9. With momentum=0 it is plain gradient descent.")
 def test_momentum_step_defaults_and_zero(sub):
     w, g, v = np.array([[1.0, 2.0]]), np.array([[3.0, -4.0]]), np.array([[0.5, 0.5]])
     w_new, v_new = _pair(run(sub.momentum_step, w, g, v), "momentum_step", ("w_new", "velocity_new"))
@@ -101,7 +101,7 @@ def test_momentum_step_defaults_and_zero(sub):
     expect_close(w_new, w - 0.1 * g, what="w_new with momentum=0 (plain gradient descent)")
 
 
-@check("ch07.momentum_step", points=1, hint="Iterated on a quadratic's gradient A x - b, momentum must reach A^-1 b.")
+@check("ch08.momentum_step", points=1, hint="Iterated on a quadratic's gradient A x - b, momentum must reach A^-1 b.")
 def test_momentum_step_converges_on_quadratic(sub):
     x, v = np.zeros(3), np.zeros(3)
     for _ in range(120):
@@ -109,7 +109,7 @@ def test_momentum_step_converges_on_quadratic(sub):
     expect_close(x, np.linalg.solve(A3, B3), rtol=1e-6, atol=1e-7, what="x after 120 steps (the minimum A^-1 b)")
 
 
-@check("ch07.momentum_step", points=1, hidden=True)
+@check("ch08.momentum_step", points=1, hidden=True)
 def test_momentum_step_random(sub, ref):
     rng = np.random.default_rng(72)
     args = (rng.normal(size=(3, 5)), rng.normal(size=(3, 5)), rng.normal(size=(3, 5)), 0.05, 0.8)
@@ -130,7 +130,7 @@ def _adam_by_hand(w, g, m, v, t, lr, b1=0.9, b2=0.999, eps=1e-7):
     return np.array(out_w), np.array(out_m), np.array(out_v)
 
 
-@check("ch07.adam_step", points=1,
+@check("ch08.adam_step", points=1,
        hint="At t = 1 with m = v = 0: m = 0.1 g, v = 0.001 g**2, alpha_1 = lr * sqrt(1 - 0.999) / (1 - 0.9); "
             "each parameter moves by about lr.")
 def test_adam_first_step_by_hand(sub):
@@ -143,7 +143,7 @@ def test_adam_first_step_by_hand(sub):
         expect_close(a, b, rtol=1e-10, what=name)
 
 
-@check("ch07.adam_step", points=1,
+@check("ch08.adam_step", points=1,
        hint="Update m and v first, then use the NEW m and v; alpha_t = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t).")
 def test_adam_later_step_by_hand(sub):
     w, g = np.array([0.3, -0.7, 2.0]), np.array([0.1, 0.3, -0.2])
@@ -154,7 +154,7 @@ def test_adam_later_step_by_hand(sub):
         expect_close(a, b, rtol=1e-10, what=name)
 
 
-@check("ch07.adam_step", points=1,
+@check("ch08.adam_step", points=1,
        hint="Bias correction: with a constant gradient every step (t = 1, 2, 3, ...) moves each parameter by "
             "about lr, against the gradient's sign. Did you divide by (1 - beta_1**t) and use sqrt(1 - beta_2**t)?")
 def test_adam_bias_correction_constant_gradient(sub):
@@ -167,7 +167,7 @@ def test_adam_bias_correction_constant_gradient(sub):
     expect_close(np.array(steps), np.tile([-0.01, 0.01], (5, 1)), rtol=1e-5, what="the first five steps")
 
 
-@check("ch07.adam_step", points=1,
+@check("ch08.adam_step", points=1,
        hint="Use Keras' form: epsilon is added to sqrt(v) (the uncorrected v), with the correction folded into "
             "alpha_t; not to sqrt(v_hat). For g = 1e-8 the two differ by a factor of about 30.")
 def test_adam_epsilon_hat_tiny_gradient(sub):
@@ -177,7 +177,7 @@ def test_adam_epsilon_hat_tiny_gradient(sub):
     expect_close(got[0], np.array([1.0 - step]), rtol=1e-9, what="w_new for g = 1e-8 at t = 1 (lr = 0.1)")
 
 
-@check("ch07.adam_step", points=1, hint="Defaults: lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7 (Keras').")
+@check("ch08.adam_step", points=1, hint="Defaults: lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7 (Keras').")
 def test_adam_defaults(sub):
     w, g, m, v = np.array([[0.5, -0.5]]), np.array([[0.2, 0.05]]), np.array([[0.01, 0.0]]), np.array([[1e-4, 4e-4]])
     got = _pair(run(sub.adam_step, w, g, m, v, 2), "adam_step", ("w_new", "m_new", "v_new"))
@@ -186,7 +186,7 @@ def test_adam_defaults(sub):
         expect_close(a, b[None, :], rtol=1e-10, what=name)
 
 
-@check("ch07.adam_step", points=1, hint="Iterated on a quadratic's gradient A x - b, Adam must get close to A^-1 b.")
+@check("ch08.adam_step", points=1, hint="Iterated on a quadratic's gradient A x - b, Adam must get close to A^-1 b.")
 def test_adam_converges_on_quadratic(sub):
     x, m, v = np.zeros(3), np.zeros(3), np.zeros(3)
     for t in range(1, 201):
@@ -194,7 +194,7 @@ def test_adam_converges_on_quadratic(sub):
     expect_close(x, np.linalg.solve(A3, B3), rtol=0, atol=1e-3, what="x after 200 Adam steps (the minimum A^-1 b)")
 
 
-@check("ch07.adam_step", points=1, hidden=True)
+@check("ch08.adam_step", points=1, hidden=True)
 def test_adam_random(sub, ref):
     rng = np.random.default_rng(73)
     args = (rng.normal(size=(2, 4)), rng.normal(size=(2, 4)), rng.normal(size=(2, 4)) * 0.1,
@@ -214,7 +214,7 @@ def _batches(got, fn="minibatch_indices"):
     return got
 
 
-@check("ch07.minibatch_indices", points=1,
+@check("ch08.minibatch_indices", points=1,
        hint="Cut the shuffled indices into consecutive pieces of batch_size; the last one holds the rest.")
 def test_minibatch_sizes_and_coverage(sub):
     got = _batches(run(sub.minibatch_indices, 10, 4, 0))
@@ -224,7 +224,7 @@ def test_minibatch_sizes_and_coverage(sub):
                 "every index 0..9 must appear exactly once; got %s" % sorted(int(i) for b in got for i in b))
 
 
-@check("ch07.minibatch_indices", points=1,
+@check("ch08.minibatch_indices", points=1,
        hint="rng = np.random.default_rng(seed); order = rng.permutation(n_samples); then slice order.")
 def test_minibatch_order_from_seed(sub):
     order = np.random.default_rng(3).permutation(7)
@@ -232,7 +232,7 @@ def test_minibatch_order_from_seed(sub):
     expect_close(list(got), [order[0:3], order[3:6], order[6:7]], dtype="kind", what="minibatch_indices(7, 3, 3)")
 
 
-@check("ch07.minibatch_indices", points=1,
+@check("ch08.minibatch_indices", points=1,
        hint="Create the generator inside the function from `seed`; never use np.random.seed or global state.")
 def test_minibatch_same_seed_same_batches(sub):
     first = _batches(run(sub.minibatch_indices, 20, 6, 42))
@@ -245,7 +245,7 @@ def test_minibatch_same_seed_same_batches(sub):
                 "the indices are not shuffled: expected a random order, got 0, 1, 2, ...")
 
 
-@check("ch07.minibatch_indices", points=1,
+@check("ch08.minibatch_indices", points=1,
        hint="If batch_size divides n_samples there is no empty last batch; if batch_size >= n_samples there is one batch.")
 def test_minibatch_edge_sizes(sub):
     exact = _batches(run(sub.minibatch_indices, 12, 4, 1))
@@ -256,20 +256,20 @@ def test_minibatch_edge_sizes(sub):
                 "minibatch_indices(5, 8, 1) should give one batch of 5, got sizes %s" % [len(b) for b in whole])
 
 
-@check("ch07.minibatch_indices", points=1,
+@check("ch08.minibatch_indices", points=1,
        hint="Raise ValueError with a clear message when batch_size < 1 (e.g. 'batch_size must be >= 1, got 0').")
 def test_minibatch_rejects_bad_batch_size(sub):
     expect_raises(sub.minibatch_indices, 10, 0, 0, what="batch_size=0")
 
 
-@check("ch07.minibatch_indices", points=1, hidden=True)
+@check("ch08.minibatch_indices", points=1, hidden=True)
 def test_minibatch_large(sub, ref):
     got = _batches(run(sub.minibatch_indices, 1000, 32, 2024))
     expect_close(list(got), list(ref.minibatch_indices(1000, 32, 2024)), dtype="kind")
 
 
 # ----------------------------------------------------------------------------- run_gradient_descent
-@check("ch07.run_gradient_descent", points=1,
+@check("ch08.run_gradient_descent", points=1,
        hint="The gradient of 1/2 x^T A x - b^T x is A x - b. Return all points: x0 first, shape (steps + 1, d).")
 def test_run_gd_two_steps_by_hand(sub):
     A, b = np.array([[2.0, 0.0], [0.0, 4.0]]), np.array([2.0, 4.0])
@@ -278,7 +278,7 @@ def test_run_gd_two_steps_by_hand(sub):
                  np.array([[0.0, 0.0], [0.2, 0.4], [0.36, 0.64]]))
 
 
-@check("ch07.run_gradient_descent", points=1, hint="With lr below 2 / lambda_max the last point is the minimum A^-1 b.")
+@check("ch08.run_gradient_descent", points=1, hint="With lr below 2 / lambda_max the last point is the minimum A^-1 b.")
 def test_run_gd_converges(sub):
     path = run(sub.run_gradient_descent, A3, B3, np.array([1.0, 1.0, 1.0]), 0.25, 150)
     expect_true(isinstance(path, np.ndarray) and path.shape == (151, 3),
@@ -289,7 +289,7 @@ def test_run_gd_converges(sub):
     expect_true(np.all(np.diff(loss) <= 1e-12), "the loss should fall at every step for this learning rate")
 
 
-@check("ch07.run_gradient_descent", points=1,
+@check("ch08.run_gradient_descent", points=1,
        hint="Above lr = 2 / lambda_max gradient descent must diverge: do not clip or normalise the steps.")
 def test_run_gd_diverges_above_border(sub):
     lam_max = np.linalg.eigvalsh(A3)[-1]
@@ -300,7 +300,7 @@ def test_run_gd_diverges_above_border(sub):
                 "with lr = 1.05 * 2 / lambda_max the distance to the minimum should grow, but it did not")
 
 
-@check("ch07.run_gradient_descent", points=1, hidden=True)
+@check("ch08.run_gradient_descent", points=1, hidden=True)
 def test_run_gd_random(sub, ref):
     rng = np.random.default_rng(74)
     A = _spd(75, 5)

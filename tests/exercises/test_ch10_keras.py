@@ -1,4 +1,4 @@
-"""Checks for exercises/ch09_keras.ipynb (chapter 9, Keras practice).
+"""Checks for exercises/ch10_keras.ipynb (chapter 10, Keras practice).
 
 The learner's functions run Keras (JAX backend). What the checks read is plain data: a model is
 described in the sandbox by the notebook's given helper ``model_to_data`` (its JSON configuration,
@@ -29,7 +29,7 @@ from nnlib import data  # noqa: E402
 
 pytestmark = pytest.mark.slow  # Keras trains small networks here: seconds, not milliseconds
 
-NOTEBOOK = "ch09_keras"
+NOTEBOOK = "ch10_keras"
 
 # Keras/JAX needs more than the grader's defaults: importing it takes seconds, XLA reserves
 # about 2 GiB of address space and starts a thread pool, and the CNN trains for several seconds.
@@ -78,7 +78,7 @@ def _digit_images(seed=0):
     return as_images(X_tr), y_tr, as_images(X_te), y_te
 
 
-# ------------------------------------------------------------------ ch09.build_binary_classifier
+# ------------------------------------------------------------------ ch10.build_binary_classifier
 BIN_HINT = ("keras.Sequential([keras.Input(shape=(n_features,)), Dense(64, relu), Dense(32, relu), "
             "Dense(1, sigmoid)]), then model.compile(loss='binary_crossentropy', optimizer='adam', "
             "metrics=['accuracy']) and return the model.")
@@ -105,13 +105,13 @@ def _check_binary_structure(info, n_features):
                 "the model should have %d parameters, got %s" % (by_hand, info.get("n_params")))
 
 
-@check("ch09.build_binary_classifier", points=3, hint=BIN_HINT)
+@check("ch10.build_binary_classifier", points=3, hint=BIN_HINT)
 def test_binary_classifier_structure(sub):
     info = run(sub.binary_classifier_report, 10)
     _check_binary_structure(info, 10)
 
 
-@check("ch09.build_binary_classifier", points=1, hint=BIN_HINT)
+@check("ch10.build_binary_classifier", points=1, hint=BIN_HINT)
 def test_binary_classifier_is_compiled_with_bce(sub):
     info = run(sub.binary_classifier_report, 10)
     expect_true(info.get("loss") is not None,
@@ -121,7 +121,7 @@ def test_binary_classifier_is_compiled_with_bce(sub):
                 % info.get("loss"))
 
 
-@check("ch09.build_binary_classifier", points=2, hint=BIN_HINT, timeout=TRAIN_TIMEOUT)
+@check("ch10.build_binary_classifier", points=2, hint=BIN_HINT, timeout=TRAIN_TIMEOUT)
 def test_binary_classifier_reaches_90_percent(sub):
     X_tr, y_tr, X_te, y_te = _breast_cancer_10(seed=0)
     p = run(sub.binary_classifier_fit_predict, X_tr, y_tr, X_te, 0)
@@ -132,13 +132,13 @@ def test_binary_classifier_reaches_90_percent(sub):
     expect_true(acc >= 0.90, "test accuracy after 30 epochs is %.3f; expected at least 0.90" % acc)
 
 
-@check("ch09.build_binary_classifier", points=1, hidden=True)
+@check("ch10.build_binary_classifier", points=1, hidden=True)
 def test_binary_classifier_other_input_size(sub):
     info = run(sub.binary_classifier_report, 7)
     _check_binary_structure(info, 7)
 
 
-# ------------------------------------------------------------------ ch09.train_digits_cnn
+# ------------------------------------------------------------------ ch10.train_digits_cnn
 CNN_HINT = ("keras.Input(shape=(8, 8, 1)), Conv2D(16, (3, 3), activation='relu', padding='same'), "
             "MaxPooling2D((2, 2)), ..., Flatten(), Dense(10, activation='softmax'); with integer "
             "labels use loss='sparse_categorical_crossentropy'.")
@@ -169,14 +169,14 @@ def _check_cnn_structure(info):
                 "loss should be a categorical cross-entropy, got %r" % info.get("loss"))
 
 
-@check("ch09.train_digits_cnn", points=2, hint=CNN_HINT, timeout=TRAIN_TIMEOUT)
+@check("ch10.train_digits_cnn", points=2, hint=CNN_HINT, timeout=TRAIN_TIMEOUT)
 def test_cnn_structure(sub):
     X_tr, y_tr, X_te, _ = _digit_images(seed=0)
     report = run(sub.digits_cnn_report, X_tr[:192], y_tr[:192], X_te[:32], 0, epochs=1)
     _check_cnn_structure(report["model"])
 
 
-@check("ch09.train_digits_cnn", points=3, hint=CNN_HINT, timeout=TRAIN_TIMEOUT)
+@check("ch10.train_digits_cnn", points=3, hint=CNN_HINT, timeout=TRAIN_TIMEOUT)
 def test_cnn_test_accuracy_at_least_90_percent(sub):
     X_tr, y_tr, X_te, y_te = _digit_images(seed=0)
     report = run(sub.digits_cnn_report, X_tr, y_tr, X_te, 0)
@@ -190,7 +190,7 @@ def test_cnn_test_accuracy_at_least_90_percent(sub):
                 % (len(y_te), acc))
 
 
-@check("ch09.train_digits_cnn", points=2, hidden=True, timeout=TRAIN_TIMEOUT)
+@check("ch10.train_digits_cnn", points=2, hidden=True, timeout=TRAIN_TIMEOUT)
 def test_cnn_other_split_and_seed(sub):
     X_tr, y_tr, X_te, y_te = _digit_images(seed=5)
     report = run(sub.digits_cnn_report, X_tr, y_tr, X_te, 7)
@@ -199,7 +199,7 @@ def test_cnn_other_split_and_seed(sub):
     expect_true(float(np.mean(probs.argmax(axis=1) == y_te)) >= 0.90, "accuracy below 0.90")
 
 
-@check("ch09.train_digits_cnn", points=1, hidden=True, timeout=TRAIN_TIMEOUT)
+@check("ch10.train_digits_cnn", points=1, hidden=True, timeout=TRAIN_TIMEOUT)
 def test_cnn_same_seed_same_model(sub):
     X_tr, y_tr, X_te, _ = _digit_images(seed=3)
     first = run(sub.digits_cnn_report, X_tr[:256], y_tr[:256], X_te[:32], 11, epochs=2)
@@ -208,7 +208,7 @@ def test_cnn_same_seed_same_model(sub):
                  dtype="any", what="the probabilities of a second run with the same seed")
 
 
-# ------------------------------------------------------------------ ch09.transfer_weights
+# ------------------------------------------------------------------ ch10.transfer_weights
 TRANSFER_HINT = ("One Dense layer per (W, b) pair with W.shape[1] units: ReLU for hidden layers, "
                  "softmax (several outputs) or sigmoid (one output) last; keras.Input(shape="
                  "(weights[0].shape[0],)) first; then model.set_weights(weights) and "
@@ -224,7 +224,7 @@ def _nnlib_mlp(sizes, seed, train_on=None):
     return net
 
 
-@check("ch09.transfer_weights", points=1, hint=TRANSFER_HINT, timeout=TRAIN_TIMEOUT)
+@check("ch10.transfer_weights", points=1, hint=TRANSFER_HINT, timeout=TRAIN_TIMEOUT)
 def test_transfer_hand_computed(sub):
     weights = [np.array([[1.0, -1.0]]), np.zeros(2), np.array([[1.0], [1.0]]), np.zeros(1)]
     X = np.array([[2.0], [-1.0]])
@@ -234,7 +234,7 @@ def test_transfer_hand_computed(sub):
                  rtol=0, atol=1e-6, dtype="any")
 
 
-@check("ch09.transfer_weights", points=2, hint=TRANSFER_HINT, timeout=TRAIN_TIMEOUT)
+@check("ch10.transfer_weights", points=2, hint=TRANSFER_HINT, timeout=TRAIN_TIMEOUT)
 def test_transfer_matches_nnlib_on_digits(sub):
     X, y = data.load_digits()
     X = data.StandardScaler().fit(X).transform(X)
@@ -245,7 +245,7 @@ def test_transfer_matches_nnlib_on_digits(sub):
                  what="the Keras twin's probabilities (compared with nnlib's)")
 
 
-@check("ch09.transfer_weights", points=1, hidden=True, timeout=TRAIN_TIMEOUT)
+@check("ch10.transfer_weights", points=1, hidden=True, timeout=TRAIN_TIMEOUT)
 def test_transfer_two_hidden_layers(sub):
     net = _nnlib_mlp([5, 7, 3, 4], seed=3)
     X = np.random.default_rng(4).normal(size=(9, 5))
@@ -253,7 +253,7 @@ def test_transfer_two_hidden_layers(sub):
     expect_close(got, net.predict(X), rtol=0, atol=1e-5, dtype="any")
 
 
-@check("ch09.transfer_weights", points=1, hidden=True, timeout=TRAIN_TIMEOUT)
+@check("ch10.transfer_weights", points=1, hidden=True, timeout=TRAIN_TIMEOUT)
 def test_transfer_single_sigmoid_output(sub):
     net = _nnlib_mlp([6, 4, 1], seed=8)
     X = np.random.default_rng(9).normal(size=(11, 6)) * 2
