@@ -68,7 +68,9 @@ def topological_order(root):
             continue
         visited.add(node)
         stack.append((node, True))  # finish the node after its parents
-        stack.extend((parent, False) for parent in node.parents if parent not in visited)
+        # reversed: the first parent is expanded first, as in the recursive version
+        stack.extend((parent, False) for parent in reversed(node.parents)
+                     if parent not in visited)
     return order
 
 
