@@ -84,10 +84,10 @@ class _Node:
 
     __array_ufunc__ = None  # numpy operators defer to ours: array * node -> node.__rmul__
 
-    def _set_links(self, parents, op, backward):
+    def _set_links(self, parents, op, backward_rule):
         self.parents = parents
         self.op = op
-        self._backward = backward
+        self._backward = backward_rule
         return self
 
     def backward(self, grad=None):
@@ -190,8 +190,8 @@ class Value(_Node):
         return None
 
     @staticmethod
-    def _result(data, parents, op, backward):
-        return Value(data)._set_links(parents, op, backward)
+    def _result(data, parents, op, backward_rule):
+        return Value(data)._set_links(parents, op, backward_rule)
 
     # -- arithmetic --------------------------------------------------------
     def __add__(self, other):
@@ -199,30 +199,30 @@ class Value(_Node):
         if other is None:
             return NotImplemented
 
-        def backward(out):  # d(a + b)/da = d(a + b)/db = 1
+        def _backward(out):  # d(a + b)/da = d(a + b)/db = 1
             self.grad += out.grad
             other.grad += out.grad
-        return self._result(self.data + other.data, (self, other), "+", backward)
+        return self._result(self.data + other.data, (self, other), "+", _backward)
 
     def __sub__(self, other):
         other = self._lift(other)
         if other is None:
             return NotImplemented
 
-        def backward(out):  # d(a - b)/da = 1, d(a - b)/db = -1
+        def _backward(out):  # d(a - b)/da = 1, d(a - b)/db = -1
             self.grad += out.grad
             other.grad -= out.grad
-        return self._result(self.data - other.data, (self, other), "-", backward)
+        return self._result(self.data - other.data, (self, other), "-", _backward)
 
     def __mul__(self, other):
         other = self._lift(other)
         if other is None:
             return NotImplemented
 
-        def backward(out):  # d(ab)/da = b, d(ab)/db = a
+        def _backward(out):  # d(ab)/da = b, d(ab)/db = a
             self.grad += other.data * out.grad
             other.grad += self.data * out.grad
-        return self._result(self.data * other.data, (self, other), "*", backward)
+        return self._result(self.data * other.data, (self, other), "*", _backward)
 
     def __truediv__(self, other):
         other = self._lift(other)
@@ -231,10 +231,10 @@ class Value(_Node):
         if other.data == 0:
             raise ZeroDivisionError(f"division of {self.data!r} by a Value equal to 0")
 
-        def backward(out):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
+        def _backward(out):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
             self.grad += out.grad / other.data
             other.grad -= out.grad * self.data / other.data**2
-        return self._result(self.data / other.data, (self, other), "/", backward)
+        return self._result(self.data / other.data, (self, other), "/", _backward)
 
     def __pow__(self, exponent):
         if isinstance(exponent, Value):
@@ -247,14 +247,14 @@ class Value(_Node):
         if self.data == 0 and n < 0:
             raise ZeroDivisionError(f"0 ** {n!r}: a negative power of a Value equal to 0")
 
-        def backward(out):  # d(a^n)/da = n a^(n-1)
+        def _backward(out):  # d(a^n)/da = n a^(n-1)
             self.grad += n * self.data ** (n - 1) * out.grad
-        return self._result(self.data**n, (self,), f"**{n:g}", backward)
+        return self._result(self.data**n, (self,), f"**{n:g}", _backward)
 
     def __neg__(self):
-        def backward(out):
+        def _backward(out):
             self.grad -= out.grad
-        return self._result(-self.data, (self,), "neg", backward)
+        return self._result(-self.data, (self,), "neg", _backward)
 
     def __radd__(self, other):
         other = self._lift(other)
@@ -275,36 +275,36 @@ class Value(_Node):
     # -- functions -----------------------------------------------------------
     def exp(self):
         """``e**x``; local derivative ``e**x`` (the output itself)."""
-        def backward(out):
+        def _backward(out):
             self.grad += out.data * out.grad
-        return self._result(math.exp(self.data), (self,), "exp", backward)
+        return self._result(math.exp(self.data), (self,), "exp", _backward)
 
     def log(self):
         """Natural logarithm (for ``x > 0``); local derivative ``1/x``."""
         if self.data <= 0:
             raise ValueError(f"log of a Value needs a positive number, got {self.data!r}")
 
-        def backward(out):
+        def _backward(out):
             self.grad += out.grad / self.data
-        return self._result(math.log(self.data), (self,), "log", backward)
+        return self._result(math.log(self.data), (self,), "log", _backward)
 
     def tanh(self):
         """Hyperbolic tangent; local derivative ``1 - tanh(x)**2``."""
-        def backward(out):
+        def _backward(out):
             self.grad += (1.0 - out.data**2) * out.grad
-        return self._result(math.tanh(self.data), (self,), "tanh", backward)
+        return self._result(math.tanh(self.data), (self,), "tanh", _backward)
 
     def relu(self):
         """``max(0, x)``; local derivative 1 for ``x > 0``, else 0."""
-        def backward(out):
+        def _backward(out):
             self.grad += out.grad if self.data > 0 else 0.0
-        return self._result(max(self.data, 0.0), (self,), "relu", backward)
+        return self._result(max(self.data, 0.0), (self,), "relu", _backward)
 
     def sigmoid(self):
         """Logistic sigmoid (computed stably); local derivative ``s (1 - s)``."""
-        def backward(out):
+        def _backward(out):
             self.grad += out.data * (1.0 - out.data) * out.grad
-        return self._result(float(_sigmoid(self.data)), (self,), "σ", backward)
+        return self._result(float(_sigmoid(self.data)), (self,), "σ", _backward)
 
 
 # --------------------------------------------------------------------------
@@ -445,29 +445,29 @@ class Tensor(_Node):
         return None
 
     @staticmethod
-    def _result(data, parents, op, backward):
+    def _result(data, parents, op, backward_rule):
         out = Tensor.__new__(Tensor)
         out.data = data
         out.grad = np.zeros_like(data)
         out.label = ""
-        return out._set_links(parents, op, backward)
+        return out._set_links(parents, op, backward_rule)
 
     def _accumulate(self, grad):
         """Add a contribution, summed down to this tensor's shape if it was broadcast."""
         self.grad = self.grad + _unbroadcast(grad, self.shape).astype(self.dtype, copy=False)
 
     # -- arithmetic (numpy broadcasting; _unbroadcast in the backward pass) --
-    def _binary(self, other, op, forward, backward_rule, reflected=False):
+    def _binary(self, other, op, forward, input_grads, reflected=False):
         other = self._lift(other)
         if other is None:
             return NotImplemented
         a, b = (other, self) if reflected else (self, other)
 
-        def backward(out):
-            grad_a, grad_b = backward_rule(a.data, b.data, out.grad)
+        def _backward(out):
+            grad_a, grad_b = input_grads(a.data, b.data, out.grad)
             a._accumulate(grad_a)
             b._accumulate(grad_b)
-        return self._result(forward(a.data, b.data), (a, b), op, backward)
+        return self._result(forward(a.data, b.data), (a, b), op, _backward)
 
     def __add__(self, other):
         return self._binary(other, "+", np.add, lambda a, b, g: (g, g))
@@ -496,9 +496,9 @@ class Tensor(_Node):
                             reflected=True)
 
     def __neg__(self):
-        def backward(out):
+        def _backward(out):
             self._accumulate(-out.grad)
-        return self._result(-self.data, (self,), "neg", backward)
+        return self._result(-self.data, (self,), "neg", _backward)
 
     def __pow__(self, exponent):
         if isinstance(exponent, Tensor):
@@ -508,9 +508,9 @@ class Tensor(_Node):
             raise ValueError(f"Tensor ** {n!r}: negative entries need an integer exponent "
                              f"(the result would be complex)")
 
-        def backward(out):
+        def _backward(out):
             self._accumulate(n * self.data ** (n - 1) * out.grad)
-        return self._result(self.data**n, (self,), f"**{n:g}", backward)
+        return self._result(self.data**n, (self,), f"**{n:g}", _backward)
 
     def __matmul__(self, other):
         other = self._lift(other)
@@ -523,10 +523,10 @@ class Tensor(_Node):
             raise ValueError(f"matmul: shapes {self.shape} and {other.shape} do not fit; the "
                              f"inner sizes {self.shape[1]} and {other.shape[0]} must be equal")
 
-        def backward(out):  # Z = A B:  dA = G B^T,  dB = A^T G  (chapter 6)
+        def _backward(out):  # Z = A B:  dA = G B^T,  dB = A^T G  (chapter 6)
             self._accumulate(out.grad @ other.data.T)
             other._accumulate(self.data.T @ out.grad)
-        return self._result(self.data @ other.data, (self, other), "@", backward)
+        return self._result(self.data @ other.data, (self, other), "@", _backward)
 
     def __rmatmul__(self, other):
         other = self._lift(other)
@@ -535,9 +535,9 @@ class Tensor(_Node):
     @property
     def T(self):
         """Transpose (reverses the axes); its backward pass transposes back."""
-        def backward(out):
+        def _backward(out):
             self._accumulate(out.grad.T)
-        return self._result(self.data.T, (self,), "T", backward)
+        return self._result(self.data.T, (self,), "T", _backward)
 
     # -- reductions ----------------------------------------------------------
     def sum(self, axis=None, keepdims=False):
@@ -548,11 +548,11 @@ class Tensor(_Node):
         """
         axes = _normalized_axes(axis, self.data.ndim)
 
-        def backward(out):
+        def _backward(out):
             grad = out.grad if keepdims else np.expand_dims(out.grad, axes)
             self._accumulate(np.broadcast_to(grad, self.shape))
         return self._result(self.data.sum(axis=axes, keepdims=keepdims), (self,), "sum",
-                            backward)
+                            _backward)
 
     def mean(self, axis=None, keepdims=False):
         """Mean over ``axis`` (all axes by default): the sum divided by the count."""
@@ -564,9 +564,9 @@ class Tensor(_Node):
 
     # -- element-wise functions ----------------------------------------------
     def _elementwise(self, op, value, local_derivative):
-        def backward(out):
+        def _backward(out):
             self._accumulate(local_derivative(self.data, out.data) * out.grad)
-        return self._result(value, (self,), op, backward)
+        return self._result(value, (self,), op, _backward)
 
     def exp(self):
         """``e**x`` element-wise; local derivative ``e**x``."""
@@ -624,7 +624,7 @@ def softmax_cross_entropy(logits, y_onehot):
     log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     n = z.shape[0]
 
-    def backward(out):
+    def _backward(out):
         logits._accumulate((_softmax(z) - y) / n * out.grad)
     return Tensor._result(np.asarray(-(y * log_p).sum() / n, dtype=logits.dtype), (logits,),
-                          "softmax-CE", backward)
+                          "softmax-CE", _backward)
