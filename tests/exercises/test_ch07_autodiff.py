@@ -10,6 +10,7 @@ values, random graphs and programs, and other shapes.
 from __future__ import annotations
 
 import math
+import operator
 from collections import Counter
 
 import numpy as np
@@ -252,19 +253,14 @@ def test_backward_unused_nodes_get_zero(sub):
 
 
 # Random straight-line programs, evaluated here on floats (the trusted reference).
+ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+              "**": operator.pow}
+FUNCTIONS = {"exp": math.exp, "log": math.log, "tanh": math.tanh, "relu": lambda t: max(t, 0.0),
+             "neg": operator.neg}
+
+
 def _step_value(op, a, b):
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op == "*":
-        return a * b
-    if op == "/":
-        return a / b
-    if op == "**":
-        return a**b
-    return {"exp": math.exp, "log": math.log, "tanh": math.tanh, "relu": lambda t: max(t, 0.0),
-            "neg": lambda t: -t}[op](a)
+    return ARITHMETIC[op](a, b) if op in ARITHMETIC else FUNCTIONS[op](a)
 
 
 def _local(op, a, b):

@@ -4,6 +4,7 @@ engine's gradients against nnlib's hand-written backward pass on the same weight
 from __future__ import annotations
 
 import math
+import operator
 import sys
 
 import numpy as np
@@ -201,18 +202,15 @@ FLOAT_FUNCTIONS = {"tanh": math.tanh, "exp": math.exp,
                    "log_softplus": lambda t: math.log(math.exp(t) + 1.0)}
 
 
+BINARY_STEPS = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
+                "div": lambda a, b: a / (b * b + 1.0),      # denominator >= 1
+                "square": lambda a, b: a**2}
+
+
 def _apply(op, a, b):
     """One step of a random program, on Values or on floats."""
-    if op == "add":
-        return a + b
-    if op == "sub":
-        return a - b
-    if op == "mul":
-        return a * b
-    if op == "div":
-        return a / (b * b + 1.0)           # denominator >= 1
-    if op == "square":
-        return a**2
+    if op in BINARY_STEPS:
+        return BINARY_STEPS[op](a, b)
     if isinstance(a, Value):
         return (a.exp() + 1.0).log() if op == "log_softplus" else getattr(a, op)()
     return FLOAT_FUNCTIONS[op](a)
