@@ -34,6 +34,14 @@ class Exercise:
     def main(self) -> str:
         return self.functions[0]
 
+    def hidden_number(self, spec: CheckSpec) -> int:
+        """1-based position of a hidden check among this exercise's hidden checks."""
+        return [c for c in self.checks if c.hidden].index(spec) + 1
+
+    def test_id(self, spec: CheckSpec) -> str:
+        """Stable id of a check: its name, or ``hidden-N`` numbered within the exercise."""
+        return f"{self.id}::{spec.name if not spec.hidden else f'hidden-{self.hidden_number(spec)}'}"
+
 
 @dataclass
 class Chapter:

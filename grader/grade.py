@@ -219,7 +219,7 @@ def classify(exc: BaseException) -> tuple[str, str, str]:
 
 
 def grade_exercise(session: Session, nb: Notebook, chapter: Chapter, ex: Exercise, ref,
-                   config: SandboxConfig, hidden_counter: list) -> list[TestResult]:
+                   config: SandboxConfig) -> list[TestResult]:
     nbname = Path(nb.path).name
     results = []
     status, cell, message = find_exercise_code(nb, ex)
@@ -232,9 +232,7 @@ def grade_exercise(session: Session, nb: Notebook, chapter: Chapter, ex: Exercis
             pass
     timeouts = 0
     for spec in ex.checks:
-        if spec.hidden:
-            hidden_counter[0] += 1
-        test_id = "%s::%s" % (ex.id, spec.name if not spec.hidden else "hidden-%d" % hidden_counter[0])
+        test_id = ex.test_id(spec)
         tr = TestResult(nbname, ex.id, test_id, spec.hidden, "passed", spec.points, spec.points)
         if status != "ok":
             tr.status, tr.points, tr.message = status, 0.0, message
@@ -257,7 +255,7 @@ def grade_exercise(session: Session, nb: Notebook, chapter: Chapter, ex: Exercis
                 if st == "timeout":
                     timeouts += 1
                 if spec.hidden:
-                    tr.message = "hidden test %d failed: %s" % (hidden_counter[0], kind_text)
+                    tr.message = "hidden test %d failed: %s" % (ex.hidden_number(spec), kind_text)
                 else:
                     tr.message = msg + (("\nhint: " + spec.hint) if spec.hint and st in ("failed", "error") else "")
             finally:
@@ -372,7 +370,6 @@ def grade_submission(name: str, paths: list[Path], catalog: Catalog, chapters: l
         result["seconds"] = round(time.monotonic() - t0, 3)
         session.kill()
         return result
-    hidden_counter = [0]
     extra_sessions: list[Session] = []
     try:
         for chname in wanted:
@@ -386,12 +383,12 @@ def grade_submission(name: str, paths: list[Path], catalog: Catalog, chapters: l
                 extra_sessions.append(ch_session)
             for ex in chapter.exercises:
                 if nb is None:
-                    tests = [TestResult("", ex.id, "%s::%s" % (ex.id, s.name if not s.hidden else "hidden"),
+                    tests = [TestResult("", ex.id, ex.test_id(s),
                                         s.hidden, "missing", 0.0, s.points,
                                         "no notebook for chapter %s was found in the submission" % chname)
                              for s in ex.checks]
                 else:
-                    tests = grade_exercise(ch_session, nb, chapter, ex, ref, ch_config, hidden_counter)
+                    tests = grade_exercise(ch_session, nb, chapter, ex, ref, ch_config)
                 score = sum(t.points for t in tests)
                 bad = [t.status for t in tests if t.status != "passed"]
                 ex_status = "passed" if not bad else ("partial" if score > 0 else (
