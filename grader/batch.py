@@ -183,11 +183,12 @@ class _Pool:
         self.executor.shutdown(wait=True)
 
 
-def _check_chapters(chapters: list[str] | None, catalog: Catalog):
+def unknown_chapters(chapters: list[str] | None, catalog: Catalog) -> str | None:
+    """A message naming the chapters the course does not have, or None."""
     unknown = [name for name in chapters or [] if name not in catalog.chapters]
-    if unknown:
-        raise ValueError(f"unknown chapter(s) {', '.join(unknown)}; the course has "
-                         f"{', '.join(catalog.chapters)}")
+    if not unknown:
+        return None
+    return f"unknown chapter(s) {', '.join(unknown)}; the course has {', '.join(catalog.chapters)}"
 
 
 def _batch_chapters(rows: list[SubmissionResult], catalog: Catalog) -> list[str]:
@@ -230,7 +231,9 @@ def grade_batch(inputs: list[Path], out: Path | None, catalog: Catalog, config: 
     ValueError
         For a chapter name the course does not have.
     """
-    _check_chapters(chapters, catalog)
+    problem = unknown_chapters(chapters, catalog)
+    if problem:
+        raise ValueError(problem)
     sources: list[SubmissionSource] = [source for path in inputs for source in discover(path)]
     store = RowStore(Path(out) / ".cache", catalog.fingerprint, chapters) \
         if out is not None and use_cache else None

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from .authoring import main as authoring_main
-from .batch import grade_batch
+from .batch import grade_batch, unknown_chapters
 from .catalog import Catalog
 from .paths import checks_dir, solutions_dir
 from .sandbox import SandboxConfig, Session, default_hidden_paths
@@ -57,16 +57,14 @@ def cmd_grade(args) -> int:
     except Exception as exc:
         print("error: %s" % exc, file=sys.stderr)
         return 2
-    hide = [*inputs, *(args.extra_tests or []), *([out] if out else [])]
-    try:
-        batch = grade_batch(inputs, out, catalog, _config(args, [p if p.is_dir() else p.parent for p in hide if p.exists()] + ([out] if out and out.exists() else [])),
-                            workers=args.workers, force=args.force,
-                            chapters=args.chapters.split(",") if args.chapters else None,
-                            use_cache=not args.no_cache, progress=not args.quiet and sys.stderr.isatty() or args.progress)
-    except ValueError as exc:  # e.g. an unknown chapter in --chapters
-        print(f"error: {exc}", file=sys.stderr)
+    chapters = args.chapters.split(",") if args.chapters else None
+    if unknown_chapters(chapters, catalog):
+        print(f"error: --chapters: {unknown_chapters(chapters, catalog)}", file=sys.stderr)
         return 2
-    report = batch.to_dict()
+    hide = [*inputs, *(args.extra_tests or []), *([out] if out else [])]
+    report = grade_batch(inputs, out, catalog, _config(args, [p if p.is_dir() else p.parent for p in hide if p.exists()] + ([out] if out and out.exists() else [])),
+                         workers=args.workers, force=args.force, chapters=chapters,
+                         use_cache=not args.no_cache, progress=not args.quiet and sys.stderr.isatty() or args.progress).to_dict()
     if args.json:
         print(json.dumps(report, indent=1))
     else:

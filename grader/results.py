@@ -4,14 +4,15 @@
 and :class:`BatchResults` hold plain values; each ``to_dict()`` writes exactly the structure
 documented in grader/README.md ("results.json schema") and :meth:`SubmissionResult.from_dict`
 reads it back (the cache). Every string they hold is valid Unicode (lone surrogates, which a
-learner's exception message may carry, are replaced), so a report can always be written.
+learner's exception message may carry, become U+FFFD), so a report can always be written.
 """
 from __future__ import annotations
 
 import datetime
 import enum
 import platform
-from dataclasses import dataclass, field, replace
+import re
+from dataclasses import dataclass, field, fields, replace
 from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
@@ -37,26 +38,39 @@ class SubmissionStatus(str, enum.Enum):
         return self.value
 
 
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def valid_text(text: str) -> str:
-    """``text`` with anything that cannot be written as UTF-8 (lone surrogates) replaced."""
-    return text.encode("utf-8", "replace").decode("utf-8")
+    """``text`` with what cannot be written as UTF-8 (lone surrogates) replaced by U+FFFD."""
+    return LONE_SURROGATE.sub("\ufffd", text)
 
 
 def _clean(value):
-    """A JSON-ready copy of ``value``: enums as their values, strings valid Unicode."""
+    """A JSON-ready copy of ``value``: enums as their values, tuples as lists."""
     if isinstance(value, enum.Enum):
         return value.value
-    if isinstance(value, str):
-        return valid_text(value)
     if isinstance(value, dict):
-        return {valid_text(str(key)): _clean(item) for key, item in value.items()}
+        return {key: _clean(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [_clean(item) for item in value]
     return value
 
 
+class _ValidText:
+    """Makes every string field (and tuple of strings) of a frozen dataclass valid Unicode."""
+
+    def __post_init__(self):
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, str) and not isinstance(value, enum.Enum):
+                object.__setattr__(self, item.name, valid_text(value))
+            elif isinstance(value, tuple) and all(isinstance(part, str) for part in value):
+                object.__setattr__(self, item.name, tuple(map(valid_text, value)))
+
+
 @dataclass(frozen=True)
-class TestResult:
+class TestResult(_ValidText):
     """One check's result for one learner (a row of ``tests`` in results.json)."""
 
     __test__ = False  # not a pytest test class
@@ -138,7 +152,7 @@ class ExerciseResult:
 
 
 @dataclass(frozen=True)
-class NotebookEntry:
+class NotebookEntry(_ValidText):
     """One submitted file: read (with warnings) or unreadable (with a reason)."""
 
     path: str
@@ -168,7 +182,7 @@ def _flag_dict(flag: Flag) -> dict:
 
 
 @dataclass(frozen=True)
-class SubmissionResult:
+class SubmissionResult(_ValidText):
     """One learner's result (a row of ``submissions`` in results.json).
 
     ``score``/``max_score`` count the regular exercises, ``bonus_score``/``bonus_max`` the
