@@ -123,7 +123,8 @@ def _missing_problem(exercise: Exercise, by_metadata: list[Cell]) -> MissingFunc
                            f"function `{exercise.main}` not found in your notebook.{tip}")
 
 
-def find_exercise_code(notebook: Notebook, exercise: Exercise) -> tuple[Cell | None, Exception | None]:
+def find_exercise_code(notebook: Notebook,
+                       exercise: Exercise) -> tuple[Cell | None, Exception | None]:
     """Locate the learner's code of an exercise.
 
     The graded code is the last code cell that defines the exercise's main function. Failing

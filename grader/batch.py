@@ -41,6 +41,7 @@ class CourseSetup:
 
     @classmethod
     def of(cls, catalog: Catalog) -> CourseSetup:
+        """The setup that rebuilds ``catalog`` in another process."""
         return cls(str(catalog.solutions_dir), str(catalog.checks_dir), tuple(catalog.extra_dirs))
 
 
@@ -120,6 +121,7 @@ class Progress:
         self.started = time.monotonic()
 
     def step(self, label: str = ""):
+        """One more submission done (``label`` names it)."""
         self.done += 1
         if not self.enabled:
             return
@@ -145,6 +147,7 @@ class _Pool:
         self.pending: dict[Future, tuple[int, Snapshot, int]] = {}
 
     def submit(self, index: int, snapshot: Snapshot, attempt: int = 1):
+        """Grade ``snapshot`` (the ``index``-th submission) in a worker."""
         future = self.executor.submit(grade_in_worker, self.setup, self.config, snapshot,
                                       self.chapters)
         self.pending[future] = (index, snapshot, attempt)
@@ -180,6 +183,7 @@ class _Pool:
             self.submit(index, snapshot, attempt)
 
     def close(self):
+        """Wait for the workers to exit."""
         self.executor.shutdown(wait=True)
 
 
@@ -196,6 +200,41 @@ def _batch_chapters(rows: list[SubmissionResult], catalog: Catalog) -> list[str]
     found = {catalog.exercises[exercise_id].chapter for row in rows
              for exercise_id in row.exercises if exercise_id in catalog.exercises}
     return [name for name in catalog.chapters if name in found]
+
+
+def _grade_sources(sources: list[SubmissionSource], catalog: Catalog, config: SandboxConfig,
+                   workers: int, chapters: list[str] | None, store: RowStore | None,
+                   force: bool, bar: Progress) -> list[SubmissionResult]:
+    """One row per source, in order: from the store, graded here, or graded by workers."""
+    rows: list[SubmissionResult | None] = [None] * len(sources)
+    pool = None if workers <= 1 or len(sources) == 1 else _Pool(
+        workers, CourseSetup.of(catalog), config, chapters)
+
+    def finish(index: int, snapshot: Snapshot, row: SubmissionResult):
+        rows[index] = row
+        if store is not None:
+            store.save(snapshot, row)  # at once: a killed batch keeps every finished row
+        bar.step(row.name)
+
+    try:
+        for index, source in enumerate(sources):
+            snapshot = read_submission(source)
+            cached = None if store is None or force else store.load(snapshot)
+            if cached is not None:
+                rows[index] = cached
+                bar.step(f"{cached.name} (cached)")
+            elif pool is None:
+                finish(index, snapshot, grade_safely(snapshot, catalog, config, chapters))
+            else:
+                pool.submit(index, snapshot)
+                for done in pool.finished(block_until_room=True):
+                    finish(*done)
+        for done in pool.finished(block_until_room=False) if pool is not None else ():
+            finish(*done)
+    finally:
+        if pool is not None:
+            pool.close()
+    return rows
 
 
 def grade_batch(inputs: list[Path], out: Path | None, catalog: Catalog, config: SandboxConfig,
@@ -234,40 +273,12 @@ def grade_batch(inputs: list[Path], out: Path | None, catalog: Catalog, config: 
     problem = unknown_chapters(chapters, catalog)
     if problem:
         raise ValueError(problem)
-    sources: list[SubmissionSource] = [source for path in inputs for source in discover(path)]
+    started = time.monotonic()
+    sources = [source for path in inputs for source in discover(path)]
     store = RowStore(Path(out) / ".cache", catalog.fingerprint, chapters) \
         if out is not None and use_cache else None
-    rows: list[SubmissionResult | None] = [None] * len(sources)
-    bar = Progress(len(sources), enabled=progress)
-    started = time.monotonic()
-    in_process = workers <= 1 or len(sources) == 1
-    pool = None if in_process else _Pool(workers, CourseSetup.of(catalog), config, chapters)
-
-    def finish(index: int, snapshot: Snapshot, row: SubmissionResult):
-        rows[index] = row
-        if store is not None:
-            store.save(snapshot, row)
-        bar.step(row.name)
-
-    try:
-        for index, source in enumerate(sources):
-            snapshot = read_submission(source)
-            cached = None if store is None or force else store.load(snapshot)
-            if cached is not None:
-                rows[index] = cached
-                bar.step(f"{cached.name} (cached)")
-            elif pool is None:
-                finish(index, snapshot, grade_safely(snapshot, catalog, config, chapters))
-            else:
-                pool.submit(index, snapshot)
-                for done in pool.finished(block_until_room=True):
-                    finish(*done)
-        if pool is not None:
-            for done in pool.finished(block_until_room=False):
-                finish(*done)
-    finally:
-        if pool is not None:
-            pool.close()
+    rows = _grade_sources(sources, catalog, config, workers, chapters, store, force,
+                          Progress(len(sources), enabled=progress))
     wanted = chapters if chapters is not None else _batch_chapters(rows, catalog)
     rows = [row.with_chapters(wanted, catalog) for row in rows]
     batch = BatchResults.of(wanted, catalog, rows, round(time.monotonic() - started, 3))

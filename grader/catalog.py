@@ -181,7 +181,8 @@ def load_checks(sources: dict[Path, bytes], origin: str) -> list[CheckSpec]:
         module = _check_module(str(Path(path).resolve()), source, origin)
         for value in vars(module).values():
             spec = getattr(value, "_nn_check", None)
-            if isinstance(spec, CheckSpec) and getattr(value, "__module__", None) == module.__name__:
+            defined_here = getattr(value, "__module__", None) == module.__name__
+            if isinstance(spec, CheckSpec) and defined_here:
                 specs.append(spec)
     specs.sort(key=lambda spec: (spec.func.__code__.co_filename, spec.func.__code__.co_firstlineno))
     return specs

@@ -187,6 +187,7 @@ class Call:
     kwargs: dict
 
     def text(self) -> str:
+        """The call as text, e.g. ``softmax(array([1., 2.]) (shape (2,), dtype float64))``."""
         parts = [describe(arg, 200) for arg in self.args]
         parts += [f"{key}={describe(value, 200)}" for key, value in self.kwargs.items()]
         return f"{self.name}({', '.join(parts)})"

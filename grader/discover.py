@@ -43,7 +43,7 @@ def _skipped(name: str) -> bool:
 
 
 def notebooks_under(folder: Path) -> list[Path]:
-    """Every ``.ipynb`` below ``folder`` (hidden and checkpoint folders skipped), sorted per folder."""
+    """Every ``.ipynb`` below ``folder``, sorted per folder; hidden folders skipped."""
     found = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(name for name in dirs if not _skipped(name))

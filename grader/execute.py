@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from .analyse import ChapterPlan, ExercisePlan
 from .catalog import Chapter
-from .checks import CheckFailed, CheckSpec, Crashed, LearnerError, MissingFunction, NotImplementedYet, TimedOut
+from .checks import (CheckFailed, CheckSpec, Crashed, LearnerError, MissingFunction,
+                     NotImplementedYet, TimedOut)
 from .sandbox import SandboxConfig, SandboxError, Session
 
 __all__ = ["MAX_TIMEOUTS_PER_EXERCISE", "SANDBOX_SETTINGS", "LoadFailed", "CheckOutcome",
@@ -67,6 +68,7 @@ class CheckOutcome:
 
     @property
     def output_truncated(self) -> bool:
+        """Whether learner code printed more than was kept."""
         return self.output_total > self.output_kept
 
 
@@ -189,6 +191,7 @@ class RemoteFunction:
         self.runner, self.name, self.__name__ = runner, name, name
 
     def call_detailed(self, args: tuple, kwargs: dict):
+        """(value, args after the call, kwargs after the call): :func:`checks.run` needs both."""
         return self.runner.call(self.name, args, kwargs)
 
     def __call__(self, *args, **kwargs):

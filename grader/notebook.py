@@ -128,9 +128,9 @@ def _decode_json(data: bytes):
     except json.JSONDecodeError as exc:
         truncated = "" if text.rstrip().endswith("}") else (
             " (the file looks truncated: it does not end with '}')")
-        raise NotebookError(f"the file is not valid JSON{truncated}: {exc.msg} at line {exc.lineno} "
-                            f"column {exc.colno}. Open it in Jupyter to repair it, or re-download "
-                            "your work") from None
+        raise NotebookError(f"the file is not valid JSON{truncated}: {exc.msg} at line "
+                            f"{exc.lineno} column {exc.colno}. Open it in Jupyter to repair it, or "
+                            "re-download your work") from None
     except RecursionError:
         raise NotebookError("the file's JSON is nested too deeply to be a notebook: open it in "
                             "Jupyter to repair it, or re-download your work") from None

@@ -104,6 +104,7 @@ class TestResult(_ValidText):
                    "" if spec.hidden else outcome.output[-OUTPUT_KEPT:], outcome.output_truncated)
 
     def to_dict(self) -> dict:
+        """The results.json form (see grader/README.md)."""
         return _clean({"notebook": self.notebook, "exercise": self.exercise,
                        "test_id": self.test_id, "hidden": self.hidden, "status": self.status,
                        "points": self.points, "max_points": self.max_points,
@@ -112,6 +113,7 @@ class TestResult(_ValidText):
 
     @classmethod
     def from_dict(cls, data: dict) -> TestResult:
+        """Read back the form written by :meth:`to_dict`."""
         return cls(**{**data, "status": Status(data["status"])})
 
 
@@ -142,11 +144,13 @@ class ExerciseResult:
         return cls(score, exercise.max_points, status, exercise.bonus)
 
     def to_dict(self) -> dict:
+        """The results.json form (see grader/README.md)."""
         data = {"score": self.score, "max_points": self.max_points, "status": self.status}
         return _clean({**data, "bonus": True} if self.bonus else data)
 
     @classmethod
     def from_dict(cls, data: dict) -> ExerciseResult:
+        """Read back the form written by :meth:`to_dict`."""
         return cls(data["score"], data["max_points"], Status(data["status"]),
                    data.get("bonus", False))
 
@@ -162,9 +166,11 @@ class NotebookEntry(_ValidText):
 
     @property
     def status(self) -> str:
+        """``read`` or ``unreadable``."""
         return "unreadable" if self.reason is not None else "read"
 
     def to_dict(self) -> dict:
+        """The results.json form (see grader/README.md)."""
         data = {"path": self.path, "chapter": self.chapter, "status": self.status}
         data.update({"reason": self.reason} if self.reason is not None
                     else {"warnings": list(self.warnings)})
@@ -172,6 +178,7 @@ class NotebookEntry(_ValidText):
 
     @classmethod
     def from_dict(cls, data: dict) -> NotebookEntry:
+        """Read back the form written by :meth:`to_dict`."""
         return cls(data["path"], data["chapter"], data.get("reason"),
                    tuple(data.get("warnings", ())))
 
@@ -214,18 +221,22 @@ class SubmissionResult(_ValidText):
 
     @property
     def score(self) -> float:
+        """Points of the regular exercises."""
         return self._sum(False, "score")
 
     @property
     def max_score(self) -> float:
+        """Maximum of the regular exercises."""
         return self._sum(False, "max_points")
 
     @property
     def bonus_score(self) -> float:
+        """Points of the bonus exercises."""
         return self._sum(True, "score")
 
     @property
     def bonus_max(self) -> float:
+        """Maximum of the bonus exercises."""
         return self._sum(True, "max_points")
 
     def with_chapters(self, chapters: list[str], catalog: Catalog) -> SubmissionResult:
@@ -256,6 +267,7 @@ class SubmissionResult(_ValidText):
         return replace(self, exercises=exercises, tests=tuple(tests))
 
     def to_dict(self) -> dict:
+        """The results.json form (see grader/README.md)."""
         return _clean({
             "name": self.name, "path": self.path, "status": self.status, "reason": self.reason,
             "score": self.score, "max_score": self.max_score, "bonus_score": self.bonus_score,
@@ -310,6 +322,7 @@ class ExerciseEntry:
     bonus: bool = False
 
     def to_dict(self) -> dict:
+        """The results.json form (see grader/README.md)."""
         data = {"id": self.id, "chapter": self.chapter, "max_points": self.max_points}
         return {**data, "bonus": True} if self.bonus else data
 
@@ -339,13 +352,16 @@ class BatchResults:
 
     @property
     def max_score(self) -> float:
+        """Maximum of the regular exercises."""
         return float(sum(entry.max_points for entry in self.exercises if not entry.bonus))
 
     @property
     def bonus_max(self) -> float:
+        """Maximum of the bonus exercises."""
         return float(sum(entry.max_points for entry in self.exercises if entry.bonus))
 
     def to_dict(self) -> dict:
+        """The results.json form (see grader/README.md)."""
         return _clean({
             "schema_version": SCHEMA_VERSION, "generated_at": self.generated_at,
             "versions": self.versions, "protections": self.protections,

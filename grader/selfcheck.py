@@ -23,7 +23,8 @@ TIME_LIMIT = 5.0
 """Seconds a public check may take in the learner's kernel (a check's ``timeout`` if longer)."""
 
 PASSED_COLOUR, FAILED_COLOUR, NEUTRAL_COLOUR = "#2e7d32", "#c62828", "#888"
-NOT_IMPLEMENTED = "not implemented yet (replace the `raise NotImplementedError(...)` line with your code)"
+NOT_IMPLEMENTED = ("not implemented yet (replace the `raise NotImplementedError(...)` line with "
+                   "your code)")
 
 
 def _in_notebook() -> bool:
@@ -49,10 +50,12 @@ class Report:
 
     @property
     def passed(self) -> bool:
+        """Whether every public check passed."""
         return bool(self.rows) and all(status == Status.PASSED for status, _, _ in self.rows)
 
     @property
     def n_passed(self) -> int:
+        """Number of public checks that passed."""
         return sum(1 for status, _, _ in self.rows if status == Status.PASSED)
 
     def text(self) -> str:
