@@ -47,11 +47,9 @@ class CourseSetup:
 
 @functools.cache
 def worker_catalog(setup: CourseSetup) -> Catalog:
-    """The catalog of a worker process, built once with every reference solution loaded."""
-    catalog = Catalog(Path(setup.solutions_dir), Path(setup.checks_dir), setup.extra_dirs)
-    for chapter in catalog.chapters:
-        catalog.reference(chapter)
-    return catalog
+    """The catalog of a worker process, built once (reference solutions load when first used:
+    a batch without the Keras chapter never imports Keras)."""
+    return Catalog(Path(setup.solutions_dir), Path(setup.checks_dir), setup.extra_dirs)
 
 
 def grade_safely(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig,
