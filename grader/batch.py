@@ -135,50 +135,59 @@ class Progress:
 
 
 class _Pool:
-    """Worker processes with at most ``limit`` snapshots in flight; restarts once if broken."""
+    """Worker processes with at most ``limit`` snapshots in flight.
+
+    When a worker process dies, the pool is broken and every unfinished snapshot fails with it:
+    each of them is then graded alone in a fresh process, so only the one that kills its worker
+    gets a ``grader worker failed`` row, and a new pool takes the rest of the batch.
+    """
 
     def __init__(self, workers: int, setup: CourseSetup, config: SandboxConfig,
                  chapters: list[str] | None):
         self.workers, self.setup, self.config, self.chapters = workers, setup, config, chapters
         self.limit = workers * IN_FLIGHT_PER_WORKER
         self.executor = ProcessPoolExecutor(max_workers=workers)
-        self.pending: dict[Future, tuple[int, Snapshot, int]] = {}
+        self.pending: dict[Future, tuple[int, Snapshot]] = {}
 
-    def submit(self, index: int, snapshot: Snapshot, attempt: int = 1):
+    def submit(self, index: int, snapshot: Snapshot):
         """Grade ``snapshot`` (the ``index``-th submission) in a worker."""
         future = self.executor.submit(grade_in_worker, self.setup, self.config, snapshot,
                                       self.chapters)
-        self.pending[future] = (index, snapshot, attempt)
+        self.pending[future] = (index, snapshot)
 
     def finished(self, block_until_room: bool) -> Iterator[tuple[int, Snapshot, SubmissionResult]]:
         """Rows that are done; waits while the pool is full (or, at the end, until empty)."""
         while self.pending and (not block_until_room or len(self.pending) >= self.limit):
             done, _ = wait(self.pending, return_when=FIRST_COMPLETED)
-            retry = []
+            if any(isinstance(future.exception(), BrokenProcessPool) for future in done):
+                yield from self._recover()
+                continue
             for future in done:
-                index, snapshot, attempt = self.pending.pop(future)
-                try:
-                    yield index, snapshot, future.result()
-                except BrokenProcessPool as exc:
-                    if attempt > 1:
-                        yield index, snapshot, SubmissionResult.not_gradable(
-                            snapshot.name, snapshot.origin, f"grader worker failed: {exc}",
-                            content_hash=snapshot.content_hash)
-                    else:
-                        retry.append((index, snapshot))
-            if retry:
-                self._restart()
-                for index, snapshot in retry:
-                    self.submit(index, snapshot, attempt=2)
+                index, snapshot = self.pending.pop(future)
+                yield index, snapshot, future.result()
 
-    def _restart(self):
-        """A worker died (the pool is then broken): resubmit what was in flight, once."""
-        survivors = list(self.pending.values())
+    def _recover(self) -> Iterator[tuple[int, Snapshot, SubmissionResult]]:
+        unfinished = []
+        for future, (index, snapshot) in self.pending.items():
+            if future.done() and future.exception() is None:
+                yield index, snapshot, future.result()
+            else:
+                unfinished.append((index, snapshot))
         self.pending.clear()
         self.executor.shutdown(wait=False, cancel_futures=True)
+        for index, snapshot in unfinished:
+            yield index, snapshot, self._grade_alone(snapshot)
         self.executor = ProcessPoolExecutor(max_workers=self.workers)
-        for index, snapshot, attempt in survivors:
-            self.submit(index, snapshot, attempt)
+
+    def _grade_alone(self, snapshot: Snapshot) -> SubmissionResult:
+        with ProcessPoolExecutor(max_workers=1) as alone:
+            try:
+                return alone.submit(grade_in_worker, self.setup, self.config, snapshot,
+                                    self.chapters).result()
+            except BrokenProcessPool as exc:
+                return SubmissionResult.not_gradable(
+                    snapshot.name, snapshot.origin, f"grader worker failed: {exc}",
+                    content_hash=snapshot.content_hash)
 
     def close(self):
         """Wait for the workers to exit."""

@@ -80,3 +80,26 @@ def test_a_batch_killed_mid_way_loses_no_finished_row_and_resumes(tmp_path):
     assert sorted(row["name"] for row in rows) == sorted(learners)
     assert all(row["score"] == row["max_score"] > 0 for row in rows)
     assert sum(row["cached"] for row in rows) >= len(saved)   # finished rows were not regraded
+
+
+def test_a_dying_worker_costs_only_its_own_row(tmp_path, monkeypatch):
+    """A worker process that dies takes only the submission that killed it (workers fork)."""
+    import grader.batch
+
+    graded = grader.batch.grade_safely
+
+    def grade_or_die(snapshot, *args):
+        if snapshot.name == "killer":
+            os._exit(1)        # as a crash of the trusted worker process would
+        return graded(snapshot, *args)
+
+    monkeypatch.setattr(grader.batch, "grade_safely", grade_or_die)
+    subs = _learners(tmp_path / "subs", alice=CH03, killer=CH03 + b" ", bob=CH03 + b"  ")
+    out = tmp_path / "out"
+    assert main(["grade", str(subs), "--out", str(out), "--workers", "2", "--quiet"]) == 0
+    rows = {row["name"]: row for row in json.loads((out / "results.json").read_text())["submissions"]}
+    assert rows["killer"]["status"] == "not_gradable"
+    assert rows["killer"]["reason"].startswith("grader worker failed")
+    for name in ("alice", "bob"):
+        assert rows[name]["score"] == rows[name]["max_score"] > 0, rows[name]["reason"]
+    assert not any("killer" in path.read_text() for path in (out / ".cache").glob("*.json"))
