@@ -6,6 +6,7 @@ bytes, lone surrogates, nesting deeper than the parser allows) gives ``None``, n
 from __future__ import annotations
 
 import ast
+import functools
 import re
 
 MAGIC_LINE = re.compile(r"^(\s*)([%!].*)$")
@@ -84,13 +85,22 @@ def parse_cell(source: str) -> ast.Module | None:
         return None
 
 
-def defined_functions(source: str) -> list[str] | None:
-    """Names of the top-level functions a cell defines, in order; None if it does not parse."""
+@functools.lru_cache(maxsize=2048)
+def _function_names(source: str) -> tuple[str, ...] | None:
     tree = parse_cell(source)
     if tree is None:
         return None
-    return [node.name for node in tree.body
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    return tuple(node.name for node in tree.body
+                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)))
+
+
+def defined_functions(source: str) -> list[str] | None:
+    """Names of the top-level functions a cell defines, in order; None if it does not parse.
+
+    Cached by source: matching a notebook to every chapter asks for each cell many times.
+    """
+    names = _function_names(source)
+    return None if names is None else list(names)
 
 
 def mentions_def(source: str, name: str) -> bool:
