@@ -58,8 +58,9 @@ def cmd_grade(args) -> int:
         print("error: %s" % exc, file=sys.stderr)
         return 2
     chapters = args.chapters.split(",") if args.chapters else None
-    if unknown_chapters(chapters, catalog):
-        print(f"error: --chapters: {unknown_chapters(chapters, catalog)}", file=sys.stderr)
+    problem = unknown_chapters(chapters, catalog)
+    if problem:
+        print(f"error: --chapters: {problem}", file=sys.stderr)
         return 2
     hide = [*inputs, *(args.extra_tests or []), *([out] if out else [])]
     report = grade_batch(inputs, out, catalog, _config(args, [p if p.is_dir() else p.parent for p in hide if p.exists()] + ([out] if out and out.exists() else [])),
