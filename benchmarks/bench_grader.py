@@ -91,7 +91,14 @@ def main():
     args = ap.parse_args()
 
     from grader.catalog import Catalog
-    from grader.grade import grade_submission
+    from grader.discover import SubmissionSource
+    from grader.grade import grade_snapshot
+    from grader.intake import read_submission
+
+    def grade_submission(name, paths, catalog, config):
+        """Read (intake) and grade one learner's notebooks, as the batch does."""
+        snapshot = read_submission(SubmissionSource(name, paths[0].parent, tuple(paths)))
+        return grade_snapshot(snapshot, catalog, config).to_dict()
     from grader.sandbox import SandboxConfig, default_hidden_paths
 
     cat = Catalog(ROOT / "solutions", ROOT / "tests" / "exercises")

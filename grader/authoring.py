@@ -17,6 +17,9 @@ import sys
 import time
 from pathlib import Path
 
+from .catalog import Catalog, nbgrader_id
+from .paths import course_root
+
 # The one place the course's repository URL is written down (stamped into every setup cell).
 COURSE_REPO_URL = "https://github.com/nn-course/how-neural-networks-work"  # placeholder: set by the maintainers
 
@@ -84,7 +87,6 @@ def dump(nb: dict) -> str:
 
 def prepare_solution(sol: dict, catalog, name: str) -> dict:
     """The solution notebook with the setup cell and check-cell points brought up to date."""
-    from .catalog import nbgrader_id
     sol = copy.deepcopy(sol)
     for cell in sol.get("cells", []):
         g = cell.get("metadata", {}).get("grader", {})
@@ -144,7 +146,6 @@ def _is_edited(path: Path) -> bool:
 
 
 def generate(root: Path, force: bool = False, check_only: bool = False, out=sys.stdout, only=None) -> int:
-    from .catalog import Catalog
     sol_dir, ex_dir = root / "solutions", root / "exercises"
     problems: list[str] = []
     try:
@@ -232,7 +233,6 @@ def main(argv=None) -> int:
     ap.add_argument("--root", type=Path, default=None, help="course repository (default: auto)")
     ap.add_argument("--chapter", action="append", help="only this chapter (e.g. ch03_activations); repeatable")
     args = ap.parse_args(argv)
-    from .paths import course_root
     root = (args.root or course_root()).resolve()
     return generate(root, force=args.force, check_only=args.check or args.command == "check", only=args.chapter)
 

@@ -1,236 +1,294 @@
-"""Grade many submissions: discovery, parallel workers, cache, progress, reports."""
+"""Grade many submissions: discover, intake, grade in parallel, save each row, report.
+
+Each submission is read once (:mod:`grader.intake`), looked up in the row store by the hash of
+its bytes and the catalog's fingerprint, and otherwise graded from its in-memory snapshot by
+:func:`grader.grade.grade_snapshot` in a worker process. Every finished row is saved at once
+(atomically) in ``OUT/.cache/``, so a batch that is killed loses no finished row and the next
+run resumes where it stopped. No file or learner can stop the batch: whatever goes wrong
+becomes that learner's row.
+"""
 from __future__ import annotations
 
-import csv
-import datetime as _dt
-import html
+import functools
 import json
-import os
-import platform
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import __version__
 from .catalog import Catalog
-from .grade import grade_submission, submission_hash
-from .sandbox import SandboxConfig
+from .discover import SubmissionSource, discover
+from .execute import SandboxConfig
+from .grade import grade_snapshot
+from .intake import Snapshot, read_submission
+from .report import write_atomically, write_reports
+from .results import BatchResults, SubmissionResult
 
-SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", ".git"}
-
-
-def _notebooks_under(d: Path) -> list[Path]:
-    out = []
-    for root, dirs, files in os.walk(d):
-        dirs[:] = sorted(x for x in dirs if x not in SKIP_DIRS and not x.startswith("."))
-        out += [Path(root) / f for f in sorted(files) if f.endswith(".ipynb")]
-    return out
+IN_FLIGHT_PER_WORKER = 2
+"""Snapshots held in memory per worker process (bounds the batch's memory)."""
 
 
-def discover(path: Path) -> list[tuple[str, list[Path], Path]]:
-    """[(name, notebooks, base)] for a notebook file, a learner's folder or a folder of folders."""
-    path = Path(path)
-    if path.is_file():
-        return [(path.stem, [path], path.parent)]
-    if not path.is_dir():
-        raise FileNotFoundError("%s: no such file or folder" % path)
-    direct = sorted(p for p in path.iterdir() if p.is_file() and p.suffix == ".ipynb")
-    subdirs = sorted(p for p in path.iterdir() if p.is_dir() and p.name not in SKIP_DIRS and not p.name.startswith("."))
-    if direct and not any(_notebooks_under(s) for s in subdirs):
-        return [(path.name, _notebooks_under(path), path)]
-    if direct and not subdirs:
-        return [(path.name, direct, path)]
-    subs = []
-    for s in subdirs:
-        subs.append((s.name, _notebooks_under(s), s))
-    for f in direct:  # loose notebooks in a folder of learners: one submission each
-        subs.append((f.stem, [f], path))
-    return subs
+@dataclass(frozen=True)
+class CourseSetup:
+    """How a worker process builds its catalog (hashable: the key of its cache)."""
+
+    solutions_dir: str
+    checks_dir: str
+    extra_dirs: tuple[str, ...]
+
+    @classmethod
+    def of(cls, catalog: Catalog) -> CourseSetup:
+        """The setup that rebuilds ``catalog`` in another process."""
+        return cls(str(catalog.solutions_dir), str(catalog.checks_dir), tuple(catalog.extra_dirs))
 
 
-def versions() -> dict:
-    import numpy
+@functools.cache
+def worker_catalog(setup: CourseSetup) -> Catalog:
+    """The catalog of a worker process, built once (reference solutions load when first used:
+    a batch without the Keras chapter never imports Keras)."""
+    return Catalog(Path(setup.solutions_dir), Path(setup.checks_dir), setup.extra_dirs)
+
+
+def grade_safely(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig,
+                 chapters: list[str] | None) -> SubmissionResult:
+    """:func:`grade_snapshot`, with any exception turned into a not-gradable row."""
     try:
-        from importlib.metadata import version
-        keras = version("keras")
-    except Exception:
-        keras = None
-    return {"grader": __version__, "python": platform.python_version(), "numpy": numpy.__version__,
-            "keras": keras, "platform": platform.platform()}
+        return grade_snapshot(snapshot, catalog, config, chapters)
+    except Exception as exc:  # noqa: BLE001 - never abort the batch
+        return SubmissionResult.not_gradable(
+            snapshot.name, snapshot.origin,
+            f"internal grader error: {type(exc).__name__}: {exc}",
+            content_hash=snapshot.content_hash)
 
 
-# --------------------------------------------------------------------------- worker process
-_W: dict = {}
+def grade_in_worker(setup: CourseSetup, config: SandboxConfig, snapshot: Snapshot,
+                    chapters: list[str] | None) -> SubmissionResult:
+    """The work of one worker process: everything it needs arrives as data."""
+    return grade_safely(snapshot, worker_catalog(setup), config, chapters)
 
 
-def _init_worker(solutions, checks, extra, config):
-    _W["catalog"] = Catalog(Path(solutions), Path(checks), extra)
-    _W["config"] = config
-    for ch in _W["catalog"].chapters:
-        _W["catalog"].reference(ch)
+def is_internal_error(row: SubmissionResult) -> bool:
+    """Rows made by a failure of the grader itself (never saved: a rerun may succeed)."""
+    return (row.reason or "").startswith(("internal grader error", "grader worker failed"))
 
 
-def _grade_one(name, paths, base, chapters):
-    try:
-        return grade_submission(name, [Path(p) for p in paths], _W["catalog"], chapters, _W["config"], Path(base))
-    except Exception as exc:  # never abort the batch
-        return {"name": name, "path": str(base), "status": "not_gradable",
-                "reason": "internal grader error: %s: %s" % (type(exc).__name__, exc), "score": 0.0,
-                "max_score": 0.0, "notebooks": [], "exercises": {}, "tests": [], "flags": []}
+class RowStore:
+    """Finished rows on disk, one JSON file each, keyed by content hash and catalog fingerprint.
+
+    Parameters
+    ----------
+    folder : Path
+        Usually ``OUT/.cache``.
+    fingerprint : str
+        The catalog's fingerprint: rows graded with other solutions, checks or grader code are
+        never reused.
+    chapters : list of str or None
+        Chapters requested on the command line (part of the key).
+    """
+
+    def __init__(self, folder: Path, fingerprint: str, chapters: list[str] | None):
+        self.folder = Path(folder)
+        self.suffix = fingerprint[:16] + ("" if chapters is None else "-" + "+".join(chapters))
+
+    def _path(self, snapshot: Snapshot) -> Path:
+        return self.folder / f"{snapshot.content_hash[:32]}-{self.suffix}.json"
+
+    def load(self, snapshot: Snapshot) -> SubmissionResult | None:
+        """The saved row of this snapshot, renamed for this learner and marked cached."""
+        try:
+            data = json.loads(self._path(snapshot).read_text(encoding="utf-8"))
+            row = SubmissionResult.from_dict(data)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return replace(row, name=snapshot.name, path=snapshot.origin, cached=True)
+
+    def save(self, snapshot: Snapshot, row: SubmissionResult):
+        """Save a finished row (atomically), unless the grader itself failed on it."""
+        if not is_internal_error(row):
+            write_atomically(self._path(snapshot), json.dumps(row.to_dict(), ensure_ascii=False))
 
 
 class Progress:
+    """A one-line progress bar on stderr: done/total, elapsed time and an estimate."""
+
     def __init__(self, total: int, stream=sys.stderr, enabled: bool = True):
-        self.total, self.done, self.t0, self.stream, self.enabled = total, 0, time.monotonic(), stream, enabled
+        self.total, self.done, self.stream, self.enabled = total, 0, stream, enabled
+        self.started = time.monotonic()
 
     def step(self, label: str = ""):
+        """One more submission done (``label`` names it)."""
         self.done += 1
         if not self.enabled:
             return
-        el = time.monotonic() - self.t0
-        eta = el / self.done * (self.total - self.done) if self.done else 0
+        elapsed = time.monotonic() - self.started
+        remaining = elapsed / self.done * (self.total - self.done)
         width = 24
-        fill = int(width * self.done / max(self.total, 1))
-        self.stream.write("\r[%s%s] %d/%d  %.1fs elapsed, ETA %.1fs  %-30s" % (
-            "#" * fill, "." * (width - fill), self.done, self.total, el, eta, label[:30]))
+        filled = int(width * self.done / max(self.total, 1))
+        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}  "
+                          f"{elapsed:.1f}s elapsed, ETA {remaining:.1f}s  {label[:30]:<30}")
         if self.done == self.total:
             self.stream.write("\n")
         self.stream.flush()
 
 
+class _Pool:
+    """Worker processes with at most ``limit`` snapshots in flight.
+
+    When a worker process dies, the pool is broken and every unfinished snapshot fails with it:
+    each of them is then graded alone in a fresh process, so only the one that kills its worker
+    gets a ``grader worker failed`` row, and a new pool takes the rest of the batch.
+    """
+
+    def __init__(self, workers: int, setup: CourseSetup, config: SandboxConfig,
+                 chapters: list[str] | None):
+        self.workers, self.setup, self.config, self.chapters = workers, setup, config, chapters
+        self.limit = workers * IN_FLIGHT_PER_WORKER
+        self.executor = ProcessPoolExecutor(max_workers=workers)
+        self.pending: dict[Future, tuple[int, Snapshot]] = {}
+
+    def submit(self, index: int, snapshot: Snapshot):
+        """Grade ``snapshot`` (the ``index``-th submission) in a worker."""
+        future = self.executor.submit(grade_in_worker, self.setup, self.config, snapshot,
+                                      self.chapters)
+        self.pending[future] = (index, snapshot)
+
+    def finished(self, block_until_room: bool) -> Iterator[tuple[int, Snapshot, SubmissionResult]]:
+        """Rows that are done; waits while the pool is full (or, at the end, until empty)."""
+        while self.pending and (not block_until_room or len(self.pending) >= self.limit):
+            done, _ = wait(self.pending, return_when=FIRST_COMPLETED)
+            if any(isinstance(future.exception(), BrokenProcessPool) for future in done):
+                yield from self._recover()
+                continue
+            for future in done:
+                index, snapshot = self.pending.pop(future)
+                yield index, snapshot, future.result()
+
+    def _recover(self) -> Iterator[tuple[int, Snapshot, SubmissionResult]]:
+        unfinished = []
+        for future, (index, snapshot) in self.pending.items():
+            if future.done() and future.exception() is None:
+                yield index, snapshot, future.result()
+            else:
+                unfinished.append((index, snapshot))
+        self.pending.clear()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        for index, snapshot in unfinished:
+            yield index, snapshot, self._grade_alone(snapshot)
+        self.executor = ProcessPoolExecutor(max_workers=self.workers)
+
+    def _grade_alone(self, snapshot: Snapshot) -> SubmissionResult:
+        with ProcessPoolExecutor(max_workers=1) as alone:
+            try:
+                return alone.submit(grade_in_worker, self.setup, self.config, snapshot,
+                                    self.chapters).result()
+            except BrokenProcessPool as exc:
+                return SubmissionResult.not_gradable(
+                    snapshot.name, snapshot.origin, f"grader worker failed: {exc}",
+                    content_hash=snapshot.content_hash)
+
+    def close(self):
+        """Wait for the workers to exit."""
+        self.executor.shutdown(wait=True)
+
+
+def unknown_chapters(chapters: list[str] | None, catalog: Catalog) -> str | None:
+    """A message naming the chapters the course does not have, or None."""
+    unknown = [name for name in chapters or [] if name not in catalog.chapters]
+    if not unknown:
+        return None
+    return f"unknown chapter(s) {', '.join(unknown)}; the course has {', '.join(catalog.chapters)}"
+
+
+def _batch_chapters(rows: list[SubmissionResult], catalog: Catalog) -> list[str]:
+    """The chapters any learner submitted, in course order."""
+    found = {catalog.exercises[exercise_id].chapter for row in rows
+             for exercise_id in row.exercises if exercise_id in catalog.exercises}
+    return [name for name in catalog.chapters if name in found]
+
+
+def _grade_sources(sources: list[SubmissionSource], catalog: Catalog, config: SandboxConfig,
+                   workers: int, chapters: list[str] | None, store: RowStore | None,
+                   force: bool, bar: Progress) -> list[SubmissionResult]:
+    """One row per source, in order: from the store, graded here, or graded by workers."""
+    rows: list[SubmissionResult | None] = [None] * len(sources)
+    pool = None if workers <= 1 or len(sources) == 1 else _Pool(
+        workers, CourseSetup.of(catalog), config, chapters)
+
+    def finish(index: int, snapshot: Snapshot, row: SubmissionResult):
+        rows[index] = row
+        if store is not None:
+            store.save(snapshot, row)  # at once: a killed batch keeps every finished row
+        bar.step(row.name)
+
+    try:
+        for index, source in enumerate(sources):
+            snapshot = read_submission(source)
+            cached = None if store is None or force else store.load(snapshot)
+            if cached is not None:
+                rows[index] = cached
+                bar.step(f"{cached.name} (cached)")
+            elif pool is None:
+                finish(index, snapshot, grade_safely(snapshot, catalog, config, chapters))
+            else:
+                pool.submit(index, snapshot)
+                for done in pool.finished(block_until_room=True):
+                    finish(*done)
+        for done in pool.finished(block_until_room=False) if pool is not None else ():
+            finish(*done)
+    finally:
+        if pool is not None:
+            pool.close()
+    return rows
+
+
 def grade_batch(inputs: list[Path], out: Path | None, catalog: Catalog, config: SandboxConfig,
                 workers: int = 2, force: bool = False, chapters: list[str] | None = None,
-                use_cache: bool = True, progress: bool = True) -> dict:
-    subs = []
-    for inp in inputs:
-        subs += discover(Path(inp))
-    # which chapters every submission is expected to contain
-    if chapters is None:
-        from .grade import match_score
-        from .notebook import NotebookError, read_notebook
-        found = set()
-        for _, paths, _ in subs:
-            for p in paths:
-                try:
-                    nb = read_notebook(p)
-                except NotebookError:
-                    continue
-                found.update(ch for ch, c in catalog.chapters.items() if match_score(nb, c) != (0, 0))
-        chapters = [c for c in catalog.chapters if c in found]
-    fingerprint = catalog.fingerprint()
-    cache_dir = (out / ".cache") if (out and use_cache) else None
-    results: list[dict | None] = [None] * len(subs)
-    todo = []
-    for i, (name, paths, base) in enumerate(subs):
-        h = submission_hash(paths)
-        key = "%s-%s" % (h[:32], fingerprint[:16])
-        if cache_dir and not force and (cache_dir / (key + ".json")).exists():
-            try:
-                cached = json.loads((cache_dir / (key + ".json")).read_text())
-                cached.update(name=name, cached=True)
-                results[i] = cached
-                continue
-            except Exception:
-                pass
-        todo.append((i, name, paths, base, h, key))
-    bar = Progress(len(subs), enabled=progress)
-    for r in results:
-        if r is not None:
-            bar.step(r["name"] + " (cached)")
-    t0 = time.monotonic()
-    if todo:
-        args = (str(catalog.solutions_dir), str(catalog.checks_dir), list(catalog.extra_dirs), config)
-        if workers <= 1 or len(todo) == 1:
-            _W["catalog"], _W["config"] = catalog, config
-            for (i, name, paths, base, h, key) in todo:
-                results[i] = _grade_one(name, [str(p) for p in paths], str(base), chapters)
-                results[i].update(content_hash=h, cached=False)
-                bar.step(name)
-        else:
-            with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=args) as pool:
-                futs = {pool.submit(_grade_one, name, [str(p) for p in paths], str(base), chapters): (i, name, h)
-                        for (i, name, paths, base, h, key) in todo}
-                for fut in as_completed(futs):
-                    i, name, h = futs[fut]
-                    try:
-                        r = fut.result()
-                    except Exception as exc:  # a worker process died
-                        r = {"name": name, "path": "", "status": "not_gradable", "reason": "grader worker failed: %s" % exc,
-                             "score": 0.0, "max_score": 0.0, "notebooks": [], "exercises": {}, "tests": [], "flags": []}
-                    r.update(content_hash=h, cached=False)
-                    results[i] = r
-                    bar.step(name)
-        if cache_dir:
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            for (i, name, paths, base, h, key) in todo:
-                if results[i]["status"] == "graded":
-                    (cache_dir / (key + ".json")).write_text(json.dumps(results[i]))
-    protections = next((r.get("protections") for r in results if r and r.get("protections")), {})
-    ex_list = [{"id": e.id, "chapter": e.chapter, "max_points": e.max_points}
-               for ch in chapters for e in catalog.chapters[ch].exercises]
-    report = {
-        "schema_version": 1,
-        "generated_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "versions": versions(),
-        "protections": protections,
-        "chapters": chapters,
-        "max_score": sum(e["max_points"] for e in ex_list),
-        "exercises": ex_list,
-        "seconds": round(time.monotonic() - t0, 3),
-        "submissions": results,
-    }
-    if out:
-        write_reports(report, Path(out))
-    return report
+                use_cache: bool = True, progress: bool = True) -> BatchResults:
+    """Grade every submission found under ``inputs``.
 
+    Parameters
+    ----------
+    inputs : list of Path
+        Notebooks, learners' folders or folders of learners' folders.
+    out : Path or None
+        Where results.json, grades.csv, feedback/ and the row store (.cache/) go.
+    catalog : Catalog
+    config : SandboxConfig
+    workers : int, default 2
+        Worker processes (1: grade in this process).
+    force : bool, default False
+        Regrade even rows found in the store (they are saved again).
+    chapters : list of str, optional
+        Chapters every submission must contain; default: any chapter any learner submitted.
+    use_cache : bool, default True
+        False: neither reuse nor save rows.
+    progress : bool, default True
+        Show a progress bar on stderr.
 
-# --------------------------------------------------------------------------- reports
-def write_reports(report: dict, out: Path):
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
-    ex_ids = [e["id"] for e in report["exercises"]]
-    with open(out / "grades.csv", "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["name", "status", *ex_ids, "total", "max_score"])
-        for s in report["submissions"]:
-            w.writerow([s["name"], s["status"], *[s["exercises"].get(e, {}).get("score", 0.0) for e in ex_ids],
-                        s["score"], report["max_score"] if s["status"] == "graded" else s["max_score"]])
-    fb = out / "feedback"
-    fb.mkdir(exist_ok=True)
-    for s in report["submissions"]:
-        (fb / (_safe(s["name"]) + ".html")).write_text(feedback_html(s, report), encoding="utf-8")
+    Returns
+    -------
+    BatchResults
 
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:100] or "submission"
-
-
-STATUS_COLOUR = {"passed": "#2e7d32", "failed": "#c62828", "not_implemented": "#757575"}
-
-
-def feedback_html(s: dict, report: dict) -> str:
-    e = html.escape
-    rows = []
-    for t in s.get("tests", []):
-        colour = STATUS_COLOUR.get(t["status"], "#e65100")
-        mark = "✓" if t["status"] == "passed" else "✗"
-        msg = t["message"] or ""
-        if t.get("output") and not t.get("hidden"):
-            msg += "\n--- printed output ---\n" + t["output"][-1500:]
-        rows.append("<tr><td>%s</td><td>%s</td><td style='color:%s'>%s %s</td><td>%g / %g</td><td><pre>%s</pre></td></tr>" % (
-            e(t["exercise"]), e(t["test_id"].split("::")[-1]), colour, mark, e(t["status"]),
-            t["points"], t["max_points"], e(msg)))
-    nbs = "".join("<li>%s: %s%s</li>" % (e(n["path"]), e(n["status"]),
-                                        (" (" + e(n.get("reason") or "") + ")") if n.get("reason") else "")
-                  for n in s.get("notebooks", []))
-    reason = "<p><b>Not gradable:</b> %s</p>" % e(s["reason"]) if s.get("reason") else ""
-    return """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Feedback: %s</title>
-<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}td,th{border-bottom:1px solid #ddd;padding:4px;vertical-align:top}
-pre{white-space:pre-wrap;margin:0;font-size:90%%}table{border-collapse:collapse;width:100%%}</style></head><body>
-<h1>Feedback for %s</h1><p>Score: <b>%g / %g</b> (status: %s)</p>%s<ul>%s</ul>
-<table><tr><th>exercise</th><th>test</th><th>status</th><th>points</th><th>message</th></tr>%s</table>
-<p style="color:#777">Graded by grader %s with Python %s, numpy %s. Hidden tests show only what kind of problem they found.</p>
-</body></html>""" % (e(s["name"]), e(s["name"]), s["score"], s["max_score"], e(s["status"]), reason, nbs, "".join(rows),
-                     e(str(report["versions"].get("grader"))), e(str(report["versions"].get("python"))),
-                     e(str(report["versions"].get("numpy"))))
+    Raises
+    ------
+    ValueError
+        For a chapter name the course does not have.
+    """
+    problem = unknown_chapters(chapters, catalog)
+    if problem:
+        raise ValueError(problem)
+    started = time.monotonic()
+    sources = [source for path in inputs for source in discover(path)]
+    store = RowStore(Path(out) / ".cache", catalog.fingerprint, chapters) \
+        if out is not None and use_cache else None
+    rows = _grade_sources(sources, catalog, config, workers, chapters, store, force,
+                          Progress(len(sources), enabled=progress))
+    wanted = chapters if chapters is not None else _batch_chapters(rows, catalog)
+    rows = [row.with_chapters(wanted, catalog) for row in rows]
+    batch = BatchResults.of(wanted, catalog, rows, round(time.monotonic() - started, 3))
+    if out is not None:
+        write_reports(batch, Path(out))
+    return batch

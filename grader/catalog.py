@@ -1,55 +1,114 @@
-"""The course's exercises (from solutions/*.ipynb) and their checks (from tests/exercises/)."""
+"""The course's exercises (from solutions/*.ipynb) and their checks (from tests/exercises/).
+
+The catalog is trusted input: it is read from the course repository (and the instructor's
+``--extra-tests`` folders), never from a submission. Every stage of the grading pipeline takes
+it as an argument.
+"""
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
-import importlib.util
 import re
 import sys
 import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .checks import CheckSpec
-from .notebook import Notebook, defined_functions, read_notebook, strip_magics
+from .notebook import Cell, NotebookError, Notebook, parse_notebook
+from .paths import checks_dir, solutions_dir
+from .source import defined_functions, strip_magics
 
 PRELUDE = "import numpy as np\nimport math\n"
-SOLUTION_RE = re.compile(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n.*?^[ \t]*### END SOLUTION[^\n]*(\n|$)", re.M | re.S)
-
-
-@dataclass
-class Exercise:
-    id: str
-    chapter: str
-    cell_id: str | None
-    functions: list[str]
-    solution_source: str
-    index: int  # position of the graded cell in the solution notebook
-    checks: list[CheckSpec] = field(default_factory=list)
-
-    @property
-    def max_points(self) -> float:
-        return sum(c.points for c in self.checks)
-
-    @property
-    def main(self) -> str:
-        return self.functions[0]
-
-
-@dataclass
-class Chapter:
-    name: str
-    path: Path
-    notebook: Notebook
-    exercises: list[Exercise]
-    given: list[str]
-
-    @property
-    def max_points(self) -> float:
-        return sum(e.max_points for e in self.exercises)
+"""Imported before any learner or reference code."""
 
 
 class CatalogError(Exception):
-    pass
+    """A solution notebook or a check folder does not follow the course's format."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One graded cell of a solution notebook and its checks.
+
+    Attributes
+    ----------
+    id : str
+        E.g. ``"ch03.sigmoid"``.
+    chapter : str
+        The solution notebook's stem, e.g. ``"ch03_activations"``.
+    cell_id : str or None
+        The graded cell's id in the solution notebook.
+    functions : tuple of str
+        The functions the graded cell defines; the first is the exercise's main function.
+    solution_source : str
+        The graded cell's source (reference solution).
+    index : int
+        Position of the graded cell in the solution notebook.
+    bonus : bool
+        A challenge exercise: its points are reported as bonus, never in ``max_score``.
+    checks : tuple of CheckSpec
+        Repository checks first (in file order), then the instructor's extra checks.
+    """
+
+    id: str
+    chapter: str
+    cell_id: str | None
+    functions: tuple[str, ...]
+    solution_source: str
+    index: int
+    bonus: bool = False
+    checks: tuple[CheckSpec, ...] = ()
+
+    @property
+    def max_points(self) -> float:
+        """Sum of the points of the exercise's checks."""
+        return sum(spec.points for spec in self.checks)
+
+    @property
+    def main(self) -> str:
+        """The exercise's main function (the first one its graded cell defines)."""
+        return self.functions[0]
+
+    @property
+    def grade_ids(self) -> tuple[str, str]:
+        """The ids a learner's graded cell may carry: the exercise id and nbgrader's form."""
+        return self.id, nbgrader_id(self.id)
+
+    def hidden_number(self, spec: CheckSpec) -> int:
+        """1-based position of a hidden check among this exercise's hidden checks."""
+        hidden = [check for check in self.checks if check.hidden]
+        return next(number for number, check in enumerate(hidden, 1) if check is spec)
+
+    def test_id(self, spec: CheckSpec) -> str:
+        """Stable id of a check: ``<exercise>::<check name>``, or ``<exercise>::hidden-N``.
+
+        It depends only on the catalog, never on what a submission holds.
+        """
+        name = f"hidden-{self.hidden_number(spec)}" if spec.hidden else spec.name
+        return f"{self.id}::{name}"
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One solution notebook: its exercises and its given cells (reference code)."""
+
+    name: str
+    path: Path
+    notebook: Notebook
+    exercises: tuple[Exercise, ...]
+    given: tuple[str, ...]
+
+    @property
+    def max_points(self) -> float:
+        """Points of the chapter's exercises, bonus exercises excluded."""
+        return sum(exercise.max_points for exercise in self.exercises if not exercise.bonus)
+
+    @property
+    def bonus_max(self) -> float:
+        """Points of the chapter's bonus exercises."""
+        return sum(exercise.max_points for exercise in self.exercises if exercise.bonus)
 
 
 def nbgrader_id(exercise: str) -> str:
@@ -57,131 +116,178 @@ def nbgrader_id(exercise: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", exercise)
 
 
-def graded_cells(nb: Notebook):
-    return [c for c in nb.code_cells() if c.nbgrader.get("solution") is True and c.grader.get("exercise")]
+def graded_cells(notebook: Notebook) -> list[Cell]:
+    """The graded cells of a solution notebook (nbgrader solution cells with an exercise id)."""
+    return [cell for cell in notebook.code_cells if cell.solution and cell.exercise]
 
 
-def load_chapter(path: Path) -> Chapter:
-    nb = read_notebook(path)
-    exercises, given = [], []
-    for cell in nb.code_cells():
-        if cell.grader.get("role") == "given":
-            given.append(cell.source)
-    for cell in graded_cells(nb):
-        ex_id = cell.grader["exercise"]
-        if cell.grade_id not in (ex_id, nbgrader_id(ex_id)):
-            raise CatalogError("%s cell %d: nbgrader grade_id %r does not match grader.exercise %r "
-                               "(expected %r)" % (path.name, cell.index, cell.grade_id, ex_id, nbgrader_id(ex_id)))
-        funcs = defined_functions(cell.source)
-        if not funcs:
-            raise CatalogError("%s: graded cell %s defines no top-level function" % (path.name, ex_id))
-        exercises.append(Exercise(ex_id, path.stem, cell.id, funcs, cell.source, cell.index))
-    ids = [e.id for e in exercises]
+def _exercise(path: Path, cell: Cell) -> Exercise:
+    if cell.grade_id not in (cell.exercise, nbgrader_id(cell.exercise)):
+        raise CatalogError(f"{path.name} cell {cell.index}: nbgrader grade_id {cell.grade_id!r} "
+                           f"does not match grader.exercise {cell.exercise!r} (expected "
+                           f"{nbgrader_id(cell.exercise)!r})")
+    functions = defined_functions(cell.source)
+    if not functions:
+        raise CatalogError(f"{path.name}: graded cell {cell.exercise} defines no top-level "
+                           "function")
+    return Exercise(cell.exercise, path.stem, cell.id, tuple(functions), cell.source, cell.index,
+                    cell.bonus)
+
+
+def load_chapter(path: Path, data: bytes) -> Chapter:
+    """Read one solution notebook (its bytes ``data``).
+
+    Raises
+    ------
+    NotebookError, CatalogError
+        When the notebook cannot be read or breaks the format of grader/README.md.
+    """
+    notebook = parse_notebook(data, str(path))
+    given = tuple(cell.source for cell in notebook.code_cells if cell.role == "given")
+    exercises = tuple(_exercise(path, cell) for cell in graded_cells(notebook))
+    ids = [exercise.id for exercise in exercises]
     if len(set(ids)) != len(ids):
-        raise CatalogError("%s: duplicated exercise ids %s" % (path.name, ids))
-    return Chapter(path.stem, path, nb, exercises, given)
+        raise CatalogError(f"{path.name}: duplicated exercise ids {ids}")
+    return Chapter(path.stem, path, notebook, exercises, given)
 
 
-class Catalog:
-    """All chapters and checks. ``extra_dirs``: instructor-only checks (always hidden)."""
-
-    def __init__(self, solutions_dir: Path, checks_dir: Path, extra_dirs=()):
-        self.solutions_dir = Path(solutions_dir)
-        self.checks_dir = Path(checks_dir)
-        self.chapters: dict[str, Chapter] = {}
-        self.errors: list[str] = []  # broken solution notebooks: reported, the others still grade
-        for p in sorted(self.solutions_dir.glob("ch*.ipynb")):
-            try:
-                ch = load_chapter(p)
-            except Exception as exc:  # noqa: BLE001
-                self.errors.append("%s: %s" % (p.name, exc))
-                continue
-            self.chapters[ch.name] = ch
-        self.exercises: dict[str, Exercise] = {e.id: e for ch in self.chapters.values() for e in ch.exercises}
-        self.orphan_checks: list[CheckSpec] = []
-        self._refs: dict[str, types.SimpleNamespace] = {}
-        self.check_files: list[Path] = sorted(self.checks_dir.glob("test_*.py"))
-        for spec in load_checks(self.check_files, "repo"):
-            self._add(spec)
-        self.extra_files: list[Path] = []
-        self.extra_dirs = [str(Path(d).resolve()) for d in extra_dirs]
-        for d in extra_dirs:
-            files = sorted(Path(d).glob("test_*.py"))
-            if not files:
-                raise CatalogError("--extra-tests %s: no test_*.py files found" % d)
-            self.extra_files += files
-            for spec in load_checks(files, "extra"):
-                spec.hidden = True
-                self._add(spec)
-
-    def _add(self, spec: CheckSpec):
-        ex = self.exercises.get(spec.exercise)
-        if ex is None:
-            self.orphan_checks.append(spec)
-        else:
-            ex.checks.append(spec)
-
-    def reference(self, chapter: str) -> types.SimpleNamespace:
-        """The reference solution of a chapter, executed in this (trusted) process."""
-        if chapter not in self._refs:
-            self._refs[chapter] = reference_namespace(self.chapters[chapter])
-        return self._refs[chapter]
-
-    def fingerprint(self) -> str:
-        h = hashlib.sha256()
-        for p in [*sorted(self.solutions_dir.glob("ch*.ipynb")), *self.check_files, *self.extra_files]:
-            h.update(str(p.name).encode())
-            h.update(p.read_bytes())
-        for p in sorted(Path(__file__).parent.glob("*.py")):
-            h.update(p.read_bytes())
-        return h.hexdigest()
-
-    @property
-    def max_points(self) -> float:
-        return sum(ch.max_points for ch in self.chapters.values())
+@functools.cache
+def _check_module(path: str, source: bytes, origin: str) -> types.ModuleType:
+    """Execute a check file once per content (the key holds the bytes, so edits reload)."""
+    digest = hashlib.sha1(path.encode() + b"\0" + source).hexdigest()[:12]
+    module = types.ModuleType(f"_nn_checks_{origin}_{digest}")
+    module.__file__ = path
+    sys.modules[module.__name__] = module  # dataclasses and pickling look modules up here
+    exec(compile(source, path, "exec"), module.__dict__)
+    return module
 
 
-def reference_namespace(chapter: Chapter) -> types.SimpleNamespace:
-    ns: dict = {"__name__": "reference_%s" % chapter.name}
-    exec(compile(PRELUDE, "<prelude>", "exec"), ns)
-    for i, src in enumerate(chapter.given):
-        exec(compile(strip_magics(src), "<%s given %d>" % (chapter.name, i), "exec"), ns)
-    for ex in chapter.exercises:
-        exec(compile(strip_magics(ex.solution_source), "<%s %s>" % (chapter.name, ex.id), "exec"), ns)
-    return types.SimpleNamespace(**{k: v for k, v in ns.items() if not k.startswith("__")})
+def load_checks(sources: dict[Path, bytes], origin: str) -> list[CheckSpec]:
+    """The checks registered with ``@check`` in check modules, in file and line order.
 
+    Parameters
+    ----------
+    sources : dict of Path to bytes
+        Check modules (``test_*.py``) and their content.
+    origin : {"repo", "extra"}
+        Where the files come from (names the loaded modules).
 
-_loaded_modules: dict[str, types.ModuleType] = {}
-
-
-def load_checks(files, source: str) -> list[CheckSpec]:
+    Returns
+    -------
+    list of CheckSpec
+    """
     specs = []
-    for f in files:
-        f = Path(f).resolve()
-        mod = _loaded_modules.get(str(f))
-        if mod is None:
-            name = "_nn_checks_%s_%s" % (source, hashlib.sha1(str(f).encode()).hexdigest()[:10])
-            spec = importlib.util.spec_from_file_location(name, f)
-            mod = importlib.util.module_from_spec(spec)
-            sys.modules[name] = mod
-            spec.loader.exec_module(mod)
-            _loaded_modules[str(f)] = mod
-        for obj in vars(mod).values():
-            s = getattr(obj, "_nn_check", None)
-            if isinstance(s, CheckSpec) and getattr(obj, "__module__", None) == mod.__name__:
-                s = CheckSpec(**{**s.__dict__})
-                s.source = source
-                specs.append(s)
-    specs.sort(key=lambda s: (s.func.__code__.co_filename, s.func.__code__.co_firstlineno))
+    for path, source in sources.items():
+        module = _check_module(str(Path(path).resolve()), source, origin)
+        for value in vars(module).values():
+            spec = getattr(value, "_nn_check", None)
+            defined_here = getattr(value, "__module__", None) == module.__name__
+            if isinstance(spec, CheckSpec) and defined_here:
+                specs.append(spec)
+    specs.sort(key=lambda spec: (spec.func.__code__.co_filename, spec.func.__code__.co_firstlineno))
     return specs
 
 
-_default = None
+class Catalog:
+    """All chapters and checks of the course.
+
+    Parameters
+    ----------
+    solutions_dir : Path
+        Folder of the solution notebooks ``ch*.ipynb``.
+    checks_dir : Path
+        Folder of the check modules ``test_*.py``.
+    extra_dirs : sequence of Path, default ()
+        Folders of instructor-only checks (always hidden).
+
+    Attributes
+    ----------
+    chapters : dict of str to Chapter
+        By chapter name, in file-name order.
+    exercises : dict of str to Exercise
+        By exercise id.
+    errors : list of str
+        Solution notebooks that could not be read (the other chapters still grade).
+    orphan_checks : list of CheckSpec
+        Checks of exercises that no solution notebook defines.
+    """
+
+    def __init__(self, solutions_dir: Path, checks_dir: Path, extra_dirs=()):
+        self.solutions_dir, self.checks_dir = Path(solutions_dir), Path(checks_dir)
+        self.extra_dirs = [str(Path(folder).resolve()) for folder in extra_dirs]
+        self.check_files: list[Path] = sorted(self.checks_dir.glob("test_*.py"))
+        self.extra_files: list[Path] = []
+        for folder in extra_dirs:
+            files = sorted(Path(folder).glob("test_*.py"))
+            if not files:
+                raise CatalogError(f"--extra-tests {folder}: no test_*.py files found")
+            self.extra_files += files
+        self._digest = hashlib.sha256()
+        repo_sources = {path: path.read_bytes() for path in self.check_files}
+        extra_sources = {path: path.read_bytes() for path in self.extra_files}
+        for path, source in [*repo_sources.items(), *extra_sources.items()]:
+            self._digest.update(path.name.encode() + source)
+        specs = load_checks(repo_sources, "repo") + [
+            dataclasses.replace(spec, hidden=True) for spec in load_checks(extra_sources, "extra")]
+        self.errors: list[str] = []
+        self.chapters: dict[str, Chapter] = {}
+        for path in sorted(self.solutions_dir.glob("ch*.ipynb")):
+            data = path.read_bytes()
+            self._digest.update(path.name.encode() + data)
+            try:
+                chapter = load_chapter(path, data)
+            except (NotebookError, CatalogError) as exc:
+                self.errors.append(f"{path.name}: {exc}")
+                continue
+            self.chapters[chapter.name] = self._with_checks(chapter, specs)
+        self.exercises: dict[str, Exercise] = {
+            exercise.id: exercise for chapter in self.chapters.values()
+            for exercise in chapter.exercises}
+        self.orphan_checks: list[CheckSpec] = [spec for spec in specs
+                                               if spec.exercise not in self.exercises]
+        self._references: dict[str, types.SimpleNamespace] = {}
+
+    @staticmethod
+    def _with_checks(chapter: Chapter, specs: list[CheckSpec]) -> Chapter:
+        exercises = tuple(dataclasses.replace(
+            exercise, checks=tuple(spec for spec in specs if spec.exercise == exercise.id))
+            for exercise in chapter.exercises)
+        return dataclasses.replace(chapter, exercises=exercises)
+
+    def reference(self, chapter: str) -> types.SimpleNamespace:
+        """The reference solution of a chapter, executed in this (trusted) process once."""
+        if chapter not in self._references:
+            self._references[chapter] = reference_namespace(self.chapters[chapter])
+        return self._references[chapter]
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """sha256 of the solutions, the checks and the grader's own code: part of cache keys."""
+        digest = self._digest.copy()
+        for path in sorted(Path(__file__).parent.rglob("*.py")):
+            digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+    @property
+    def max_points(self) -> float:
+        """Points of the whole course, bonus exercises excluded."""
+        return sum(chapter.max_points for chapter in self.chapters.values())
 
 
+def reference_namespace(chapter: Chapter) -> types.SimpleNamespace:
+    """Execute a chapter's given cells and reference solutions; their names as attributes."""
+    namespace: dict = {"__name__": f"reference_{chapter.name}"}
+    exec(compile(PRELUDE, "<prelude>", "exec"), namespace)
+    for number, source in enumerate(chapter.given):
+        exec(compile(strip_magics(source), f"<{chapter.name} given {number}>", "exec"), namespace)
+    for exercise in chapter.exercises:
+        exec(compile(strip_magics(exercise.solution_source), f"<{chapter.name} {exercise.id}>",
+                     "exec"), namespace)
+    return types.SimpleNamespace(**{name: value for name, value in namespace.items()
+                                    if not name.startswith("__")})
+
+
+@functools.cache
 def default_catalog() -> Catalog:
-    global _default
-    if _default is None:
-        from .paths import checks_dir, solutions_dir
-        _default = Catalog(solutions_dir(), checks_dir())
-    return _default
+    """The catalog of the course repository this package belongs to (built once)."""
+    return Catalog(solutions_dir(), checks_dir())

@@ -4,20 +4,34 @@ A check is a pytest test function decorated with :func:`check`. It receives ``su
 under test) and/or ``ref`` (the reference solution) by name. The same function runs under
 pytest (``sub`` = reference), in the notebook self-check (``sub`` = the learner's functions, in
 process) and in the grader (``sub`` = proxies into the sandbox).
+
+This module also names what can go wrong while a check calls learner code (the exceptions
+below); :mod:`grader.verdict` turns each into a status and a message.
 """
 from __future__ import annotations
 
+import contextvars
 import copy
-import functools
 import inspect
 import math
+import sys
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+from nnlib.gradcheck import numerical_gradient, relative_error
+
+__all__ = [
+    "CheckFailed", "NotImplementedYet", "LearnerError", "MissingFunction", "TimedOut", "Crashed",
+    "KIND_TEXT", "CheckSpec", "check", "run", "describe", "call_text", "compare", "expect_close",
+    "expect_same", "expect_true", "expect_raises", "expect_gradients", "numerical_gradient",
+    "relative_error",
+]
+
 
 # --------------------------------------------------------------------------- failures
-
-
 class CheckFailed(AssertionError):
     """The learner's answer is wrong. ``kind`` names what is wrong (for hidden feedback)."""
 
@@ -32,273 +46,474 @@ class NotImplementedYet(Exception):
 
 
 class LearnerError(Exception):
-    """The learner's function raised an exception (``etype``: its type name)."""
+    """The learner's function raised an exception.
+
+    Attributes
+    ----------
+    func : str
+        Name of the learner's function.
+    etype, emessage : str
+        Type name and message of the exception it raised.
+    traceback : str
+        The learner's own frames, one ``line N, in f: code`` line each (may be empty).
+    """
 
     def __init__(self, func: str, etype: str, message: str, traceback: str = ""):
-        super().__init__("%s raised %s: %s" % (func, etype, message))
+        super().__init__(f"{func} raised {etype}: {message}")
         self.func, self.etype, self.emessage, self.traceback = func, etype, message, traceback
 
 
 class MissingFunction(Exception):
+    """A function the check needs is not defined (``detail`` says where it was looked for)."""
+
     def __init__(self, name: str, detail: str = ""):
-        super().__init__(detail or "function %r not found" % name)
+        super().__init__(detail or f"function {name!r} not found")
         self.name = name
+
+
+class TimedOut(Exception):
+    """Learner code did not return in time; ``message`` says what timed out."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class Crashed(Exception):
+    """The process running learner code ended or broke the protocol; ``message`` says how."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 KIND_TEXT = {
     "none": "returned None", "type": "wrong type", "shape": "wrong shape", "dtype": "wrong dtype",
     "nan": "NaN or infinite values", "values": "wrong values", "mutation": "modified its input",
     "length": "wrong number of items", "keys": "wrong dictionary keys",
+    "too_large": "result too large",
 }
+"""What a hidden check says about each kind of :class:`CheckFailed`."""
 
 
 # --------------------------------------------------------------------------- registration
-@dataclass
+@dataclass(frozen=True)
 class CheckSpec:
-    func: object
+    """A registered check.
+
+    Attributes
+    ----------
+    func : callable
+        The test function; its parameters are a subset of ``sub`` and ``ref``.
+    exercise : str
+        The exercise id, e.g. ``"ch03.sigmoid"``.
+    points : float
+    hidden : bool
+        Hidden checks run only in the grader; their feedback names only the kind of problem.
+    hint : str
+        Shown with a failure of a public check.
+    timeout : float or None
+        Seconds per call of learner code, when the default is too short.
+    name : str
+        The function's name.
+    """
+
+    func: Callable
     exercise: str
     points: float
     hidden: bool
     hint: str
     timeout: float | None
     name: str
-    source: str = "repo"  # "repo" or "extra" (instructor-only)
 
-    @property
-    def chapter_prefix(self) -> str:
-        return self.exercise.split(".")[0]
+    def call(self, sub=None, ref=None):
+        """Run the check with the fixtures it asks for, in a fresh context (no earlier call)."""
+        wanted = inspect.signature(self.func).parameters
+        fixtures = {key: value for key, value in (("sub", sub), ("ref", ref)) if key in wanted}
+        return contextvars.copy_context().run(_run_fresh, self.func, fixtures)
+
+
+def _run_fresh(func: Callable, fixtures: dict):
+    _LAST_CALL.set(None)
+    return func(**fixtures)
 
 
 def check(exercise: str, points: float = 1, hidden: bool = False, hint: str = "",
           timeout: float | None = None):
-    """Register a test function as a check of ``exercise`` (e.g. ``"ch03.sigmoid"``)."""
-    if "." not in exercise:
-        raise ValueError("exercise id must look like 'ch03.sigmoid', got %r" % exercise)
-    if points < 0:
-        raise ValueError("points must be >= 0, got %r" % points)
+    """Register a test function as a check of ``exercise``.
 
-    def deco(fn):
-        if not fn.__name__.startswith("test_"):
-            raise ValueError("check %s: the function name must start with 'test_' so pytest "
-                             "collects it" % fn.__name__)
-        params = set(inspect.signature(fn).parameters)
-        unknown = params - {"sub", "ref"}
+    Parameters
+    ----------
+    exercise : str
+        The exercise id, e.g. ``"ch03.sigmoid"``.
+    points : float, default 1
+    hidden : bool, default False
+    hint : str, default ""
+    timeout : float or None, default None
+        Seconds per call of learner code (the grader's default otherwise).
+
+    Returns
+    -------
+    callable
+        A decorator that returns the function unchanged, with its :class:`CheckSpec` attached
+        as ``_nn_check``.
+    """
+    if "." not in exercise:
+        raise ValueError(f"exercise id must look like 'ch03.sigmoid', got {exercise!r}")
+    if points < 0:
+        raise ValueError(f"points must be >= 0, got {points!r}")
+
+    def register(func):
+        if not func.__name__.startswith("test_"):
+            raise ValueError(f"check {func.__name__}: the function name must start with 'test_' "
+                             "so pytest collects it")
+        unknown = set(inspect.signature(func).parameters) - {"sub", "ref"}
         if unknown:
-            raise ValueError("check %s: unknown arguments %s (only 'sub' and 'ref' exist)"
-                             % (fn.__name__, sorted(unknown)))
-        fn._nn_check = CheckSpec(fn, exercise, float(points), bool(hidden), hint, timeout,
-                                 fn.__name__)
-        return fn
-    return deco
+            raise ValueError(f"check {func.__name__}: unknown arguments {sorted(unknown)} "
+                             "(only 'sub' and 'ref' exist)")
+        func._nn_check = CheckSpec(func, exercise, float(points), bool(hidden), hint, timeout,
+                                   func.__name__)
+        return func
+    return register
 
 
 # --------------------------------------------------------------------------- calling
-_last_call: dict = {}
+@dataclass(frozen=True)
+class Call:
+    """The last call :func:`run` made in this check: shown in the messages of expect_close."""
+
+    name: str
+    args: tuple
+    kwargs: dict
+
+    def text(self) -> str:
+        """The call as text, e.g. ``softmax(array([1., 2.]) (shape (2,), dtype float64))``."""
+        parts = [describe(arg, 200) for arg in self.args]
+        parts += [f"{key}={describe(value, 200)}" for key, value in self.kwargs.items()]
+        return f"{self.name}({', '.join(parts)})"
+
+
+_LAST_CALL: contextvars.ContextVar[Call | None] = contextvars.ContextVar("grader_last_call",
+                                                                       default=None)
 
 
 def describe(value, limit: int = 300) -> str:
-    """Short description of a value: type, shape, dtype and (small) contents."""
+    """Short description of a value: type, shape, dtype and (small) contents.
+
+    Parameters
+    ----------
+    value : object
+    limit : int, default 300
+        Characters of contents kept (nested values get half as many each).
+
+    Returns
+    -------
+    str
+    """
     if isinstance(value, np.ndarray):
         with np.printoptions(precision=6, threshold=20, edgeitems=3, linewidth=100):
             body = np.array2string(value, separator=", ")
         if len(body) > limit:
             body = body[:limit] + " ..."
-        return "array(%s) (shape %s, dtype %s)" % (body, value.shape, value.dtype)
+        return f"array({body}) (shape {value.shape}, dtype {value.dtype})"
     if isinstance(value, (tuple, list)):
-        inner = ", ".join(describe(v, limit // 2) for v in value[:5])
+        inner = ", ".join(describe(item, limit // 2) for item in value[:5])
         more = ", ..." if len(value) > 5 else ""
-        return ("(%s%s)" if isinstance(value, tuple) else "[%s%s]") % (inner, more)
+        return f"({inner}{more})" if isinstance(value, tuple) else f"[{inner}{more}]"
     if isinstance(value, dict):
-        inner = ", ".join("%r: %s" % (k, describe(v, limit // 2)) for k, v in list(value.items())[:6])
-        return "{%s}" % inner
+        inner = ", ".join(f"{key!r}: {describe(item, limit // 2)}"
+                          for key, item in list(value.items())[:6])
+        return f"{{{inner}}}"
     text = repr(value)
     if len(text) > limit:
         text = text[:limit] + " ..."
-    return "%s (%s)" % (text, type(value).__name__)
+    return f"{text} ({type(value).__name__})"
 
 
-def _equal_plain(a, b) -> bool:
+def _equal_plain(first, second) -> bool:
     """Structural equality for plain data, NaN == NaN; trusted-side only."""
-    if type(a) is not type(b):
+    if type(first) is not type(second):
         return False
-    if isinstance(a, np.ndarray):
-        if a.shape != b.shape or a.dtype != b.dtype:
+    if isinstance(first, np.ndarray):
+        if first.shape != second.shape or first.dtype != second.dtype:
             return False
-        if a.dtype.kind in "fc":
-            return bool(np.array_equal(a, b, equal_nan=True))
-        return bool(np.array_equal(a, b))
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(_equal_plain(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_equal_plain(a[k], b[k]) for k in a)
-    if isinstance(a, float) and math.isnan(a):
-        return isinstance(b, float) and math.isnan(b)
-    return bool(a == b)
+        if first.dtype.kind in "fc":
+            return bool(np.array_equal(first, second, equal_nan=True))
+        return bool(np.array_equal(first, second))
+    if isinstance(first, (list, tuple)):
+        return len(first) == len(second) and all(map(_equal_plain, first, second))
+    if isinstance(first, dict):
+        return first.keys() == second.keys() and all(_equal_plain(first[key], second[key])
+                                                      for key in first)
+    if isinstance(first, float) and math.isnan(first):
+        return isinstance(second, float) and math.isnan(second)
+    return bool(first == second)
 
 
-def _func_name(fn) -> str:
-    return getattr(fn, "__name__", None) or getattr(fn, "name", None) or "function"
+def _func_name(func) -> str:
+    return getattr(func, "__name__", None) or getattr(func, "name", None) or "function"
+
+
+_LIBRARY_PREFIXES = tuple(str(Path(prefix).resolve())
+                          for prefix in {sys.prefix, sys.base_prefix, Path(__file__).parent})
+
+
+def _learner_frames(exc: BaseException) -> str:
+    """The frames of an in-process learner error below :func:`run`, without library code."""
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__)[1:]
+              if not str(Path(frame.filename).resolve()).startswith(_LIBRARY_PREFIXES)]
+    return "\n".join(f"  line {frame.lineno}, in {frame.name}: {(frame.line or '').strip()}"
+                     for frame in frames[-5:])
+
+
+def _call_in_process(func, name: str, args: tuple, kwargs: dict):
+    """Call ``func`` on deep copies; returns (value, args after, kwargs after)."""
+    args_copy, kwargs_copy = copy.deepcopy(args), copy.deepcopy(kwargs)
+    try:
+        value = func(*args_copy, **kwargs_copy)
+    except NotImplementedError as exc:
+        raise NotImplementedYet(str(exc)) from None
+    except (CheckFailed, NotImplementedYet, TimedOut):
+        raise
+    except Exception as exc:
+        raise LearnerError(name, type(exc).__name__, str(exc), _learner_frames(exc)) from exc
+    return value, args_copy, kwargs_copy
 
 
 def run(fn, *args, **kwargs):
     """Call a learner's function on deep copies of the arguments and return its result.
 
     Fails with kind ``mutation`` if the function modified an argument in place. Remembers the
-    call so that :func:`expect_close` can show the input in its message.
+    call so that :func:`expect_close` can show the input in its message. A function with a
+    ``call_detailed(args, kwargs)`` method (the grader's sandbox proxy) is called through it.
+
+    Returns
+    -------
+    object
+        What the function returned.
     """
     name = _func_name(fn)
-    _last_call.clear()
-    _last_call.update(name=name, args=args, kwargs=kwargs)
+    _LAST_CALL.set(Call(name, args, kwargs))
     if hasattr(fn, "call_detailed"):
         value, args_after, kwargs_after = fn.call_detailed(args, kwargs)
     else:
-        a, k = copy.deepcopy(args), copy.deepcopy(kwargs)
-        try:
-            value = fn(*a, **k)
-        except NotImplementedError as exc:
-            raise NotImplementedYet(str(exc)) from None
-        except (CheckFailed, NotImplementedYet):
-            raise
-        except Exception as exc:
-            raise LearnerError(name, type(exc).__name__, str(exc)) from exc
-        args_after, kwargs_after = a, k
-    for i, (before, after) in enumerate(zip(args, args_after or ())):
+        value, args_after, kwargs_after = _call_in_process(fn, name, args, kwargs)
+    for position, (before, after) in enumerate(zip(args, args_after or ())):
         if not _equal_plain(before, after):
-            raise CheckFailed("%s modified its argument %d in place (%s). Work on a copy, e.g. "
-                              "`z = z.copy()` or build a new array with np.where."
-                              % (name, i + 1, call_text()), kind="mutation")
+            raise CheckFailed(f"{name} modified its argument {position + 1} in place "
+                              f"({call_text()}). Work on a copy, e.g. `z = z.copy()` or build a "
+                              "new array with np.where.", kind="mutation")
     for key in kwargs:
         if kwargs_after is not None and not _equal_plain(kwargs[key], kwargs_after.get(key)):
-            raise CheckFailed("%s modified its argument %r in place." % (name, key), kind="mutation")
+            raise CheckFailed(f"{name} modified its argument {key!r} in place.", kind="mutation")
     return value
 
 
 def call_text() -> str:
-    if not _last_call:
-        return ""
-    parts = [describe(a, 200) for a in _last_call["args"]]
-    parts += ["%s=%s" % (k, describe(v, 200)) for k, v in _last_call["kwargs"].items()]
-    return "%s(%s)" % (_last_call["name"], ", ".join(parts))
+    """The last call of :func:`run` in this check, e.g. ``softmax(array([...]) ...)``."""
+    call = _LAST_CALL.get()
+    return call.text() if call is not None else ""
 
 
 # --------------------------------------------------------------------------- comparing
-def _type_name(v) -> str:
-    t = type(v)
-    if hasattr(v, "type_name"):  # grader._child.Unsupported
-        return v.type_name
-    return t.__name__ if t.__module__ == "builtins" else "%s.%s" % (t.__module__, t.__name__)
+def _type_name(value) -> str:
+    if hasattr(value, "type_name"):  # grader._child.Unsupported
+        return value.type_name
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
 
 
-def compare(got, expected, rtol: float = 1e-7, atol: float = 1e-12, dtype: str = "exact",
-            what: str = "the result", equal_nan: bool = False):
-    """Compare plain data. Returns None if equal within tolerance, else (kind, message)."""
-    if expected is None:
-        if got is not None:
-            return "type", "%s should be None, got %s" % (what, describe(got))
-        return None
-    if got is None:
-        return "none", "%s is None: did you forget `return`?" % what
-    if isinstance(expected, np.ndarray):
-        if not isinstance(got, np.ndarray) or type(got) is not np.ndarray:
-            return "type", "%s should be a numpy array, got %s of type %s" % (
-                what, describe(got, 120), _type_name(got))
-        if got.shape != expected.shape:
-            return "shape", "%s has shape %s, expected %s%s" % (
-                what, got.shape, expected.shape, _shape_tip(got.shape, expected.shape))
-        if dtype == "exact" and got.dtype != expected.dtype or dtype == "kind" and got.dtype.kind != expected.dtype.kind:
-            tip = ""
-            if got.dtype.kind in "iub" and expected.dtype.kind == "f":
-                tip = " (integer results: use float arithmetic, e.g. 1.0 instead of 1, or .astype(float))"
-            return "dtype", "%s has dtype %s, expected %s%s" % (what, got.dtype, expected.dtype, tip)
-        if got.dtype.kind in "fc" and expected.dtype.kind in "fciub":
-            bad = ~np.isfinite(got) & np.isfinite(expected)
-            if bad.any():
-                idx = tuple(int(i) for i in np.argwhere(bad)[0])
-                return "nan", "%s contains %d NaN/inf value(s) where finite values are expected, first at index %s (got %s, expected %r)" % (
-                    what, int(bad.sum()), idx, got[idx], expected[idx].item())
-        if expected.dtype.kind in "fc" or got.dtype.kind in "fc":
-            ok = np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
-            if not ok.all():
-                diff = np.abs(got.astype(complex if got.dtype.kind == "c" else float) - expected)
-                diff = np.where(ok, 0, np.nan_to_num(diff, nan=np.inf))
-                idx = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.ndim else ()
-                idx = tuple(int(i) for i in idx)
-                return "values", ("%s is wrong at %d of %d positions; worst at index %s: got %r, "
-                                  "expected %r (tolerance rtol=%g, atol=%g)\n  expected: %s\n  got:      %s"
-                                  % (what, int((~ok).sum()), ok.size, idx, got[idx].item(),
-                                     expected[idx].item(), rtol, atol, describe(expected), describe(got)))
-            return None
-        if not np.array_equal(got, expected):
-            return "values", "%s is wrong\n  expected: %s\n  got:      %s" % (what, describe(expected), describe(got))
-        return None
-    if isinstance(expected, (tuple, list)):
-        if not isinstance(got, (tuple, list)):
-            return "type", "%s should be a %s of %d items, got %s" % (
-                what, type(expected).__name__, len(expected), _type_name(got))
-        if len(got) != len(expected):
-            return "length", "%s should have %d items, got %d" % (what, len(expected), len(got))
-        for i, (g, e) in enumerate(zip(got, expected)):
-            r = compare(g, e, rtol, atol, dtype, "%s[%d]" % (what, i), equal_nan)
-            if r:
-                return r
-        return None
-    if isinstance(expected, dict):
-        if not isinstance(got, dict):
-            return "type", "%s should be a dict, got %s" % (what, _type_name(got))
-        if set(got) != set(expected):
-            return "keys", "%s has keys %s, expected %s" % (what, sorted(map(str, got)), sorted(map(str, expected)))
-        for k in expected:
-            r = compare(got[k], expected[k], rtol, atol, dtype, "%s[%r]" % (what, k), equal_nan)
-            if r:
-                return r
-        return None
-    if isinstance(expected, (bool, np.bool_)):
-        if not isinstance(got, (bool, np.bool_)):
-            return "type", "%s should be a bool, got %s" % (what, _type_name(got))
-        return None if bool(got) == bool(expected) else ("values", "%s should be %r, got %r" % (what, bool(expected), bool(got)))
-    if isinstance(expected, (int, float, np.integer, np.floating)):
-        if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, float, np.integer, np.floating)):
-            if isinstance(got, np.ndarray) and got.shape == ():
-                got = got[()]
-            else:
-                return "type", "%s should be a number, got %s" % (what, describe(got, 120))
-        g, e = float(got), float(expected)
-        if math.isnan(g) and not math.isnan(e) or math.isinf(g) and not math.isinf(e):
-            return "nan", "%s is %r, expected the finite value %r" % (what, g, e)
-        if not math.isclose(g, e, rel_tol=rtol, abs_tol=atol) and not (math.isnan(g) and math.isnan(e)):
-            return "values", "%s is %r, expected %r (rtol=%g, atol=%g)" % (what, g, e, rtol, atol)
-        return None
-    if isinstance(expected, str):
-        if not isinstance(got, str):
-            return "type", "%s should be a str, got %s" % (what, _type_name(got))
-        return None if got == expected else ("values", "%s is %r, expected %r" % (what, got[:200], expected[:200]))
-    # ``expected`` itself came from learner code (e.g. comparing two of its results)
-    return "type", "%s: cannot compare objects of type %s and %s" % (what, _type_name(got), _type_name(expected))
-
-
-def _shape_tip(got, exp) -> str:
-    if len(got) == len(exp) + 1 and got[-1] == 1 and got[:-1] == exp:
+def _shape_tip(got: tuple, expected: tuple) -> str:
+    if len(got) == len(expected) + 1 and got[-1] == 1 and got[:-1] == expected:
         return " (an extra axis of length 1: a column vector where a 1-D array is expected?)"
-    if len(exp) == len(got) + 1 and exp[-1] == 1 and exp[:-1] == got:
-        return " (a 1-D array where a column of shape (n, 1) is expected: use keepdims=True or reshape(-1, 1))"
-    if sorted(got) == sorted(exp):
+    if len(expected) == len(got) + 1 and expected[-1] == 1 and expected[:-1] == got:
+        return (" (a 1-D array where a column of shape (n, 1) is expected: use keepdims=True or "
+                "reshape(-1, 1))")
+    if sorted(got) == sorted(expected):
         return " (transposed?)"
     return ""
 
 
+def _array_values_problem(got, expected, rtol, atol, what):
+    """Values of two arrays of equal shape and acceptable dtype; None or (kind, message)."""
+    if got.dtype.kind in "fc" and expected.dtype.kind in "fciub":
+        bad = ~np.isfinite(got) & np.isfinite(expected)
+        if bad.any():
+            index = tuple(int(i) for i in np.argwhere(bad)[0])
+            return "nan", (f"{what} contains {int(bad.sum())} NaN/inf value(s) where finite values "
+                           f"are expected, first at index {index} (got {got[index]!s}, expected "
+                           f"{expected[index].item()!r})")
+    if expected.dtype.kind in "fc" or got.dtype.kind in "fc":
+        close = np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
+        if close.all():
+            return None
+        distance = np.abs(got.astype(complex if got.dtype.kind == "c" else float) - expected)
+        distance = np.where(close, 0, np.nan_to_num(distance, nan=np.inf))
+        worst = np.unravel_index(int(np.argmax(distance)), distance.shape) if distance.ndim else ()
+        worst = tuple(int(i) for i in worst)
+        return "values", (f"{what} is wrong at {int((~close).sum())} of {close.size} positions; "
+                          f"worst at index {worst}: got {got[worst].item()!r}, expected "
+                          f"{expected[worst].item()!r} (tolerance rtol={rtol:g}, atol={atol:g})\n"
+                          f"  expected: {describe(expected)}\n  got:      {describe(got)}")
+    if not np.array_equal(got, expected):
+        return "values", f"{what} is wrong\n  expected: {describe(expected)}\n  got:      " \
+                         f"{describe(got)}"
+    return None
+
+
+def _compare_array(got, expected, rtol, atol, dtype, what, equal_nan):
+    if not isinstance(got, np.ndarray) or type(got) is not np.ndarray:
+        return "type", (f"{what} should be a numpy array, got {describe(got, 120)} of type "
+                        f"{_type_name(got)}")
+    if got.shape != expected.shape:
+        return "shape", (f"{what} has shape {got.shape}, expected {expected.shape}"
+                         f"{_shape_tip(got.shape, expected.shape)}")
+    if (dtype == "exact" and got.dtype != expected.dtype
+            or dtype == "kind" and got.dtype.kind != expected.dtype.kind):
+        tip = ""
+        if got.dtype.kind in "iub" and expected.dtype.kind == "f":
+            tip = (" (integer results: use float arithmetic, e.g. 1.0 instead of 1, or "
+                   ".astype(float))")
+        return "dtype", f"{what} has dtype {got.dtype}, expected {expected.dtype}{tip}"
+    return _array_values_problem(got, expected, rtol, atol, what)
+
+
+def _compare_sequence(got, expected, rtol, atol, dtype, what, equal_nan):
+    if not isinstance(got, (tuple, list)):
+        return "type", (f"{what} should be a {type(expected).__name__} of {len(expected)} items, "
+                        f"got {_type_name(got)}")
+    if len(got) != len(expected):
+        return "length", f"{what} should have {len(expected)} items, got {len(got)}"
+    for position, (got_item, expected_item) in enumerate(zip(got, expected)):
+        problem = compare(got_item, expected_item, rtol, atol, dtype, f"{what}[{position}]",
+                          equal_nan)
+        if problem:
+            return problem
+    return None
+
+
+def _compare_dict(got, expected, rtol, atol, dtype, what, equal_nan):
+    if not isinstance(got, dict):
+        return "type", f"{what} should be a dict, got {_type_name(got)}"
+    if set(got) != set(expected):
+        return "keys", (f"{what} has keys {sorted(map(str, got))}, expected "
+                        f"{sorted(map(str, expected))}")
+    for key in expected:
+        problem = compare(got[key], expected[key], rtol, atol, dtype, f"{what}[{key!r}]",
+                          equal_nan)
+        if problem:
+            return problem
+    return None
+
+
+def _compare_bool(got, expected, rtol, atol, dtype, what, equal_nan):
+    if not isinstance(got, (bool, np.bool_)):
+        return "type", f"{what} should be a bool, got {_type_name(got)}"
+    if bool(got) == bool(expected):
+        return None
+    return "values", f"{what} should be {bool(expected)!r}, got {bool(got)!r}"
+
+
+def _compare_number(got, expected, rtol, atol, dtype, what, equal_nan):
+    if isinstance(got, (bool, np.bool_)) or not isinstance(got, NUMBER_TYPES):
+        if not (isinstance(got, np.ndarray) and got.shape == ()):
+            return "type", f"{what} should be a number, got {describe(got, 120)}"
+        got = got[()]
+    got_value, expected_value = float(got), float(expected)
+    if (math.isnan(got_value) and not math.isnan(expected_value)
+            or math.isinf(got_value) and not math.isinf(expected_value)):
+        return "nan", f"{what} is {got_value!r}, expected the finite value {expected_value!r}"
+    if (not math.isclose(got_value, expected_value, rel_tol=rtol, abs_tol=atol)
+            and not (math.isnan(got_value) and math.isnan(expected_value))):
+        return "values", (f"{what} is {got_value!r}, expected {expected_value!r} "
+                          f"(rtol={rtol:g}, atol={atol:g})")
+    return None
+
+
+def _compare_str(got, expected, rtol, atol, dtype, what, equal_nan):
+    if not isinstance(got, str):
+        return "type", f"{what} should be a str, got {_type_name(got)}"
+    if got == expected:
+        return None
+    return "values", f"{what} is {got[:200]!r}, expected {expected[:200]!r}"
+
+
+NUMBER_TYPES = (int, float, np.integer, np.floating)
+
+COMPARERS = (
+    (np.ndarray, _compare_array),
+    ((tuple, list), _compare_sequence),
+    (dict, _compare_dict),
+    ((bool, np.bool_), _compare_bool),   # before numbers: a bool is an int
+    (NUMBER_TYPES, _compare_number),
+    (str, _compare_str),
+)
+"""How to compare with an expected value of each type, tried in this order."""
+
+
+def compare(got, expected, rtol: float = 1e-7, atol: float = 1e-12, dtype: str = "exact",
+            what: str = "the result", equal_nan: bool = False):
+    """Compare plain data: None, type, shape, dtype, NaN/inf, then values.
+
+    Parameters
+    ----------
+    got : object
+        The learner's value (plain data).
+    expected : object
+        The reference value.
+    rtol, atol : float
+        Tolerances for floating-point values.
+    dtype : {"exact", "kind", "any"}
+        How strictly array dtypes must match.
+    what : str
+        How the messages name the value, e.g. ``"the result of f(x)"``.
+    equal_nan : bool
+        Passed on to nested comparisons.
+
+    Returns
+    -------
+    None or tuple of (str, str)
+        None if equal within tolerance, else (kind, message).
+    """
+    if expected is None:
+        return None if got is None else ("type", f"{what} should be None, got {describe(got)}")
+    if got is None:
+        return "none", f"{what} is None: did you forget `return`?"
+    for types, comparer in COMPARERS:
+        if isinstance(expected, types):
+            return comparer(got, expected, rtol, atol, dtype, what, equal_nan)
+    # ``expected`` itself came from learner code (e.g. comparing two of its results)
+    return "type", (f"{what}: cannot compare objects of type {_type_name(got)} and "
+                    f"{_type_name(expected)}")
+
+
 def expect_close(got, expected, rtol: float = 1e-7, atol: float = 1e-12, dtype: str = "exact",
                  what: str | None = None, equal_nan: bool = False):
-    """Fail unless ``got`` equals ``expected`` within tolerance (None, type, shape, dtype, nan, values)."""
+    """Fail unless ``got`` equals ``expected`` within tolerance (see :func:`compare`).
+
+    Raises
+    ------
+    CheckFailed
+        With the first problem found: None, type, shape, dtype, NaN/inf or values.
+    """
     if what is None:
-        what = "the result of %s" % call_text() if _last_call else "the result"
-    r = compare(got, expected, rtol=rtol, atol=atol, dtype=dtype, what=what, equal_nan=equal_nan)
-    if r:
-        raise CheckFailed(r[1], kind=r[0])
+        call = _LAST_CALL.get()
+        what = f"the result of {call.text()}" if call is not None else "the result"
+    problem = compare(got, expected, rtol=rtol, atol=atol, dtype=dtype, what=what,
+                      equal_nan=equal_nan)
+    if problem:
+        raise CheckFailed(problem[1], kind=problem[0])
 
 
-def expect_same(fn, ref_fn, *args, rtol: float = 1e-7, atol: float = 1e-12, dtype: str = "exact",
-                **kwargs):
-    """Run ``fn`` and the reference ``ref_fn`` on the same inputs and compare the results."""
+def expect_same(fn, ref_fn, *args, rtol: float = 1e-7, atol: float = 1e-12,
+                dtype: str = "exact", **kwargs):
+    """Run ``fn`` and the reference ``ref_fn`` on the same inputs and compare the results.
+
+    Returns
+    -------
+    object
+        What ``fn`` returned.
+    """
     expected = ref_fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
     got = run(fn, *args, **kwargs)
     expect_close(got, expected, rtol=rtol, atol=atol, dtype=dtype)
@@ -306,6 +521,7 @@ def expect_same(fn, ref_fn, *args, rtol: float = 1e-7, atol: float = 1e-12, dtyp
 
 
 def expect_true(condition, message: str, kind: str = "values"):
+    """Fail with ``message`` (and ``kind`` for hidden feedback) unless ``condition`` holds."""
     if not condition:
         raise CheckFailed(message, kind=kind)
 
@@ -315,73 +531,68 @@ def expect_raises(fn, *args, error: str = "ValueError", what: str = "this input"
 
     ``what`` describes the bad input for the message, e.g. "a column bias of shape (4, 1)".
     """
+    name = _func_name(fn)
     try:
         got = run(fn, *args)
     except LearnerError as exc:
-        expect_true(exc.etype == error, "%s should raise %s for %s, but it raised %s: %s"
-                    % (_func_name(fn), error, what, exc.etype, exc.emessage), kind="values")
+        expect_true(exc.etype == error, f"{name} should raise {error} for {what}, but it raised "
+                                        f"{exc.etype}: {exc.emessage}", kind="values")
         return
-    raise CheckFailed("%s should raise %s for %s, but it returned %s"
-                      % (_func_name(fn), error, what, "an array of shape %s" % (got.shape,)
-                         if isinstance(got, np.ndarray) else type(got).__name__), kind="values")
+    returned = (f"an array of shape {got.shape}" if isinstance(got, np.ndarray)
+                else type(got).__name__)
+    raise CheckFailed(f"{name} should raise {error} for {what}, but it returned {returned}",
+                      kind="values")
 
 
-def relative_error(a, b) -> float:
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    num = np.linalg.norm(a - b)
-    den = max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12)
-    return float(num / den)
+def _gradient_problem(label: str, got, expected, tol: float) -> tuple[str, str] | None:
+    """(kind, text) when one gradient is wrong, None when it is within ``tol``."""
+    if not isinstance(got, np.ndarray):
+        return "type", f"{label} wrong (not an array: {_type_name(got)})"
+    if got.shape != expected.shape:
+        return "shape", f"{label} wrong (shape {got.shape}, expected {expected.shape})"
+    if not np.all(np.isfinite(got)):
+        return "nan", f"{label} wrong (contains NaN/inf)"
+    error = relative_error(got, expected)
+    if error > tol:
+        return "values", f"{label} wrong (rel. error {error:.1e})"
+    return None
 
 
-def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """Central differences of the scalar function ``f`` at ``x`` (x is restored afterwards)."""
-    try:  # nnlib is the course's reference; fall back if it is not importable
-        from nnlib.gradcheck import numerical_gradient as nn_numgrad
-        return nn_numgrad(f, x, eps=eps)
-    except ImportError:
-        pass
-    grad = np.zeros_like(x, dtype=float)
-    it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
-        i = it.multi_index
-        old = x[i]
-        x[i] = old + eps
-        fp = f(x)
-        x[i] = old - eps
-        fm = f(x)
-        x[i] = old
-        grad[i] = (fp - fm) / (2 * eps)
-    return grad
+def expect_gradients(got, expected: dict, tol: float = 1e-6, prefix: str = "d",
+                     what: str = "the gradients"):
+    """Compare a dict of gradients parameter by parameter.
 
+    The message names each parameter, e.g. ``dW2 wrong (rel. error 4.2e-01), db2 ok``.
 
-def expect_gradients(got, expected: dict, tol: float = 1e-6, prefix: str = "d", what: str = "the gradients"):
-    """Compare a dict of gradients per parameter; message like 'dW2 wrong (rel. error 4.2e-01), db2 ok'."""
+    Parameters
+    ----------
+    got : object
+        The learner's gradients, expected to be a dict of arrays.
+    expected : dict of str to ndarray
+        The reference gradients (e.g. central differences), by parameter name.
+    tol : float, default 1e-6
+        Largest relative error (:func:`nnlib.gradcheck.relative_error`) accepted.
+    prefix : str, default "d"
+        Prefixed to parameter names in the message.
+    what : str
+        How the messages name the gradients.
+    """
     if got is None:
-        raise CheckFailed("%s are None: did you forget `return`?" % what, kind="none")
+        raise CheckFailed(f"{what} are None: did you forget `return`?", kind="none")
     if not isinstance(got, dict):
-        raise CheckFailed("%s should be a dict with keys %s, got %s" % (what, sorted(expected), _type_name(got)), kind="type")
-    missing = [k for k in expected if k not in got]
+        raise CheckFailed(f"{what} should be a dict with keys {sorted(expected)}, got "
+                          f"{_type_name(got)}", kind="type")
+    missing = [key for key in expected if key not in got]
     if missing:
-        raise CheckFailed("%s: missing key(s) %s (expected keys %s)" % (what, missing, sorted(expected)), kind="keys")
-    parts, wrong, kinds = [], [], []
-    for name, exp in expected.items():
-        g = got[name]
-        label = prefix + name
-        if not isinstance(g, np.ndarray):
-            parts.append("%s wrong (not an array: %s)" % (label, _type_name(g)))
-            wrong.append(name); kinds.append("type")
-        elif g.shape != exp.shape:
-            parts.append("%s wrong (shape %s, expected %s)" % (label, g.shape, exp.shape))
-            wrong.append(name); kinds.append("shape")
-        elif not np.all(np.isfinite(g)):
-            parts.append("%s wrong (contains NaN/inf)" % label)
-            wrong.append(name); kinds.append("nan")
+        raise CheckFailed(f"{what}: missing key(s) {missing} (expected keys {sorted(expected)})",
+                          kind="keys")
+    parts, kinds = [], []
+    for name, expected_gradient in expected.items():
+        problem = _gradient_problem(prefix + name, got[name], expected_gradient, tol)
+        if problem is None:
+            parts.append(f"{prefix}{name} ok")
         else:
-            err = relative_error(g, exp)
-            if err > tol:
-                parts.append("%s wrong (rel. error %.1e)" % (label, err))
-                wrong.append(name); kinds.append("values")
-            else:
-                parts.append("%s ok" % label)
-    if wrong:
+            kinds.append(problem[0])
+            parts.append(problem[1])
+    if kinds:
         raise CheckFailed(", ".join(parts), kind=kinds[0] if len(set(kinds)) == 1 else "values")

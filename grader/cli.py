@@ -13,6 +13,10 @@ import os
 import sys
 from pathlib import Path
 
+from .authoring import main as authoring_main
+from .batch import grade_batch, unknown_chapters
+from .catalog import Catalog
+from .paths import checks_dir, solutions_dir
 from .sandbox import SandboxConfig, Session, default_hidden_paths
 
 
@@ -40,9 +44,6 @@ def _summary(report: dict, stream=sys.stdout, detail: bool = False):
 
 
 def cmd_grade(args) -> int:
-    from .batch import grade_batch
-    from .catalog import Catalog
-    from .paths import checks_dir, solutions_dir
     inputs = [Path(p) for p in args.paths]
     for p in inputs:
         if not p.exists():
@@ -56,11 +57,15 @@ def cmd_grade(args) -> int:
     except Exception as exc:
         print("error: %s" % exc, file=sys.stderr)
         return 2
+    chapters = args.chapters.split(",") if args.chapters else None
+    problem = unknown_chapters(chapters, catalog)
+    if problem:
+        print(f"error: --chapters: {problem}", file=sys.stderr)
+        return 2
     hide = [*inputs, *(args.extra_tests or []), *([out] if out else [])]
     report = grade_batch(inputs, out, catalog, _config(args, [p if p.is_dir() else p.parent for p in hide if p.exists()] + ([out] if out and out.exists() else [])),
-                         workers=args.workers, force=args.force,
-                         chapters=args.chapters.split(",") if args.chapters else None,
-                         use_cache=not args.no_cache, progress=not args.quiet and sys.stderr.isatty() or args.progress)
+                         workers=args.workers, force=args.force, chapters=chapters,
+                         use_cache=not args.no_cache, progress=not args.quiet and sys.stderr.isatty() or args.progress).to_dict()
     if args.json:
         print(json.dumps(report, indent=1))
     else:
@@ -84,8 +89,7 @@ def cmd_protections(args) -> int:
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ("generate", "check"):
-        from .authoring import main as amain
-        return amain(argv)
+        return authoring_main(argv)
     if argv and argv[0] not in ("grade", "protections", "-h", "--help"):
         argv.insert(0, "grade")
     ap = argparse.ArgumentParser(prog="nn-grade", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

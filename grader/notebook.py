@@ -1,67 +1,122 @@
-"""Defensive reading of .ipynb files and extraction of code by cell id and function name.
+"""The notebook format as the grader reads it: a total function from bytes to typed cells.
 
-Nothing in a submitted notebook is trusted: outputs, kernelspec, tags, nbval markers and execution
-metadata are ignored. Only cell type, source, id and the grader/nbgrader metadata keys are read.
+Nothing in a notebook is trusted. Outputs, kernelspec, tags, nbval markers and execution metadata
+are ignored; only each cell's type, source and id and a few metadata keys are read, and each is
+checked for its type, so that code reading a :class:`Notebook` never meets an unexpected value.
+:func:`parse_notebook` either returns a :class:`Notebook` or raises :class:`NotebookError` with a
+reason addressed to the learner, whatever the bytes: any encoding, JSON shape, depth or size.
 """
 from __future__ import annotations
 
-import ast
 import json
-import re
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 MAX_NOTEBOOK_BYTES = 20 * 2**20
+"""Larger files are not read (a notebook with its outputs cleared is far smaller)."""
+
+MAX_WARNINGS = 20
+"""Warnings kept per notebook; the rest are counted in one last warning."""
+
+CELL_TYPES = frozenset({"code", "markdown", "raw", "heading"})
 
 
 class NotebookError(Exception):
-    """The file cannot be read as a notebook; ``reason`` says why and how to fix it."""
+    """The bytes cannot be read as a notebook; ``reason`` says why and how to fix it."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
 
 
-@dataclass
+@dataclass(frozen=True)
 class Cell:
+    """One cell, reduced to what the grader uses.
+
+    Attributes
+    ----------
+    index : int
+        Position of the cell in the notebook (0-based, counting every cell).
+    cell_type : str
+        ``"code"``, ``"markdown"``, ``"raw"`` or ``"heading"``.
+    source : str
+        The cell's text.
+    id : str or None
+        The cell id (nbformat 4.5).
+    grade_id : str or None
+        nbgrader's ``grade_id``.
+    solution : bool
+        nbgrader's ``solution`` flag (true on the graded cells of a solution notebook).
+    role : str or None
+        ``metadata.grader.role``: ``"setup"``, ``"check"``, ``"given"`` or None.
+    exercise : str or None
+        ``metadata.grader.exercise``, e.g. ``"ch03.sigmoid"``.
+    bonus : bool
+        ``metadata.grader.bonus``: the exercise is a challenge whose points are a bonus.
+    """
+
     index: int
     cell_type: str
     source: str
     id: str | None = None
-    nbgrader: dict = field(default_factory=dict)
-    grader: dict = field(default_factory=dict)
+    grade_id: str | None = None
+    solution: bool = False
+    role: str | None = None
+    exercise: str | None = None
+    bonus: bool = False
+
+
+@dataclass(frozen=True)
+class Notebook:
+    """A parsed notebook: its cells and the warnings met while reading it."""
+
+    path: str
+    cells: tuple[Cell, ...]
+    nbformat: int
+    warnings: tuple[str, ...] = ()
 
     @property
-    def grade_id(self) -> str | None:
-        g = self.nbgrader.get("grade_id")
-        return g if isinstance(g, str) else None
+    def code_cells(self) -> tuple[Cell, ...]:
+        """The code cells, in notebook order."""
+        return tuple(cell for cell in self.cells if cell.cell_type == "code")
 
 
-@dataclass
-class Notebook:
-    path: str
-    cells: list[Cell]
-    nbformat: int
-    warnings: list[str] = field(default_factory=list)
-
-    def code_cells(self):
-        return [c for c in self.cells if c.cell_type == "code"]
-
-
-def _source(value) -> str:
+def _text(value) -> str:
+    """A cell source: a string or a list of strings (anything else reads as empty)."""
     if isinstance(value, str):
         return value
     if isinstance(value, list):
-        return "".join(v for v in value if isinstance(v, str))
+        return "".join(part for part in value if isinstance(part, str))
     return ""
 
 
-def parse_notebook(data: bytes, path: str = "<notebook>") -> Notebook:
+def _string(mapping: dict, key: str) -> str | None:
+    value = mapping.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _mapping(mapping: dict, key: str) -> dict:
+    value = mapping.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _json_kind(value) -> str:
+    """A short description of a JSON value for messages (never its whole repr)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value) if len(repr(value)) <= 20 else "a number"
+    if isinstance(value, str):
+        return repr(value[:20]) + ("..." if len(value) > 20 else "")
+    return {dict: "an object", list: "a list", bool: repr(value), type(None): "null"}.get(
+        type(value), type(value).__name__)
+
+
+def _decode_json(data: bytes):
+    """The JSON document in ``data``, or NotebookError saying what is wrong with it."""
     if len(data) == 0:
-        raise NotebookError("the file is empty (0 bytes): save the notebook in Jupyter and submit it again")
+        raise NotebookError("the file is empty (0 bytes): save the notebook in Jupyter and "
+                            "submit it again")
     if len(data) > MAX_NOTEBOOK_BYTES:
-        raise NotebookError("the file is larger than %d MB: clear the outputs (Edit > Clear Outputs of "
-                            "All Cells) and save again" % (MAX_NOTEBOOK_BYTES // 2**20))
+        raise NotebookError(f"the file is larger than {MAX_NOTEBOOK_BYTES // 2**20} MB: clear the "
+                            "outputs (Edit > Clear Outputs of All Cells) and save again")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -69,155 +124,93 @@ def parse_notebook(data: bytes, path: str = "<notebook>") -> Notebook:
     if not text.strip():
         raise NotebookError("the file contains only whitespace: save the notebook again")
     try:
-        nb = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        hint = "" if text.rstrip().endswith("}") else " (the file looks truncated: it does not end with '}')"
-        raise NotebookError("the file is not valid JSON%s: %s at line %d column %d. Open it in "
-                            "Jupyter to repair it, or re-download your work" % (hint, exc.msg, exc.lineno, exc.colno)) from None
-    if not isinstance(nb, dict):
-        raise NotebookError("the JSON document is a %s, not a notebook object" % type(nb).__name__)
-    warnings = []
-    fmt = nb.get("nbformat")
-    raw_cells = []
-    if fmt == 4 or (fmt is None and isinstance(nb.get("cells"), list)):
-        raw_cells = nb.get("cells")
-        if not isinstance(raw_cells, list):
+        truncated = "" if text.rstrip().endswith("}") else (
+            " (the file looks truncated: it does not end with '}')")
+        raise NotebookError(f"the file is not valid JSON{truncated}: {exc.msg} at line "
+                            f"{exc.lineno} column {exc.colno}. Open it in Jupyter to repair it, or "
+                            "re-download your work") from None
+    except RecursionError:
+        raise NotebookError("the file's JSON is nested too deeply to be a notebook: open it in "
+                            "Jupyter to repair it, or re-download your work") from None
+    except (ValueError, MemoryError) as exc:  # e.g. an integer with more than 4300 digits
+        raise NotebookError(f"the file's JSON cannot be read ({type(exc).__name__}: "
+                            f"{str(exc)[:120]}); is it really a .ipynb notebook?") from None
+
+
+def _raw_cells(document: dict, warnings: list[str]) -> tuple[list, int]:
+    """The list of cell objects of an nbformat 4 or 3 document, and the format number."""
+    version = document.get("nbformat")
+    if version == 4 or (version is None and isinstance(document.get("cells"), list)):
+        cells = document.get("cells")
+        if not isinstance(cells, list):
             raise NotebookError("the notebook has no list of cells")
-        fmt = 4
-    elif fmt == 3 or isinstance(nb.get("worksheets"), list):
-        warnings.append("nbformat 3 notebook: read in compatibility mode (re-save it with a current Jupyter)")
-        for ws in nb.get("worksheets") or []:
-            if isinstance(ws, dict) and isinstance(ws.get("cells"), list):
-                for c in ws["cells"]:
-                    if isinstance(c, dict):
-                        c = dict(c)
-                        if c.get("cell_type") == "code":
-                            c["source"] = c.get("input", "")
-                        raw_cells.append(c)
-        fmt = 3
-    else:
-        raise NotebookError("unsupported notebook format %r (expected nbformat 4)" % (fmt,))
-    cells = []
-    seen_ids = set()
-    for i, raw in enumerate(raw_cells):
-        if not isinstance(raw, dict):
-            warnings.append("cell %d is not an object: ignored" % i)
-            continue
-        ctype = raw.get("cell_type")
-        if ctype not in ("code", "markdown", "raw", "heading"):
-            continue
-        md = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
-        cid = raw.get("id") if isinstance(raw.get("id"), str) else None
-        if cid in seen_ids:
-            warnings.append("duplicated cell id %r (cell %d)" % (cid, i))
-        seen_ids.add(cid)
-        nbg = md.get("nbgrader") if isinstance(md.get("nbgrader"), dict) else {}
-        gr = md.get("grader") if isinstance(md.get("grader"), dict) else {}
-        cells.append(Cell(i, ctype, _source(raw.get("source")), cid, nbg, gr))
-    return Notebook(path, cells, fmt, warnings)
+        return cells, 4
+    if version == 3 or isinstance(document.get("worksheets"), list):
+        warnings.append("nbformat 3 notebook: read in compatibility mode (re-save it with a "
+                        "current Jupyter)")
+        cells = []
+        worksheets = document.get("worksheets")
+        for sheet in worksheets if isinstance(worksheets, list) else []:
+            if isinstance(sheet, dict) and isinstance(sheet.get("cells"), list):
+                for raw in sheet["cells"]:
+                    if isinstance(raw, dict):
+                        is_code = raw.get("cell_type") == "code"
+                        cells.append({**raw, "source": raw.get("input", "")} if is_code else raw)
+        return cells, 3
+    raise NotebookError(f"unsupported notebook format {_json_kind(version)} "
+                        "(expected nbformat 4)")
 
 
-def read_notebook(path) -> Notebook:
-    p = Path(path)
-    try:
-        with open(p, "rb") as f:  # read-only: submissions are never modified
-            data = f.read(MAX_NOTEBOOK_BYTES + 1)
-    except OSError as exc:
-        raise NotebookError("cannot read the file: %s" % exc.strerror) from None
-    return parse_notebook(data, str(p))
+def _cell(index: int, raw: dict) -> Cell:
+    metadata = _mapping(raw, "metadata")
+    nbgrader, grader = _mapping(metadata, "nbgrader"), _mapping(metadata, "grader")
+    return Cell(index=index, cell_type=raw["cell_type"], source=_text(raw.get("source")),
+                id=_string(raw, "id"), grade_id=_string(nbgrader, "grade_id"),
+                solution=nbgrader.get("solution") is True, role=_string(grader, "role"),
+                exercise=_string(grader, "exercise"), bonus=grader.get("bonus") is True)
 
 
-_MAGIC = re.compile(r"^(\s*)([%!].*)$")
+def parse_notebook(data: bytes, path: str = "<notebook>") -> Notebook:
+    """Read a notebook from its bytes.
 
+    Parameters
+    ----------
+    data : bytes
+        The file's content, at most :data:`MAX_NOTEBOOK_BYTES` long (any longer is refused).
+    path : str
+        Name used in the returned notebook (for messages only).
 
-def _bracket_depth_change(line: str) -> int:
-    """Net count of opening minus closing brackets on a line, outside strings and comments."""
-    depth, quote, i = 0, None, 0
-    while i < len(line):
-        ch = line[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif line.startswith(quote, i):
-                i += len(quote) - 1
-                quote = None
-        elif ch == "#":
-            break
-        elif ch in "\"'":
-            quote = line[i:i + 3] if line[i:i + 3] in ('"""', "'''") else ch
-            i += len(quote) - 1
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        i += 1
-    return depth
+    Returns
+    -------
+    Notebook
 
-
-def strip_magics(source: str) -> str:
-    """Replace IPython magics and shell escapes by `pass` (same indentation) so the cell parses.
-
-    Code that is already valid Python is returned unchanged: a line such as ``% (a, b))`` inside
-    an open bracket is a continuation of an expression, not a magic. Otherwise only lines that
-    start a statement (bracket depth 0) are treated as magics.
+    Raises
+    ------
+    NotebookError
+        For any content that is not a readable notebook (empty, too large, not UTF-8, not JSON,
+        nested too deeply, not a notebook object, unsupported format); never another exception.
     """
-    try:
-        ast.parse(source)
-        return source if source.endswith("\n") else source + "\n"
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        pass
-    out, depth = [], 0
-    for line in source.splitlines():
-        m = _MAGIC.match(line) if depth <= 0 else None
-        if m:
-            out.append(m.group(1) + "pass  # removed: " + m.group(2)[:40].replace("\\", "/"))
-        else:
-            out.append(line)
-            depth += _bracket_depth_change(line)
-    return "\n".join(out) + "\n"
-
-
-def parse(source: str):
-    """The AST of a cell (magics removed), or None if it does not parse."""
-    try:
-        return ast.parse(strip_magics(source))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-
-
-def defined_functions(source: str) -> list[str] | None:
-    tree = parse(source)
-    if tree is None:
-        return None
-    return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-
-
-def mentions_def(source: str, name: str) -> bool:
-    return re.search(r"^\s*def\s+%s\s*\(" % re.escape(name), source, re.M) is not None
-
-
-SKIP_IMPORTS = {"grader"}
-
-
-def definitions_only(source: str) -> str | None:
-    """Imports, function and class definitions of a cell (no other top-level code)."""
-    tree = parse(source)
-    if tree is None:
-        return None
-    keep = []
-    for node in tree.body:
-        if isinstance(node, ast.Import):
-            node.names = [a for a in node.names if a.name.split(".")[0] not in SKIP_IMPORTS]
-            if node.names:
-                keep.append(node)
-        elif isinstance(node, ast.ImportFrom):
-            if (node.module or "").split(".")[0] not in SKIP_IMPORTS and node.level == 0:
-                keep.append(node)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            keep.append(node)
-    if not keep:
-        return ""
-    try:
-        return ast.unparse(ast.Module(body=keep, type_ignores=[]))
-    except Exception:  # pragma: no cover - unparse of exotic trees
-        return None
+    document = _decode_json(data)
+    if not isinstance(document, dict):
+        raise NotebookError(f"the JSON document is {_json_kind(document)}, not a notebook object")
+    warnings: list[str] = []
+    raw_cells, version = _raw_cells(document, warnings)
+    cells, seen_ids = [], set()
+    for index, raw in enumerate(raw_cells):
+        if not isinstance(raw, dict):
+            warnings.append(f"cell {index} is not an object: ignored")
+            continue
+        if not isinstance(raw.get("cell_type"), str) or raw["cell_type"] not in CELL_TYPES:
+            continue
+        cell = _cell(index, raw)
+        if cell.id in seen_ids:
+            shown = cell.id if cell.id is None or len(cell.id) <= 60 else cell.id[:60] + "..."
+            warnings.append(f"duplicated cell id {shown!r} (cell {index})")
+        seen_ids.add(cell.id)
+        cells.append(cell)
+    if len(warnings) > MAX_WARNINGS:
+        more = len(warnings) - MAX_WARNINGS + 1
+        warnings = [*warnings[:MAX_WARNINGS - 1], f"... and {more} more warnings"]
+    return Notebook(path, tuple(cells), version, tuple(warnings))

@@ -30,12 +30,10 @@ def course_root(required: bool = True) -> Path | None:
 
 
 def solutions_dir() -> Path:
+    """The course's solution notebooks."""
     return course_root() / "solutions"
 
 
-def exercises_dir() -> Path:
-    return course_root() / "exercises"
-
-
 def checks_dir() -> Path:
+    """The check modules (``test_*.py``)."""
     return course_root() / "tests" / "exercises"

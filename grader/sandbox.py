@@ -8,7 +8,6 @@ output flood can neither block the child nor fill memory.
 """
 from __future__ import annotations
 
-import copy
 import json
 import os
 import select
@@ -369,7 +368,3 @@ def describe_exit(header: dict) -> str:
     if header.get("status"):
         return "could not start a worker: %s" % header["status"]
     return "your code ended the Python process (exit code %s), e.g. with os._exit() or sys.exit()" % header.get("code")
-
-
-def copy_args(args):
-    return copy.deepcopy(args)

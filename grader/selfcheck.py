@@ -1,7 +1,8 @@
 """In-notebook self-check: ``check("ch03.sigmoid", sigmoid)``.
 
 Runs the exercise's public checks in the learner's own kernel (fine for feedback: this is not
-grading) and shows which check failed, on which input, expected versus got, and a hint.
+grading) and shows which check failed, on which input, expected versus got, and a hint. Each
+failure is put into words by :mod:`grader.verdict`, exactly as the grader does.
 """
 from __future__ import annotations
 
@@ -12,148 +13,180 @@ import sys
 import threading
 import time
 import types
+from contextlib import contextmanager
 
-from . import checks as C
+from .catalog import Catalog, default_catalog
+from .checks import CheckSpec, NotImplementedYet, TimedOut
+from .verdict import Status, classify, learner_message
 
 TIME_LIMIT = 5.0
+"""Seconds a public check may take in the learner's kernel (a check's ``timeout`` if longer)."""
 
-
-class _TooSlow(Exception):
-    pass
+PASSED_COLOUR, FAILED_COLOUR, NEUTRAL_COLOUR = "#2e7d32", "#c62828", "#888"
+NOT_IMPLEMENTED = ("not implemented yet (replace the `raise NotImplementedError(...)` line with "
+                   "your code)")
 
 
 def _in_notebook() -> bool:
-    ip = sys.modules.get("IPython")
-    if ip is None:
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
         return False
     try:
-        shell = ip.get_ipython()
-    except Exception:
+        shell = ipython.get_ipython()
+    except Exception:  # noqa: BLE001 - IPython half imported or shut down
         return False
     return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
 class Report:
+    """The public checks of one exercise: one row (status, check name, message) per check."""
+
     def __init__(self, exercise: str):
         self.exercise = exercise
-        self.rows: list[tuple[str, str, str]] = []  # (status, check name, message)
+        self.rows: list[tuple[str, str, str]] = []
         self.not_implemented = False
         self.points = self.max_points = 0.0
+        self.seconds = 0.0
 
     @property
     def passed(self) -> bool:
-        return bool(self.rows) and all(s == "passed" for s, _, _ in self.rows)
+        """Whether every public check passed."""
+        return bool(self.rows) and all(status == Status.PASSED for status, _, _ in self.rows)
+
+    @property
+    def n_passed(self) -> int:
+        """Number of public checks that passed."""
+        return sum(1 for status, _, _ in self.rows if status == Status.PASSED)
 
     def text(self) -> str:
+        """The report as plain text (printed outside Jupyter)."""
         if self.not_implemented:
-            return "%s: not implemented yet (replace the `raise NotImplementedError(...)` line with your code)" % self.exercise
-        n_ok = sum(1 for s, _, _ in self.rows if s == "passed")
-        lines = ["%s: %d of %d public checks passed" % (self.exercise, n_ok, len(self.rows))]
-        for status, name, msg in self.rows:
-            mark = "✓" if status == "passed" else "✗"
-            lines.append("  %s %s" % (mark, name) + ("" if status == "passed" else ""))
-            if msg:
-                lines += ["      " + ln for ln in msg.splitlines()]
+            return f"{self.exercise}: {NOT_IMPLEMENTED}"
+        lines = [f"{self.exercise}: {self.n_passed} of {len(self.rows)} public checks passed"]
+        for status, name, message in self.rows:
+            lines.append(f"  {'✓' if status == Status.PASSED else '✗'} {name}")
+            lines += [f"      {line}" for line in message.splitlines()]
         if self.passed:
-            lines.append("All public checks pass. The grader also runs hidden checks on other inputs.")
+            lines.append("All public checks pass. The grader also runs hidden checks on other "
+                         "inputs.")
         return "\n".join(lines)
 
     def html(self) -> str:
-        esc = html.escape
+        """The report as HTML (shown in Jupyter); every learner-controlled text is escaped."""
+        escape = html.escape
         if self.not_implemented:
-            return ('<div style="border-left:4px solid #888;padding:4px 8px"><b>%s</b>: not implemented yet '
-                    '(replace the <code>raise NotImplementedError(...)</code> line with your code)</div>' % esc(self.exercise))
-        n_ok = sum(1 for s, _, _ in self.rows if s == "passed")
-        colour = "#2e7d32" if self.passed else "#c62828"
-        parts = ['<div style="border-left:4px solid %s;padding:4px 8px"><b>%s</b>: %d of %d public checks passed<ul style="margin:2px 0">'
-                 % (colour, esc(self.exercise), n_ok, len(self.rows))]
-        for status, name, msg in self.rows:
-            ok = status == "passed"
-            parts.append('<li><span style="color:%s">%s</span> %s%s</li>' % (
-                "#2e7d32" if ok else "#c62828", "✓" if ok else "✗", esc(name),
-                "" if not msg else '<pre style="margin:2px 0;white-space:pre-wrap">%s</pre>' % esc(msg)))
+            return (f'<div style="border-left:4px solid {NEUTRAL_COLOUR};padding:4px 8px">'
+                    f"<b>{escape(self.exercise)}</b>: not implemented yet (replace the "
+                    "<code>raise NotImplementedError(...)</code> line with your code)</div>")
+        colour = PASSED_COLOUR if self.passed else FAILED_COLOUR
+        parts = [f'<div style="border-left:4px solid {colour};padding:4px 8px">'
+                 f"<b>{escape(self.exercise)}</b>: {self.n_passed} of {len(self.rows)} public "
+                 'checks passed<ul style="margin:2px 0">']
+        for status, name, message in self.rows:
+            passed = status == Status.PASSED
+            detail = (f'<pre style="margin:2px 0;white-space:pre-wrap">{escape(message)}</pre>'
+                      if message else "")
+            parts.append(f'<li><span style="color:{PASSED_COLOUR if passed else FAILED_COLOUR}">'
+                         f"{'✓' if passed else '✗'}</span> {escape(name)}{detail}</li>")
         parts.append("</ul></div>")
         return "".join(parts)
 
-    def _repr_pretty_(self, p, cycle):  # pragma: no cover - IPython display
-        p.text(self.text())
+    def _repr_pretty_(self, printer, cycle):  # pragma: no cover - IPython display
+        printer.text(self.text())
 
 
 def _pretty_name(name: str) -> str:
     return name[5:].replace("_", " ") if name.startswith("test_") else name
 
 
-def run_checks(exercise: str, *funcs, catalog=None, **named) -> Report:
-    from .catalog import default_catalog
+@contextmanager
+def _time_limit(seconds: float):
+    """Raise TimedOut in the main thread after ``seconds`` (no limit in other threads)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal,
+                                                                                 "setitimer"):
+        yield
+        return
+
+    def alarm(signum, frame):
+        raise TimedOut(f"took longer than {seconds:.0f} s (endless loop?)")
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _run_one(spec: CheckSpec, sub, ref) -> BaseException | None:
+    """Run one check in process; what it raised, or None if it passed."""
+    try:
+        with _time_limit(max(TIME_LIMIT, spec.timeout or 0)):
+            spec.call(sub, ref)
+    except Exception as exc:  # noqa: BLE001 - every failure is reported, by verdict.classify
+        return exc
+    return None
+
+
+def run_checks(exercise: str, *funcs, catalog: Catalog | None = None, **named) -> Report:
+    """Run the public checks of ``exercise`` on the learner's functions, in process.
+
+    Parameters
+    ----------
+    exercise : str
+        E.g. ``"ch03.sigmoid"``.
+    *funcs : callable
+        The exercise's functions, in the order its graded cell defines them.
+    catalog : Catalog, optional
+        Default: the course repository's.
+    **named : callable
+        Functions by name (instead of, or in addition to, ``funcs``).
+
+    Returns
+    -------
+    Report
+    """
     catalog = catalog or default_catalog()
-    ex = catalog.exercises.get(exercise)
-    if ex is None:
-        raise ValueError("unknown exercise %r; known: %s" % (exercise, ", ".join(sorted(catalog.exercises))))
-    if len(funcs) > len(ex.functions):
-        raise TypeError("check(%r, ...) takes at most %d function(s): %s" % (exercise, len(ex.functions), ", ".join(ex.functions)))
-    ns = dict(zip(ex.functions, funcs))
-    ns.update(named)
-    sub = types.SimpleNamespace(**ns)
-    ref = catalog.reference(ex.chapter)
+    found = catalog.exercises.get(exercise)
+    if found is None:
+        raise ValueError(f"unknown exercise {exercise!r}; known: "
+                         f"{', '.join(sorted(catalog.exercises))}")
+    if len(funcs) > len(found.functions):
+        raise TypeError(f"check({exercise!r}, ...) takes at most {len(found.functions)} "
+                        f"function(s): {', '.join(found.functions)}")
+    sub = types.SimpleNamespace(**{**dict(zip(found.functions, funcs)), **named})
+    ref = catalog.reference(found.chapter)
     report = Report(exercise)
-    use_alarm = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
-    for spec in ex.checks:
+    for spec in found.checks:
         if spec.hidden:
             continue
         report.max_points += spec.points
-        name = _pretty_name(spec.name)
-        C._last_call.clear()
-        old = None
-        if use_alarm:
-            def _alarm(signum, frame):
-                raise _TooSlow()
-            old = signal.signal(signal.SIGALRM, _alarm)
-            signal.setitimer(signal.ITIMER_REAL, max(TIME_LIMIT, spec.timeout or 0))
-        try:
-            from .grade import call_check
-            call_check(spec, sub, ref)
-            report.rows.append(("passed", name, ""))
-            report.points += spec.points
-        except C.NotImplementedYet:
+        error = _run_one(spec, sub, ref)
+        verdict = classify(error)
+        report.rows.append((verdict.status, _pretty_name(spec.name),
+                            learner_message(verdict, hint=spec.hint)))
+        if isinstance(error, NotImplementedYet):
             report.not_implemented = True
-            report.rows.append(("not_implemented", name, "not implemented yet"))
             break
-        except _TooSlow:
-            report.rows.append(("timeout", name, "took longer than %.0f s (endless loop?)"
-                                % max(TIME_LIMIT, spec.timeout or 0)))
-        except C.CheckFailed as exc:
-            report.rows.append(("failed", name, exc.message + (("\nhint: " + spec.hint) if spec.hint else "")))
-        except C.LearnerError as exc:
-            cause = exc.__cause__
-            where = ""
-            if cause is not None and cause.__traceback__ is not None:
-                import traceback
-                tb = traceback.extract_tb(cause.__traceback__)
-                if tb:
-                    where = " (line %s, in %s)" % (tb[-1].lineno, tb[-1].name)
-            report.rows.append(("error", name, "%s raised %s: %s%s" % (exc.func, exc.etype, exc.emessage, where)
-                                + (("\nhint: " + spec.hint) if spec.hint else "")))
-        except C.MissingFunction as exc:
-            report.rows.append(("missing", name, str(exc)))
-        except Exception as exc:  # a learner's result the check could not examine
-            report.rows.append(("failed", name, "could not examine your result (%s: %s)" % (type(exc).__name__, exc)))
-        finally:
-            if use_alarm:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                signal.signal(signal.SIGALRM, old)
+        if error is None:
+            report.points += spec.points
     return report
 
 
 def check(exercise: str, *funcs, **named):
-    """Run the public checks of ``exercise`` on the given function(s) and show the feedback."""
-    t0 = time.perf_counter()
+    """Run the public checks of ``exercise`` on the given function(s) and show the feedback.
+
+    Under nbgrader (``NBGRADER_EXECUTION`` set to ``autograde`` or ``validate``) a failing
+    check raises AssertionError, so nbgrader scores the same checks.
+    """
+    started = time.perf_counter()
     report = run_checks(exercise, *funcs, **named)
-    report.seconds = time.perf_counter() - t0
+    report.seconds = time.perf_counter() - started
     if _in_notebook():
-        from IPython.display import display
+        from IPython.display import display  # only ever imported inside Jupyter
         display({"text/plain": report.text(), "text/html": report.html()}, raw=True)
     else:
         print(report.text())
     if os.environ.get("NBGRADER_EXECUTION") in ("autograde", "validate") and not report.passed:
         raise AssertionError(report.text())
-    return None

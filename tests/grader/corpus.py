@@ -173,6 +173,23 @@ for _ in range(100):
         nb06=set_body(ch06, "ch06.mlp_backward", re.sub(
             r"dZ1 = .*\n", "dZ1 = dA1 * sigmoid(A1) * (1.0 - sigmoid(A1))  # the seeds' bug\n",
             "".join(_cell(ch06, "ch06.mlp_backward")["source"]))))
+    # ---- files no reader should choke on (each once stopped the whole batch)
+    add("deeply_nested_json", b'{"cells": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        {"unreadable": "nested too deeply", "control": "ch06.dense_backward", "exercise": S,
+         "status": {"missing"}})
+    add("huge_integer", b'{"nbformat": 4, "cells": [], "x": ' + b"7" * 5000 + b"}",
+        {"unreadable": "cannot be read", "control": "ch06.dense_backward", "exercise": S,
+         "status": {"missing"}})
+    odd = copy.deepcopy(ch03)
+    for number, c in enumerate(odd["cells"]):
+        c["id"] = number                                  # ids must be strings
+        c["metadata"] = {"grader": {"exercise": ["x"], "role": {"a": 1}, "bonus": "yes"},
+                         "nbgrader": {"grade_id": ["y"], "solution": "true"}}
+    add("metadata_wrong_types", odd, {"exercise": SM, "status": {"passed"}, "control": S})
+    add("surrogate_in_message", set_body(ch03, SM, "def softmax(z):\n    raise ValueError('\\ud800 bad')\n"),
+        {"exercise": SM, "status": {"error"}, "message": "ValueError: \ufffd bad", "control": S})
+    add("special_file", Path("/dev/zero"), {"unreadable": "not a regular file", "exercise": S,
+                                             "status": {"missing"}, "control": "ch06.dense_backward"})
     # ---- the references and the untouched stubs
     add("reference", ch03, {"all_passed": True})
     add("stubs", load(ROOT / "exercises" / "ch03_activations.ipynb"), {"all_not_implemented": True},
@@ -182,8 +199,11 @@ for _ in range(100):
     for k, (name, (nb03, nb06, expect)) in enumerate(items.items()):
         d = dest / name
         d.mkdir(parents=True)
-        data03 = nb03 if isinstance(nb03, bytes) else json.dumps(nb03, indent=1).encode()
-        (d / ("submission_%02d_part_a.ipynb" % k)).write_bytes(data03)   # file names say nothing
+        part_a = d / ("submission_%02d_part_a.ipynb" % k)   # file names say nothing
+        if isinstance(nb03, Path):
+            part_a.symlink_to(nb03)                          # e.g. a link to a device
+        else:
+            part_a.write_bytes(nb03 if isinstance(nb03, bytes) else json.dumps(nb03, indent=1).encode())
         (d / ("Untitled (%d).ipynb" % k)).write_bytes(json.dumps(nb06, indent=1).encode())
         expectations[name] = expect
     return expectations

@@ -110,7 +110,8 @@ CASES = ["invalid_json", "truncated", "empty", "nbformat3", "missing_cell_ids", 
          "os_exit", "segfault_ctypes", "allocate_10gb", "fork_bomb_bounded", "print_100mb", "calls_input",
          "reads_solutions", "patches_allclose", "always_true_eq", "calls_nnlib", "network_access",
          "wrong_shape_column", "integer_dtype", "nan_results", "mutates_input", "unseeded_randomness",
-         "backprop_double_sigmoid"]
+         "backprop_double_sigmoid", "deeply_nested_json", "huge_integer", "metadata_wrong_types",
+         "surrogate_in_message", "special_file"]
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -1,7 +1,7 @@
 """How graded code is read from cells: IPython magics vs Python that merely starts with '%'."""
 from __future__ import annotations
 
-from grader.notebook import defined_functions, strip_magics
+from grader.source import defined_functions, strip_magics
 
 
 def test_modulo_continuation_line_is_python_not_a_magic():

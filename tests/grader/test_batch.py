@@ -1,0 +1,105 @@
+"""Nothing in a submission stops the batch; a killed batch loses no finished row and resumes."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from grader.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+CH03 = (ROOT / "solutions" / "ch03_activations.ipynb").read_bytes()
+
+
+def _learners(folder: Path, **files: bytes) -> Path:
+    for name, data in files.items():
+        (folder / name).mkdir(parents=True)
+        (folder / name / "ch03.ipynb").write_bytes(data)
+    return folder
+
+
+def test_one_poisoned_file_among_good_learners(tmp_path):
+    poison = b'{"nbformat": 4, "cells": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    subs = _learners(tmp_path / "subs", alice=CH03, mallory=poison, bob=CH03)
+    out = tmp_path / "out"
+    assert main(["grade", str(subs), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    rows = {row["name"]: row for row in json.loads((out / "results.json").read_text())["submissions"]}
+    assert sorted(rows) == ["alice", "bob", "mallory"]
+    for name in ("alice", "bob"):
+        assert rows[name]["status"] == "graded"
+        assert rows[name]["score"] == rows[name]["max_score"] > 0
+    assert rows["mallory"]["status"] == "not_gradable"
+    assert "nested too deeply" in rows["mallory"]["reason"]
+    with open(out / "grades.csv", newline="") as stream:
+        assert sorted(row["name"] for row in csv.DictReader(stream)) == ["alice", "bob", "mallory"]
+    assert (out / "feedback" / "mallory.html").exists()
+
+
+def test_unknown_chapter_is_a_clear_error(tmp_path, capsys):
+    subs = _learners(tmp_path / "subs", alice=CH03)
+    assert main(["grade", str(subs), "--chapters", "ch03_activations,ch99_nothing",
+                 "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert "unknown chapter(s) ch99_nothing" in capsys.readouterr().err
+
+
+def _saved_rows(out: Path) -> list[Path]:
+    return sorted((out / ".cache").glob("*.json")) if (out / ".cache").is_dir() else []
+
+
+def test_a_batch_killed_mid_way_loses_no_finished_row_and_resumes(tmp_path):
+    # different bytes (trailing spaces): identical files would share one saved row
+    learners = {f"learner{number}": CH03 + b" " * number for number in range(6)}
+    subs = _learners(tmp_path / "subs", **learners)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "grader", "grade", str(subs), "--out", str(out),
+               "--workers", "1", "--quiet"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    grader = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while len(_saved_rows(out)) < 2 and grader.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    grader.send_signal(signal.SIGKILL)
+    grader.wait()
+    saved = _saved_rows(out)
+    assert grader.returncode == -signal.SIGKILL, "the batch ended before it could be killed"
+    assert 2 <= len(saved) < len(learners)
+    assert not (out / "results.json").exists()
+    for path in saved:  # complete rows only: each is written whole or not at all
+        row = json.loads(path.read_text())
+        assert row["status"] == "graded" and row["score"] == row["max_score"] > 0
+    resumed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    rows = json.loads((out / "results.json").read_text())["submissions"]
+    assert sorted(row["name"] for row in rows) == sorted(learners)
+    assert all(row["score"] == row["max_score"] > 0 for row in rows)
+    assert sum(row["cached"] for row in rows) >= len(saved)   # finished rows were not regraded
+
+
+def test_a_dying_worker_costs_only_its_own_row(tmp_path, monkeypatch):
+    """A worker process that dies takes only the submission that killed it (workers fork)."""
+    import grader.batch
+
+    graded = grader.batch.grade_safely
+
+    def grade_or_die(snapshot, *args):
+        if snapshot.name == "killer":
+            os._exit(1)        # as a crash of the trusted worker process would
+        return graded(snapshot, *args)
+
+    monkeypatch.setattr(grader.batch, "grade_safely", grade_or_die)
+    subs = _learners(tmp_path / "subs", alice=CH03, killer=CH03 + b" ", bob=CH03 + b"  ")
+    out = tmp_path / "out"
+    assert main(["grade", str(subs), "--out", str(out), "--workers", "2", "--quiet"]) == 0
+    rows = {row["name"]: row for row in json.loads((out / "results.json").read_text())["submissions"]}
+    assert rows["killer"]["status"] == "not_gradable"
+    assert rows["killer"]["reason"].startswith("grader worker failed")
+    for name in ("alice", "bob"):
+        assert rows[name]["score"] == rows[name]["max_score"] > 0, rows[name]["reason"]
+    assert not any("killer" in path.read_text() for path in (out / ".cache").glob("*.json"))
