@@ -1,12 +1,12 @@
 """Checks of the final project (solutions/ch12_capstone.ipynb): a network written from nothing.
 
 The independent references are central differences of losses computed here, on the trusted side,
-with nnlib's forward pass and its log-sum-exp cross-entropy (``nnlib.losses.softmax_cross_entropy``);
-nnlib's ``Adam`` for the optimiser; and ``Sequential.fit`` with ``patience`` and
-``restore_best_weights`` for the training loop (on runs where the order of the rows cannot matter:
-one full batch, or a training set of identical rows). Only plain data crosses the sandbox
-boundary; the accuracy of the learner's digits network is computed here with nnlib's forward pass
-on the returned parameters.
+with nnlib's forward pass and its log-sum-exp cross-entropy
+(``nnlib.losses.softmax_cross_entropy``); nnlib's ``Adam`` for the optimiser; and
+``Sequential.fit`` with ``patience`` and ``restore_best_weights`` for the training loop (on runs
+where the order of the rows cannot matter: one full batch, or a training set of identical rows).
+Only plain data crosses the sandbox boundary; the accuracy of the learner's digits network is
+computed here with nnlib's forward pass on the returned parameters.
 """
 import sys
 
@@ -90,7 +90,8 @@ def _pair(result, fn, names):
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         got = (type(result).__name__ if not isinstance(result, (tuple, list))
                else f"{len(result)} items")
-        raise CheckFailed(f"{fn} should return a tuple ({', '.join(names)}), got {got}", kind="type")
+        raise CheckFailed(f"{fn} should return a tuple ({', '.join(names)}), got {got}",
+                          kind="type")
     return result
 
 
@@ -121,8 +122,8 @@ def _expect_network(got, n_in, n_out, fn):
     n_layers = len(got) // 2
     expected_keys = {f"{kind}{l}" for l in range(1, n_layers + 1) for kind in ("W", "b")}
     expect_true(n_layers >= 1 and set(got) == expected_keys,
-                f"{fn} returned a dict with keys {sorted(map(str, got))}; a network of L layers has "
-                "exactly the keys W1, b1, ..., WL, bL", kind="keys")
+                f"{fn} returned a dict with keys {sorted(map(str, got))}; a network of L layers "
+                "has exactly the keys W1, b1, ..., WL, bL", kind="keys")
     width = n_in
     for l in range(1, n_layers + 1):
         W, b = got[f"W{l}"], got[f"b{l}"]
@@ -132,8 +133,8 @@ def _expect_network(got, n_in, n_out, fn):
                                   f"{getattr(p, 'dtype', type(p).__name__)}", kind="type")
             expect_true(np.all(np.isfinite(p)), f"{fn}: {name} contains NaN or inf", kind="nan")
         expect_true(W.ndim == 2 and W.shape[0] == width,
-                    f"{fn}: W{l} has shape {W.shape}, expected ({width}, n_{l}): its rows must match "
-                    f"the {width} outputs of the layer before", kind="shape")
+                    f"{fn}: W{l} has shape {W.shape}, expected ({width}, n_{l}): its rows must "
+                    f"match the {width} outputs of the layer before", kind="shape")
         expect_true(b.shape == (W.shape[1],), f"{fn}: b{l} has shape {b.shape}, expected "
                     f"({W.shape[1]},)", kind="shape")
         width = W.shape[1]
