@@ -29,3 +29,14 @@ def ref(request):
 @pytest.fixture
 def sub(request):
     return default_catalog().reference(_chapter_of(request))
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_blas_thread():
+    """Run the reference solutions with one BLAS thread, as the grader's sandbox runs learner code
+    (OMP/OPENBLAS/MKL_NUM_THREADS=1). The exercises' matrix products are small: more threads only
+    add hand-offs, which become very slow when the cores are shared (the checks that train a
+    network then take ten times longer)."""
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield

@@ -88,8 +88,8 @@ def _sgd_by_hand(params, X, Y, sizes, batch_size, lr, order):
     return model.get_weights(), float(np.average(losses, weights=counts))
 
 
-def _moons(n, seed):
-    X, y = data.make_moons(n_samples=n, noise=0.2, seed=seed)
+def _moons(n, seed, noise=0.2):
+    X, y = data.make_moons(n_samples=n, noise=noise, seed=seed)
     return X, y.reshape(-1, 1).astype(float)
 
 
@@ -318,3 +318,95 @@ def test_train_random(sub, ref):
     exp_params, exp_losses = ref.train(X, Y2, sizes, 4, 6, 0.25, 31)
     _expect_same_params(_expect_params(got[0], sizes, "train"), exp_params, "train", rtol=1e-8)
     expect_close(_losses_list(got[1], 4), np.array(exp_losses), rtol=1e-8)
+
+
+# ----------------------------------------------------------------------------- overfitting
+OVERFIT_MAX_TRAIN_LOSS, OVERFIT_MIN_GAP = 0.1, 0.4
+REGULARISED_MAX_GAP, REGULARISED_MAX_NEW_LOSS, REGULARISED_MIN_ACCURACY = 0.3, 0.5, 0.75
+
+
+def _small_moons(seed):
+    """30 training, 200 validation and 1,000 new points of noisy moons, as (X, Y) pairs."""
+    X, Y = _moons(1230, seed, noise=0.3)
+    return (X[:30], Y[:30]), (X[30:230], Y[30:230]), (X[230:], Y[230:])
+
+
+def _network_sizes(got, n_in, n_out, fn):
+    """The layer sizes of a parameter list whose sizes the learner chose (checked like init's)."""
+    if not isinstance(got, (list, tuple)) or len(got) < 2 or len(got) % 2:
+        what = (f"{len(got)} items" if isinstance(got, (list, tuple)) else type(got).__name__)
+        raise CheckFailed(f"{fn} should return a list [W1, b1, ..., WL, bL], got {what}",
+                          kind="type")
+    sizes = [n_in]
+    for l, W in enumerate(got[0::2], start=1):
+        if not isinstance(W, np.ndarray) or W.ndim != 2 or W.shape[0] != sizes[-1]:
+            shape = getattr(W, "shape", type(W).__name__)
+            raise CheckFailed(f"{fn}: W{l} should be a 2-D array with {sizes[-1]} rows (the "
+                              f"outputs of the layer before), got {shape}", kind="shape")
+        sizes.append(W.shape[1])
+    expect_true(sizes[-1] == n_out, f"{fn}: the last layer has {sizes[-1]} outputs, expected "
+                f"{n_out} (one sigmoid unit)", kind="shape")
+    _expect_params(got, sizes, fn)
+    return sizes
+
+
+def _measure(got, fn, train_set, new_set):
+    """Training loss, loss on the new points and accuracy on them, computed here with nnlib."""
+    model = _nnlib_net(_network_sizes(got, train_set[0].shape[1], 1, fn))
+    model.set_weights(list(got))
+    train_loss, new_loss = model.compute_loss(*train_set), model.compute_loss(*new_set)
+    accuracy = float(np.mean((model.predict(new_set[0]) > 0.5) == (new_set[1] > 0.5)))
+    return train_loss, new_loss, accuracy
+
+
+def _expect_overfit(sub, data_seed, seed):
+    train_set, _, new_set = _small_moons(data_seed)
+    train_loss, new_loss, _ = _measure(run(sub.overfit, *train_set, seed), "overfit", train_set,
+                                       new_set)
+    expect_true(train_loss <= OVERFIT_MAX_TRAIN_LOSS,
+                f"overfit: the training loss is {train_loss:.3f}; a network that overfits fits its "
+                f"30 training points almost perfectly (training loss at most "
+                f"{OVERFIT_MAX_TRAIN_LOSS})")
+    expect_true(new_loss - train_loss >= OVERFIT_MIN_GAP,
+                f"overfit: training loss {train_loss:.3f}, loss on 1,000 new points "
+                f"{new_loss:.3f}: the gap is {new_loss - train_loss:.3f}, expected at least "
+                f"{OVERFIT_MIN_GAP}")
+
+
+def _expect_regularised(sub, data_seed, seed):
+    train_set, val_set, new_set = _small_moons(data_seed)
+    train_loss, new_loss, accuracy = _measure(run(sub.regularise, *train_set, *val_set, seed),
+                                              "regularise", train_set, new_set)
+    summary = (f"training loss {train_loss:.3f}, loss on 1,000 new points {new_loss:.3f} (gap "
+               f"{new_loss - train_loss:.3f}), accuracy on them {accuracy:.3f}")
+    expect_true(new_loss - train_loss <= REGULARISED_MAX_GAP,
+                f"regularise: {summary}; the gap should be at most {REGULARISED_MAX_GAP}")
+    expect_true(new_loss <= REGULARISED_MAX_NEW_LOSS and accuracy >= REGULARISED_MIN_ACCURACY,
+                f"regularise: {summary}; expected a loss of at most {REGULARISED_MAX_NEW_LOSS} "
+                f"and an accuracy of at least {REGULARISED_MIN_ACCURACY} on the new points (a "
+                "small gap alone is not enough: a network that learned nothing has none)")
+
+
+@check("ch09.overfitting", points=2,
+       hint="To overfit, the network needs far more capacity than 30 points call for, and enough "
+            "training to drive its training loss towards zero: think units, epochs and step size.")
+def test_overfit_has_a_large_gap(sub):
+    _expect_overfit(sub, data_seed=0, seed=0)
+
+
+@check("ch09.overfitting", points=2,
+       hint="Watch the validation loss while training and keep the parameters where it was lowest, "
+            "or add 2 * lambda * W to the weight gradients (not the biases) and compare a few "
+            "lambdas on the validation set.")
+def test_regularise_closes_the_gap(sub):
+    _expect_regularised(sub, data_seed=0, seed=0)
+
+
+@check("ch09.overfitting", points=1, hidden=True)
+def test_overfit_other_draw(sub):
+    _expect_overfit(sub, data_seed=17, seed=5)
+
+
+@check("ch09.overfitting", points=1, hidden=True)
+def test_regularise_other_draw(sub):
+    _expect_regularised(sub, data_seed=17, seed=5)

@@ -1,0 +1,559 @@
+"""Checks of the final project (solutions/ch12_capstone.ipynb): a network written from nothing.
+
+The independent references are central differences of losses computed here, on the trusted side,
+with nnlib's forward pass and its log-sum-exp cross-entropy
+(``nnlib.losses.softmax_cross_entropy``); nnlib's ``Adam`` for the optimiser; and
+``Sequential.fit`` with ``patience`` and ``restore_best_weights`` for the training loop (on runs
+where the order of the rows cannot matter: one full batch, or a training set of identical rows).
+Only plain data crosses the sandbox boundary; the accuracy of the learner's digits network is
+computed here with nnlib's forward pass on the returned parameters.
+"""
+import sys
+
+import numpy as np
+
+from grader.checks import (CheckFailed, check, expect_close, expect_gradients, expect_true,
+                           numerical_gradient, run)
+from grader.paths import course_root
+
+# Under pytest, tests/ is on sys.path and tests/nnlib/ (a folder without __init__.py) would be
+# imported as an empty namespace package "nnlib"; put the course root first so the real nnlib,
+# the independent reference of these checks, is found.
+_ROOT = course_root(required=False)
+if _ROOT is not None and str(_ROOT) not in sys.path:
+    sys.path.insert(0, str(_ROOT))
+import nnlib  # noqa: E402
+from nnlib import data  # noqa: E402
+from nnlib.losses import softmax_cross_entropy  # noqa: E402
+
+NOTEBOOK = "ch12_capstone"
+
+# The reference trains its digits network in about 0.2 s; a learner's loop may be much slower, so
+# the digits checks get the time the exercise promises and the sandbox enough CPU for two runs.
+SANDBOX = {"cpu_seconds": 300, "call_timeout": 10}
+DIGITS_TIMEOUT = 30  # seconds: the exercise promises "within 30 seconds"
+DIGITS_TARGET = 0.95
+GRAD_TOL = 1e-6      # relative error allowed between a gradient and central differences
+
+
+# ----------------------------------------------------------------------------- helpers
+def _one_hot(labels, k):
+    return np.eye(k)[labels]
+
+
+def _sizes(params):
+    n_layers = len(params) // 2
+    return [params["W1"].shape[0]] + [params[f"W{l}"].shape[1] for l in range(1, n_layers + 1)]
+
+
+def _logits(params, X):
+    """The network's logits, computed by nnlib (ReLU hidden layers, linear output)."""
+    model = nnlib.MLP(_sizes(params), activation="relu", output_activation="linear")
+    model.set_weights([params[f"{kind}{l}"] for l in range(1, len(params) // 2 + 1)
+                       for kind in ("W", "b")])
+    return model.predict(X)
+
+
+def _loss(params, X, labels):
+    logits = _logits(params, X)
+    return softmax_cross_entropy(_one_hot(labels, logits.shape[1]), logits)
+
+
+def _central_differences(params, X, labels):
+    """Gradients of the trusted loss by central differences, one parameter array at a time."""
+    work = {name: p.copy() for name, p in params.items()}
+    return {name: numerical_gradient(lambda _: _loss(work, X, labels), work[name])
+            for name in work}
+
+
+def _network(sizes, n, seed):
+    """A random network, a batch and labels, with no hidden pre-activation within 1e-3 of ReLU's
+    kink (central differences step 1e-6, so they never cross it)."""
+    rng = np.random.default_rng(seed)
+    while True:
+        X = rng.normal(size=(n, sizes[0]))
+        params = {}
+        for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+            params[f"W{l}"] = rng.normal(scale=1.0 / np.sqrt(n_in), size=(n_in, n_out))
+            params[f"b{l}"] = rng.normal(scale=0.1, size=n_out)
+        labels = rng.integers(0, sizes[-1], size=n)
+        A, closest = X, np.inf
+        for l in range(1, len(sizes) - 1):
+            Z = A @ params[f"W{l}"] + params[f"b{l}"]
+            closest = min(closest, np.abs(Z).min())
+            A = np.maximum(Z, 0.0)
+        if closest > 1e-3:
+            return params, X, labels
+
+
+def _pair(result, fn, names):
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        got = (type(result).__name__ if not isinstance(result, (tuple, list))
+               else f"{len(result)} items")
+        raise CheckFailed(f"{fn} should return a tuple ({', '.join(names)}), got {got}",
+                          kind="type")
+    return result
+
+
+def _expect_like(got, like, fn, what):
+    """``got`` must be a dict with the keys of ``like`` holding float arrays of the same shapes."""
+    if not isinstance(got, dict):
+        raise CheckFailed(f"{fn}: {what} should be a dict with keys {sorted(like)}, got "
+                          f"{type(got).__name__}", kind="type")
+    expect_true(set(got) == set(like), f"{fn}: {what} has keys {sorted(map(str, got))}, expected "
+                f"{sorted(like)}", kind="keys")
+    for name, p in like.items():
+        g = got[name]
+        if not isinstance(g, np.ndarray):
+            raise CheckFailed(f"{fn}: {what}[{name!r}] should be a numpy array, got "
+                              f"{type(g).__name__}", kind="type")
+        expect_true(g.shape == p.shape, f"{fn}: {what}[{name!r}] has shape {g.shape}, expected "
+                    f"{p.shape}", kind="shape")
+        expect_true(g.dtype.kind == "f", f"{fn}: {what}[{name!r}] has dtype {g.dtype}, expected "
+                    "floats", kind="dtype")
+    return got
+
+
+def _expect_network(got, n_in, n_out, fn):
+    """A network dict {"W1", "b1", ..., "WL", "bL"} from n_in inputs to n_out outputs."""
+    if not isinstance(got, dict):
+        raise CheckFailed(f"{fn} should return a dict {{'W1': ..., 'b1': ..., ...}}, got "
+                          f"{type(got).__name__}", kind="type")
+    n_layers = len(got) // 2
+    expected_keys = {f"{kind}{l}" for l in range(1, n_layers + 1) for kind in ("W", "b")}
+    expect_true(n_layers >= 1 and set(got) == expected_keys,
+                f"{fn} returned a dict with keys {sorted(map(str, got))}; a network of L layers "
+                "has exactly the keys W1, b1, ..., WL, bL", kind="keys")
+    width = n_in
+    for l in range(1, n_layers + 1):
+        W, b = got[f"W{l}"], got[f"b{l}"]
+        for name, p in ((f"W{l}", W), (f"b{l}", b)):
+            if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
+                raise CheckFailed(f"{fn}: {name} should be a numpy array of floats, got "
+                                  f"{getattr(p, 'dtype', type(p).__name__)}", kind="type")
+            expect_true(np.all(np.isfinite(p)), f"{fn}: {name} contains NaN or inf", kind="nan")
+        expect_true(W.ndim == 2 and W.shape[0] == width,
+                    f"{fn}: W{l} has shape {W.shape}, expected ({width}, n_{l}): its rows must "
+                    f"match the {width} outputs of the layer before", kind="shape")
+        expect_true(b.shape == (W.shape[1],), f"{fn}: b{l} has shape {b.shape}, expected "
+                    f"({W.shape[1]},)", kind="shape")
+        width = W.shape[1]
+    expect_true(width == n_out, f"{fn}: the last layer has {width} outputs, expected {n_out}",
+                kind="shape")
+    return got
+
+
+_PLAIN = (type(None), bool, int, float, str, np.ndarray, np.generic)
+
+
+def _expect_plain(value, fn, what, depth=0):
+    """The Adam state must be plain data, so that it can travel to the grader and back."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _expect_plain(v, fn, what, depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _expect_plain(v, fn, what, depth + 1)
+    elif not isinstance(value, _PLAIN) or depth > 20:
+        raise CheckFailed(f"{fn}: {what} holds a {type(value).__name__}; build it from dicts, "
+                          "lists, numbers and numpy arrays only (the grader keeps it between "
+                          "calls)", kind="type")
+
+
+def _history(got, fn):
+    if not isinstance(got, dict) or not {"loss", "val_loss"} <= set(got):
+        raise CheckFailed(f"{fn}: history should be a dict with the lists 'loss' and 'val_loss', "
+                          f"got {type(got).__name__}" + (f" with keys {sorted(got)}"
+                                                         if isinstance(got, dict) else ""),
+                          kind="type")
+    loss, val = (np.asarray(got[k], dtype=float).ravel() for k in ("loss", "val_loss"))
+    expect_true(len(loss) == len(val) and len(val) >= 1,
+                f"{fn}: history['loss'] and history['val_loss'] need one value per epoch run; got "
+                f"{len(loss)} and {len(val)} values", kind="length")
+    return loss, val
+
+
+def _blobs(n, seed, flip=0.0):
+    """Three Gaussian clusters in the plane; a share ``flip`` of the labels is random."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 3, size=n)
+    centres = np.array([[0.0, 1.5], [1.3, -0.8], [-1.3, -0.8]])
+    X = centres[labels] + rng.normal(scale=0.9, size=(n, 2))
+    noisy = rng.random(n) < flip
+    labels[noisy] = rng.integers(0, 3, size=noisy.sum())
+    return X, labels
+
+
+def _nnlib_fit(params, X, labels, X_val, labels_val, epochs, batch_size, learning_rate, patience):
+    """nnlib's fit with Adam and early stopping, restoring the best weights."""
+    sizes = _sizes(params)
+    model = nnlib.MLP(sizes, activation="relu")
+    model.compile("categorical_crossentropy", nnlib.Adam(learning_rate=learning_rate))
+    model.set_weights([params[f"{kind}{l}"] for l in range(1, len(sizes)) for kind in ("W", "b")])
+    history = model.fit(X, _one_hot(labels, sizes[-1]), epochs=epochs, batch_size=batch_size,
+                        validation_data=(X_val, _one_hot(labels_val, sizes[-1])), seed=0,
+                        verbose=0, patience=patience, restore_best_weights=True)
+    weights = model.get_weights()
+    best = {f"{kind}{l}": weights[2 * (l - 1) + (kind == "b")]
+            for l in range(1, len(sizes)) for kind in ("W", "b")}
+    return best, history.history
+
+
+def _expect_fit_like_nnlib(sub, params, X, labels, X_val, labels_val, epochs, batch_size,
+                           learning_rate, patience, what):
+    got = _pair(run(sub.fit, params, X, labels, X_val, labels_val, epochs, batch_size,
+                    learning_rate, patience, 0), "fit", ("best_params", "history"))
+    best = _expect_like(got[0], params, "fit", "best_params")
+    loss, val = _history(got[1], "fit")
+    exp_best, exp_history = _nnlib_fit(params, X, labels, X_val, labels_val, epochs, batch_size,
+                                       learning_rate, patience)
+    expect_true(len(val) == len(exp_history["val_loss"]),
+                f"fit ran {len(val)} epochs, expected {len(exp_history['val_loss'])} ({what}; the "
+                f"lowest validation loss was at epoch {int(np.argmin(exp_history['val_loss'])) + 1}"
+                f", patience {patience})", kind="length")
+    expect_close(val, np.array(exp_history["val_loss"]), rtol=1e-7, atol=1e-12,
+                 what=f"history['val_loss'] ({what})")
+    expect_close(loss, np.array(exp_history["loss"]), rtol=1e-7, atol=1e-12,
+                 what=f"history['loss'] ({what}; the mean of the batch losses before each step, "
+                      "weighted by batch size)")
+    for name in params:
+        expect_close(best[name], exp_best[name], rtol=1e-7, atol=1e-10, dtype="kind",
+                     what=f"best_params[{name!r}] ({what})")
+
+
+def _expect_early_stopping(sub, params, X, labels, X_val, labels_val, epochs, batch_size,
+                           learning_rate, patience, seed):
+    """Properties of a shuffled mini-batch run that hold whatever order the rows are visited in."""
+    args = (params, X, labels, X_val, labels_val, epochs, batch_size, learning_rate, patience, seed)
+    first = _pair(run(sub.fit, *args), "fit", ("best_params", "history"))
+    best = _expect_like(first[0], params, "fit", "best_params")
+    loss, val = _history(first[1], "fit")
+    expect_true(np.all(np.isfinite(val)) and np.all(np.isfinite(loss)),
+                "fit: the losses in history contain NaN or inf", kind="nan")
+    # the stopping rule, replayed on the learner's own validation losses
+    lowest, waited, expected_epochs = np.inf, 0, epochs
+    for epoch, v in enumerate(val):
+        if v < lowest:
+            lowest, waited = v, 0
+        else:
+            waited += 1
+            if waited >= patience:
+                expected_epochs = epoch + 1
+                break
+    expect_true(len(val) == min(expected_epochs, epochs),
+                f"fit ran {len(val)} epochs with patience {patience}, but by its own validation "
+                f"losses it should have stopped after epoch {min(expected_epochs, epochs)} "
+                f"(lowest at epoch {int(np.argmin(val)) + 1}): {np.round(val, 4).tolist()}",
+                kind="length")
+    restored = _loss(best, X_val, labels_val)
+    expect_true(np.isclose(restored, val.min(), rtol=1e-7, atol=1e-12),
+                f"fit should return the parameters of the epoch with the lowest validation loss "
+                f"({val.min():.6f}, epoch {int(np.argmin(val)) + 1}), but the returned parameters "
+                f"have validation loss {restored:.6f}")
+    expect_true(loss[-1] < loss[0], f"fit: the training loss should fall; history['loss'] goes "
+                f"from {loss[0]:.4f} to {loss[-1]:.4f}")
+    again = _pair(run(sub.fit, *args), "fit", ("best_params", "history"))
+    _, val_again = _history(again[1], "fit")
+    expect_true(len(val_again) == len(val) and np.array_equal(val_again, val),
+                "fit: a second call with the same arguments and seed gave different validation "
+                "losses; create the random generator from `seed` inside fit")
+    other = _pair(run(sub.fit, *args[:-1], seed + 1), "fit", ("best_params", "history"))
+    _, val_other = _history(other[1], "fit")
+    expect_true(len(val_other) != len(val) or not np.allclose(val_other, val, rtol=1e-9),
+                f"fit: seeds {seed} and {seed + 1} gave the same validation losses; shuffle the "
+                "training rows every epoch with the generator made from `seed`")
+
+
+def _digits(split_seed):
+    X, y = data.load_digits()
+    X_train, X_test, y_train, y_test = data.train_test_split(X, y, test_size=0.25, seed=split_seed,
+                                                             stratify=y)
+    scaler = data.StandardScaler().fit(X_train)
+    return scaler.transform(X_train), y_train, scaler.transform(X_test), y_test
+
+
+def _expect_digits_accuracy(sub, split_seed, seed):
+    X_train, y_train, X_test, y_test = _digits(split_seed)
+    params = _expect_network(run(sub.train_digits, X_train, y_train, seed), 64, 10, "train_digits")
+    accuracy = float(np.mean(_logits(params, X_test).argmax(axis=1) == y_test))
+    expect_true(accuracy >= DIGITS_TARGET,
+                f"test accuracy of your network is {accuracy:.3f} ({round(accuracy * len(y_test))} "
+                f"of {len(y_test)} test images), expected at least {DIGITS_TARGET}")
+
+
+# ----------------------------------------------------------------------------- dense layer
+@check("ch12.dense_layer", points=1, hint="Z = X @ W + b: the bias broadcasts over the rows.")
+def test_dense_forward_small_example(sub):
+    X = np.array([[1.0, 2.0], [3.0, 4.0], [0.0, -1.0]])
+    W = np.array([[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]])
+    b = np.array([0.5, 0.0, -0.5])
+    expected = np.array([[5.5, 2.0, -1.5], [11.5, 4.0, -3.5], [-1.5, -1.0, -0.5]])  # by hand
+    expect_close(run(sub.dense_forward, X, W, b), expected)
+
+
+def _expect_dense_backward(sub, n, n_in, n_out, seed):
+    rng = np.random.default_rng(seed)
+    X, W, b = rng.normal(size=(n, n_in)), rng.normal(size=(n_in, n_out)), rng.normal(size=n_out)
+    dZ = rng.normal(size=(n, n_out))
+    got = run(sub.dense_backward, dZ, X, W)
+    if not isinstance(got, (tuple, list)) or len(got) != 3:
+        raise CheckFailed("dense_backward should return a tuple (dX, dW, db), got "
+                          f"{type(got).__name__}", kind="type")
+    values = {"X": X.copy(), "W": W.copy(), "b": b.copy()}
+
+    def loss(_):  # L = sum(dZ * Z), so that dL/dZ = dZ
+        return float(np.sum(dZ * (values["X"] @ values["W"] + values["b"])))
+
+    expected = {name: numerical_gradient(loss, values[name]) for name in values}
+    expect_gradients(dict(zip(("X", "W", "b"), got)), expected, tol=GRAD_TOL,
+                     what=f"the gradients of dense_backward (n={n}, n_in={n_in}, n_out={n_out})")
+
+
+@check("ch12.dense_layer", points=1,
+       hint="dX = dZ W^T (n, n_in), dW = X^T dZ (n_in, n_out), db = the column sums of dZ.")
+def test_dense_backward_central_differences(sub):
+    _expect_dense_backward(sub, 3, 4, 2, seed=0)
+
+
+@check("ch12.dense_layer", points=1, hidden=True)
+def test_dense_forward_hidden(sub, ref):
+    rng = np.random.default_rng(11)
+    X, W, b = rng.normal(size=(1, 6)), rng.normal(size=(6, 5)), rng.normal(size=5)
+    expect_close(run(sub.dense_forward, X, W, b), X @ W + b)
+    X = rng.normal(size=(9, 6))
+    expect_close(run(sub.dense_forward, X, W, b), ref.dense_forward(X, W, b))
+
+
+@check("ch12.dense_layer", points=1, hidden=True)
+def test_dense_backward_hidden_shapes(sub):
+    _expect_dense_backward(sub, 7, 5, 6, seed=12)
+    _expect_dense_backward(sub, 1, 3, 1, seed=13)
+
+
+# ----------------------------------------------------------------------------- cross-entropy
+@check("ch12.cross_entropy_from_logits", points=1,
+       hint="Equal logits give p = 1/k in every row: loss = ln k, dlogits = (p - one_hot) / n.")
+def test_cross_entropy_equal_logits(sub):
+    got = _pair(run(sub.cross_entropy_from_logits, np.zeros((2, 4)), np.array([0, 3])),
+                "cross_entropy_from_logits", ("loss", "dlogits"))
+    expect_close(float(got[0]), np.log(4.0), what="the loss for equal logits (ln 4)")
+    expected = (np.full((2, 4), 0.25) - np.array([[1.0, 0, 0, 0], [0, 0, 0, 1.0]])) / 2
+    expect_close(got[1], expected, what="dlogits for equal logits")
+
+
+@check("ch12.cross_entropy_from_logits", points=1,
+       hint="Subtract each row's maximum before exp (chapter 3), and take the log of the softmax "
+            "as shifted - log(sum(exp(shifted))) (chapter 5) instead of log(softmax).")
+def test_cross_entropy_large_logits_stay_finite(sub):
+    logits = np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 0.0]])
+    got = _pair(run(sub.cross_entropy_from_logits, logits, np.array([0, 2])),
+                "cross_entropy_from_logits", ("loss", "dlogits"))
+    # row 1 is certain and right (loss 0), row 2 is certain and wrong (loss 1000)
+    expect_close(float(got[0]), 500.0, rtol=1e-12, what="the loss for logits of size 1000")
+    expect_close(got[1], np.array([[0.0, 0.0, 0.0], [0.0, 0.5, -0.5]]), atol=1e-12,
+                 what="dlogits for logits of size 1000")
+
+
+def _expect_cross_entropy(sub, n, k, scale, seed):
+    rng = np.random.default_rng(seed)
+    logits, labels = rng.normal(scale=scale, size=(n, k)), rng.integers(0, k, size=n)
+    got = _pair(run(sub.cross_entropy_from_logits, logits, labels), "cross_entropy_from_logits",
+                ("loss", "dlogits"))
+    expect_close(float(got[0]), softmax_cross_entropy(_one_hot(labels, k), logits), rtol=1e-9,
+                 what=f"the loss ({n} rows, {k} classes)")
+    work = logits.copy()
+    expected = numerical_gradient(lambda z: softmax_cross_entropy(_one_hot(labels, k), z), work)
+    expect_gradients({"logits": got[1]}, {"logits": expected}, tol=GRAD_TOL,
+                     what=f"dlogits ({n} rows, {k} classes)")
+
+
+@check("ch12.cross_entropy_from_logits", points=1,
+       hint="dlogits = (softmax(logits) - one_hot(labels)) / n: the mean over rows brings the 1/n.")
+def test_cross_entropy_central_differences(sub):
+    _expect_cross_entropy(sub, 3, 4, 1.0, seed=1)
+
+
+@check("ch12.cross_entropy_from_logits", points=1, hidden=True)
+def test_cross_entropy_hidden_shapes(sub):
+    _expect_cross_entropy(sub, 9, 7, 5.0, seed=21)
+    _expect_cross_entropy(sub, 1, 2, 3.0, seed=22)
+
+
+# ----------------------------------------------------------------------------- the network
+def _expect_mlp(sub, sizes, n, seed):
+    params, X, labels = _network(sizes, n, seed)
+    got = _pair(run(sub.mlp_loss_and_grads, params, X, labels), "mlp_loss_and_grads",
+                ("loss", "grads"))
+    what = f"network {sizes}, {n} rows"
+    expect_close(float(got[0]), _loss(params, X, labels), rtol=1e-9, what=f"the loss ({what})")
+    grads = _expect_like(got[1], params, "mlp_loss_and_grads", "grads")
+    expect_gradients(grads, _central_differences(params, X, labels), tol=GRAD_TOL,
+                     what=f"the gradients ({what})")
+
+
+@check("ch12.mlp_loss_and_grads", points=1,
+       hint="With all weights and biases zero, every logit is 0 and every hidden activation 0: "
+            "the loss is ln k and only the last bias gets a gradient, the column means of "
+            "softmax - one_hot.")
+def test_mlp_all_zero_network(sub):
+    params = {"W1": np.zeros((3, 4)), "b1": np.zeros(4), "W2": np.zeros((4, 2)), "b2": np.zeros(2)}
+    X = np.array([[1.0, -2.0, 0.5], [0.0, 1.0, 2.0], [3.0, 1.0, -1.0], [-1.0, -1.0, 1.0]])
+    labels = np.array([0, 1, 1, 1])
+    got = _pair(run(sub.mlp_loss_and_grads, params, X, labels), "mlp_loss_and_grads",
+                ("loss", "grads"))
+    expect_close(float(got[0]), np.log(2.0), what="the loss of the all-zero network (ln 2)")
+    expected = {name: np.zeros_like(p) for name, p in params.items()}
+    expected["b2"] = np.array([0.5 - 0.25, 0.5 - 0.75])   # mean of p - one_hot over the 4 rows
+    grads = _expect_like(got[1], params, "mlp_loss_and_grads", "grads")
+    for name in params:
+        expect_close(grads[name], expected[name], atol=1e-12,
+                     what=f"grads[{name!r}] of the all-zero network")
+
+
+@check("ch12.mlp_loss_and_grads", points=2,
+       hint="Keep each layer's input from the forward pass; going back, dW = A_in^T dZ, "
+            "db = sum of dZ over rows, dA_in = dZ W^T, and through ReLU dZ = dA * (Z > 0).")
+def test_mlp_central_differences(sub):
+    _expect_mlp(sub, [4, 5, 3], 6, seed=2)
+
+
+@check("ch12.mlp_loss_and_grads", points=1,
+       hint="Loop over the layers: the number of layers is len(params) // 2, from W1 to WL; "
+            "a single layer has no ReLU at all.")
+def test_mlp_any_number_of_layers(sub):
+    _expect_mlp(sub, [3, 2], 4, seed=3)
+    _expect_mlp(sub, [3, 4, 4, 3], 5, seed=4)
+
+
+@check("ch12.mlp_loss_and_grads", points=2, hidden=True)
+def test_mlp_hidden_shapes(sub):
+    _expect_mlp(sub, [6, 8, 7, 5, 4], 11, seed=31)
+    _expect_mlp(sub, [5, 9, 2], 1, seed=32)
+
+
+# ----------------------------------------------------------------------------- Adam
+def _expect_adam_steps(sub, params, grad_list, **settings):
+    """Thread the learner's state through several steps and compare with nnlib's Adam."""
+    reference = {name: p.copy() for name, p in params.items()}
+    adam = nnlib.Adam(**settings)
+    state, current = None, params
+    for step, grads in enumerate(grad_list, start=1):
+        got = _pair(run(sub.adam_update, current, grads, state, **settings), "adam_update",
+                    ("new_params", "new_state"))
+        current = _expect_like(got[0], params, "adam_update", "new_params")
+        state = got[1]
+        _expect_plain(state, "adam_update", "new_state")
+        adam.step(reference, {name: g.copy() for name, g in grads.items()})
+        for name in params:
+            expect_close(current[name], reference[name], rtol=1e-9, atol=1e-12, dtype="kind",
+                         what=f"new_params[{name!r}] after step {step} (settings {settings})")
+
+
+def _grads_like(params, rng, count, scale=1.0):
+    return [{name: rng.normal(scale=scale, size=p.shape) for name, p in params.items()}
+            for _ in range(count)]
+
+
+@check("ch12.adam_update", points=1,
+       hint="At the first step m = (1 - beta_1) g and v = (1 - beta_2) g^2, so every parameter "
+            "moves by about learning_rate against the sign of its gradient.")
+def test_adam_first_step(sub):
+    params = {"W1": np.array([[1.0, -1.0], [0.5, 2.0]]), "b1": np.array([0.0, 0.1])}
+    grads = {"W1": np.array([[0.2, -0.5], [3.0, 1e-3]]), "b1": np.array([-0.4, 0.0])}
+    _expect_adam_steps(sub, params, [grads], learning_rate=0.1)
+
+
+@check("ch12.adam_update", points=2,
+       hint="Keep m, v and the step count t in the state you return, and read them back at the "
+            "next call; the correction is sqrt(1 - beta_2**t) / (1 - beta_1**t), with epsilon "
+            "added to sqrt(v) (Keras' form).")
+def test_adam_five_steps_with_settings(sub):
+    rng = np.random.default_rng(5)
+    params = {"W1": rng.normal(size=(3, 2)), "b1": rng.normal(size=2),
+              "W2": rng.normal(size=(2, 2)), "b2": np.zeros(2)}
+    _expect_adam_steps(sub, params, _grads_like(params, rng, 5, scale=0.5), learning_rate=0.01,
+                       beta_1=0.8, beta_2=0.99, epsilon=0.1)
+
+
+@check("ch12.adam_update", points=2, hidden=True)
+def test_adam_hidden(sub):
+    rng = np.random.default_rng(41)
+    params = {"W1": rng.normal(size=(5, 4)), "b1": rng.normal(size=4),
+              "W2": rng.normal(size=(4, 3)), "b2": rng.normal(size=3),
+              "W3": rng.normal(size=(3, 1)), "b3": np.zeros(1)}
+    _expect_adam_steps(sub, params, _grads_like(params, rng, 12, scale=1e-2))
+    _expect_adam_steps(sub, params, _grads_like(params, rng, 4), learning_rate=0.003, beta_1=0.5,
+                       beta_2=0.9, epsilon=1e-3)
+
+
+# ----------------------------------------------------------------------------- fit
+@check("ch12.fit", points=2,
+       hint="Per epoch: shuffle, one Adam step per mini-batch, then the validation loss; keep the "
+            "parameters of the best epoch and stop once `patience` epochs in a row fail to beat "
+            "it. With one full batch the order of the rows does not matter, so your run must "
+            "match the course's exactly.")
+def test_fit_full_batch_matches_reference(sub):
+    X, labels = _blobs(24, seed=6, flip=0.3)
+    X_val, labels_val = _blobs(40, seed=7)
+    params, _, _ = _network([2, 16, 3], 1, seed=8)
+    _expect_fit_like_nnlib(sub, params, X, labels, X_val, labels_val, epochs=80, batch_size=24,
+                           learning_rate=0.05, patience=5,
+                           what="one full batch of 24 rows, patience 5")
+
+
+@check("ch12.fit", points=1,
+       hint="An epoch over n rows with batch_size B makes ceil(n / B) Adam steps (the last batch "
+            "is smaller), and history['loss'] weights each batch's loss by its number of rows.")
+def test_fit_steps_per_epoch(sub):
+    # ten copies of one row: every mini-batch has the same gradient, whatever the order
+    X, labels = np.tile([[0.5, -1.0, 2.0]], (10, 1)), np.ones(10, dtype=int)
+    X_val, labels_val = np.array([[1.0, 0.0, -1.0], [0.0, 2.0, 1.0]]), np.array([0, 1])
+    params, _, _ = _network([3, 4, 2], 1, seed=9)
+    _expect_fit_like_nnlib(sub, params, X, labels, X_val, labels_val, epochs=2, batch_size=4,
+                           learning_rate=0.01, patience=5,
+                           what="10 identical rows in batches of 4, 4 and 2")
+
+
+@check("ch12.fit", points=1,
+       hint="Early stopping: remember the lowest validation loss so far, count the epochs since "
+            "it last fell, stop when the count reaches patience, and return the parameters saved "
+            "at the best epoch (not the last ones).")
+def test_fit_early_stopping_with_minibatches(sub):
+    X, labels = _blobs(40, seed=10, flip=0.4)
+    X_val, labels_val = _blobs(60, seed=11)
+    params, _, _ = _network([2, 32, 3], 1, seed=12)
+    _expect_early_stopping(sub, params, X, labels, X_val, labels_val, epochs=100, batch_size=8,
+                           learning_rate=0.02, patience=4, seed=3)
+
+
+@check("ch12.fit", points=1, hidden=True)
+def test_fit_hidden_full_batch(sub):
+    X, labels = _blobs(30, seed=51, flip=0.3)
+    X_val, labels_val = _blobs(25, seed=52)
+    params, _, _ = _network([2, 12, 8, 3], 1, seed=53)
+    _expect_fit_like_nnlib(sub, params, X, labels, X_val, labels_val, epochs=60, batch_size=64,
+                           learning_rate=0.03, patience=2, what="hidden test")
+
+
+@check("ch12.fit", points=1, hidden=True)
+def test_fit_hidden_early_stopping(sub):
+    X, labels = _blobs(50, seed=54, flip=0.4)
+    X_val, labels_val = _blobs(30, seed=55)
+    params, _, _ = _network([2, 24, 3], 1, seed=56)
+    _expect_early_stopping(sub, params, X, labels, X_val, labels_val, epochs=80, batch_size=16,
+                           learning_rate=0.02, patience=3, seed=8)
+
+
+# ----------------------------------------------------------------------------- the digits
+@check("ch12.train_digits", points=4, timeout=DIGITS_TIMEOUT,
+       hint="Make the other parts pass first. Then check that fit returns the parameters of the "
+            "best epoch and that your validation rows are not also training rows. One hidden "
+            "layer of ReLU units with He-scaled initial weights and Adam at a modest learning "
+            "rate is enough; if training is slow, compute whole mini-batches at once.")
+def test_train_digits_accuracy(sub):
+    _expect_digits_accuracy(sub, split_seed=0, seed=0)
+
+
+@check("ch12.train_digits", points=4, hidden=True, timeout=DIGITS_TIMEOUT)
+def test_train_digits_hidden_split(sub):
+    _expect_digits_accuracy(sub, split_seed=2718, seed=5)
