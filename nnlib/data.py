@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import (as_float, as_rng, check_2d, check_finite, check_positive_int,
+from ._validation import (as_float, as_rng, check_2d, check_finite, check_int,
                           check_same_n_samples)
 
 __all__ = [
@@ -76,7 +76,7 @@ def make_moons(n_samples=100, noise=0.0, seed=None):
     y : ndarray of int, shape (n_samples,)
         0 for the upper moon, 1 for the lower one.
     """
-    n_samples = check_positive_int(n_samples, "n_samples")
+    n_samples = check_int(n_samples, "n_samples")
     rng = as_rng(seed)
     n0, n1 = _split_counts(n_samples, 2)
     t0 = np.linspace(0, np.pi, n0)
@@ -106,7 +106,7 @@ def make_circles(n_samples=100, noise=0.0, factor=0.5, seed=None):
     y : ndarray of int, shape (n_samples,)
         0 for the outer circle, 1 for the inner one.
     """
-    n_samples = check_positive_int(n_samples, "n_samples")
+    n_samples = check_int(n_samples, "n_samples")
     if not 0 < factor < 1:
         raise ValueError(f"expected factor in (0, 1), got {factor!r}")
     rng = as_rng(seed)
@@ -141,8 +141,8 @@ def make_spirals(n_samples=300, n_classes=3, noise=0.2, seed=None):
     X : ndarray, shape (n_samples, 2)
     y : ndarray of int, shape (n_samples,), values 0 .. n_classes - 1
     """
-    n_samples = check_positive_int(n_samples, "n_samples")
-    n_classes = check_positive_int(n_classes, "n_classes")
+    n_samples = check_int(n_samples, "n_samples")
+    n_classes = check_int(n_classes, "n_classes")
     rng = as_rng(seed)
     parts, labels = [], []
     for k, count in enumerate(_split_counts(n_samples, n_classes)):
