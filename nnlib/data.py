@@ -1,5 +1,5 @@
 """Small data sets and preprocessing helpers (used from chapter 2 on;
-preprocessing taught in chapter 8).
+preprocessing taught in chapter 9).
 
 Everything here works offline: the toy sets are generated with numpy from an
 explicit seed, and the real ones are the copies bundled inside scikit-learn
@@ -28,7 +28,7 @@ __all__ = [
 # --------------------------------------------------------------------------
 
 def make_xor():
-    """The four XOR points (chapters 2, 4 and 8).
+    """The four XOR points (chapters 2, 4 and 9).
 
     Returns
     -------
@@ -60,7 +60,7 @@ def _finish(X, y, noise, rng):
 
 def make_moons(n_samples=100, noise=0.0, seed=None):
     """Two interleaving half circles, a classic non-linear 2-D problem
-    (chapter 8). Same geometry as scikit-learn's ``make_moons``.
+    (chapter 9). Same geometry as scikit-learn's ``make_moons``.
 
     Parameters
     ----------
@@ -89,7 +89,7 @@ def make_moons(n_samples=100, noise=0.0, seed=None):
 
 
 def make_circles(n_samples=100, noise=0.0, factor=0.5, seed=None):
-    """A small circle inside a large one (chapter 8). Same geometry as
+    """A small circle inside a large one (chapter 9). Same geometry as
     scikit-learn's ``make_circles``.
 
     Parameters
@@ -121,7 +121,7 @@ def make_circles(n_samples=100, noise=0.0, factor=0.5, seed=None):
 
 
 def make_spirals(n_samples=300, n_classes=3, noise=0.2, seed=None):
-    """Interleaved spiral arms, one per class (chapter 8): hard for a linear
+    """Interleaved spiral arms, one per class (chapter 9): hard for a linear
     model, easy for a small MLP.
 
     Arm ``k`` has points at radius ``r`` in [0, 1] and angle
@@ -168,7 +168,7 @@ def _load(name):
 
 def load_digits():
     """8x8 images of handwritten digits, scikit-learn's bundled copy
-    (the course's offline stand-in for MNIST; chapters 8 and 9).
+    (the course's offline stand-in for MNIST; chapters 9 and 10).
 
     Returns
     -------
@@ -183,7 +183,7 @@ def load_digits():
 
 def load_breast_cancer():
     """Wisconsin breast-cancer diagnostics: 30 features, binary label
-    (chapter 9). scikit-learn's bundled copy.
+    (chapter 10). scikit-learn's bundled copy.
 
     Returns
     -------
@@ -225,7 +225,7 @@ def load_diabetes():
 # --------------------------------------------------------------------------
 
 def train_test_split(X, y, test_size=0.25, seed=None, stratify=None):
-    """Shuffle and split into training and test sets (chapter 8).
+    """Shuffle and split into training and test sets (chapter 9).
 
     Parameters
     ----------
@@ -282,7 +282,7 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=None):
 
 class StandardScaler:
     """Standardise features to mean 0 and standard deviation 1, using the
-    statistics of the data it was fitted on (chapter 8).
+    statistics of the data it was fitted on (chapter 9).
 
     Fit on the training set only, then transform training, validation and
     test sets with the same ``mean_`` and ``scale_``. Constant features
@@ -333,7 +333,7 @@ class StandardScaler:
 
 def standardize(X, reference=None):
     """Standardise ``X`` with the mean and standard deviation of
-    ``reference`` (default: ``X`` itself) (chapter 8).
+    ``reference`` (default: ``X`` itself) (chapter 9).
 
     ``standardize(X_test, reference=X_train)`` uses the training statistics,
     as it should: the test set must not influence preprocessing.

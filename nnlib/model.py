@@ -1,6 +1,6 @@
 """Sequential models: a stack of layers trained with mini-batch gradient
-descent (taught in chapter 8; forward pass in chapter 4, backward pass in
-chapter 6, the Keras comparison in chapter 9).
+descent (taught in chapter 9; forward pass in chapter 4, backward pass in
+chapter 6, the Keras comparison in chapter 10).
 
 The interface mirrors Keras: build a :class:`Sequential` (or use :func:`MLP`),
 ``compile`` it with a loss and an optimiser, ``fit`` it, then ``evaluate``
@@ -151,7 +151,7 @@ _MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
 
 
 class _EarlyStopping:
-    """The bookkeeping of early stopping (chapter 8), like Keras' ``EarlyStopping``
+    """The bookkeeping of early stopping (chapter 9), like Keras' ``EarlyStopping``
     callback: remember the best value of ``monitor`` (lowest for a loss,
     highest for an accuracy), count the epochs since it last improved by more
     than ``min_delta``, and ask to stop once that count reaches ``patience``."""

@@ -32,7 +32,7 @@ __all__ = ["sgd_step", "momentum_step", "adam_step", "Optimizer", "SGD", "Adam",
 # --------------------------------------------------------------------------
 
 def sgd_step(w, g, lr=0.01):
-    """One step of plain gradient descent, ``w <- w - lr * g`` (chapter 7).
+    """One step of plain gradient descent, ``w <- w - lr * g`` (chapter 8).
 
     Parameters
     ----------
@@ -51,7 +51,7 @@ def sgd_step(w, g, lr=0.01):
 
 
 def momentum_step(w, g, velocity, lr=0.01, momentum=0.9):
-    """One step of gradient descent with momentum, Keras' form (chapter 7)::
+    """One step of gradient descent with momentum, Keras' form (chapter 8)::
 
         velocity <- momentum * velocity - lr * g
         w        <- w + velocity
@@ -78,7 +78,7 @@ def momentum_step(w, g, velocity, lr=0.01, momentum=0.9):
 
 
 def adam_step(w, g, m, v, t, lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
-    """One Adam step, exactly as Keras computes it (taught in chapter 7)::
+    """One Adam step, exactly as Keras computes it (taught in chapter 8)::
 
         m     <- beta_1 * m + (1 - beta_1) * g        # mean of gradients
         v     <- beta_2 * v + (1 - beta_2) * g**2     # mean of squared gradients
