@@ -4,10 +4,11 @@ chapter 6, the Keras comparison in chapter 10).
 
 The interface mirrors Keras: build a :class:`Sequential` (or use :func:`MLP`),
 ``compile`` it with a loss and an optimiser, ``fit`` it, then ``evaluate``
-and ``predict``. Parameters are named ``"W1", "b1", "W2", "b2", ...`` after
-the Dense layers they belong to, and ``get_weights`` / ``set_weights`` use
-Keras' order ``[W1, b1, W2, b2, ...]``, so weights can be copied between
-nnlib and Keras.
+and ``predict``. Arrays are named after the layer they belong to, by type and
+number (``"W1", "b1", "W2", "b2", ...`` for Dense layers, ``"gamma1"``,
+``"moving_mean1"``, ... for batch normalisation), and ``get_weights`` /
+``set_weights`` use Keras' order ``[W1, b1, W2, b2, ...]``, so weights can be
+copied between nnlib and Keras.
 """
 from __future__ import annotations
 
@@ -159,7 +160,7 @@ class _EarlyStopping:
     def __init__(self, monitor, patience, min_delta, restore_best_weights):
         self.monitor, self.patience = monitor, patience
         self.min_delta, self.restore_best_weights = min_delta, restore_best_weights
-        self.sign = 1.0 if monitor.endswith("loss") else -1.0  # minimise losses, maximise accuracies
+        self.sign = 1.0 if monitor.endswith("loss") else -1.0  # minimise losses, maximise the rest
         self.best, self.best_epoch, self.best_weights, self.wait = math.inf, None, None, 0
 
     def update(self, epoch, logs, model):
@@ -441,14 +442,15 @@ class Sequential:
             step = layer.backward_from_z if fused and i == last else layer.backward
             grad = step(grad, need_dX=i > 0)
 
+    @contextlib.contextmanager
     def fixed_noise(self):
         """A context manager within which every layer's randomness (dropout
         masks) is drawn once and then reused, so that repeated training
         passes compute the same function; gradient checks use it."""
-        stack = contextlib.ExitStack()
-        for layer in self.layers:
-            stack.enter_context(layer.fixed_noise())
-        return stack
+        with contextlib.ExitStack() as stack:
+            for layer in self.layers:
+                stack.enter_context(layer.fixed_noise())
+            yield
 
     # ------------------------------------------------------------------
     # Loss

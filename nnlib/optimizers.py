@@ -128,7 +128,7 @@ class Optimizer:
     Hyperparameters are declared once, in the class attribute
     ``_constraints`` (name -> ``(low, high, closed)``, in the spirit of
     scikit-learn's ``_parameter_constraints``), and checked by one helper,
-    :func:`nnlib._validation.check_number`: any real number type is
+    ``check_number`` of ``nnlib._validation``: any real number type is
     accepted (numpy scalars included), other types and non-finite values
     are refused with a message naming the parameter.
 
