@@ -17,7 +17,6 @@ import math
 import sys
 import time
 import warnings
-from operator import methodcaller
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -317,28 +316,28 @@ class Sequential:
         layer has none)."""
         return self.layers[-1].activation or "linear"
 
-    def _named(self, arrays_of):
+    def _named(self, *methods):
         """``{key + index: array}`` over the layers, e.g. ``W1, b1, gamma1``,
-        for ``arrays_of(layer)`` a dict such as ``layer.params()``."""
-        return {f"{key}{layer.index}": array
-                for layer in self.layers for key, array in arrays_of(layer).items()}
+        from the dicts that the layer ``methods`` (such as "params") return."""
+        return {f"{key}{layer.index}": array for layer in self.layers
+                for method in methods for key, array in getattr(layer, method)().items()}
 
     def params(self):
         """Named trainable arrays ``{"W1": W1, "b1": b1, ...}`` (live arrays)."""
-        return self._named(methodcaller("params"))
+        return self._named("params")
 
     def grads(self):
         """Gradients from the last backward pass, named like :meth:`params`."""
-        return self._named(methodcaller("grads"))
+        return self._named("grads")
 
     def state(self):
         """Named non-trainable arrays, e.g. ``{"moving_mean1": ..., ...}``
         (live arrays; ``{}`` for a model without such layers)."""
-        return self._named(methodcaller("state"))
+        return self._named("state")
 
     def _weights(self):
         """Every array in Keras' order: layer by layer, trainable then state."""
-        return self._named(lambda layer: {**layer.params(), **layer.state()})
+        return self._named("params", "state")
 
     def get_weights(self):
         """Copies of all arrays in Keras order, layer by layer, trainable
