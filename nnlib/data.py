@@ -11,6 +11,8 @@ class labels as int64 arrays ``y`` of shape ``(n_samples,)`` (use
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ._validation import (as_float, as_rng, check_2d, check_finite, check_int,
@@ -246,10 +248,12 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=None):
     X, y = np.asarray(X), np.asarray(y)
     check_same_n_samples(X, y)
     n = len(X)
-    if isinstance(test_size, float) and 0 < test_size < 1:
+    # any real number type (numpy scalars too): an integer is a count, anything else a fraction
+    is_number = isinstance(test_size, numbers.Real) and not isinstance(test_size, (bool, np.bool_))
+    is_count = is_number and isinstance(test_size, numbers.Integral)
+    if is_number and not is_count and 0 < test_size < 1:
         n_test = int(np.ceil(test_size * n))
-    elif isinstance(test_size, (int, np.integer)) and not isinstance(test_size, bool) \
-            and 0 < test_size < n:
+    elif is_count and 0 < test_size < n:
         n_test = int(test_size)
     else:
         raise ValueError(

@@ -214,6 +214,17 @@ def test_d4_wrong_types_get_a_clear_message(make, name):
     assert message.startswith(f"expected {name} to be ") and "got " in message
 
 
+def test_d4_numpy_scalars_elsewhere():
+    X, y = np.arange(40.0).reshape(20, 2), np.arange(20) % 2
+    for test_size in (np.float32(0.25), np.int64(5)):
+        X_train, X_test, _, _ = nnlib.data.train_test_split(X, y, test_size=test_size, seed=0)
+        assert X_test.shape == (5, 2) and X_train.shape == (15, 2)
+    model = MLP([2, 1], seed=np.int64(0)).compile("binary_crossentropy", "sgd")
+    history = model.fit(X, y, epochs=np.int64(2), batch_size=np.int32(8), verbose=0,
+                        min_delta=np.float32(0.0), patience=np.int64(3), monitor="loss")
+    assert len(history.epoch) == 2
+
+
 def test_d4_fit_on_empty_data_is_an_error():
     model = MLP([3, 2], seed=0).compile("categorical_crossentropy", "adam")
     for method in (lambda X, y: model.fit(X, y, verbose=0), model.evaluate):
