@@ -217,20 +217,23 @@ def binary_cross_entropy_from_logits(y_true, z):
     return float(np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))))
 
 
-def binary_cross_entropy_from_logits_grad(y_true, z):
+def binary_cross_entropy_from_logits_grad(y_true, z, p=None):
     """Gradient of :func:`binary_cross_entropy_from_logits` with respect to
     the logits: ``(sigmoid(z) - y) / size`` (chapter 5).
 
     Parameters
     ----------
     y_true, z : array_like, shape (n_samples, n_outputs)
+    p : ndarray, shape of ``z``, optional
+        ``sigmoid(z)``, if a forward pass has already computed it (it is
+        then not computed again).
 
     Returns
     -------
     ndarray, shape of ``z``
     """
     y, z = _prepare(y_true, z, "binary_cross_entropy_from_logits_grad", targets_in_01=True)
-    return (sigmoid(z) - y) / z.size
+    return ((sigmoid(z) if p is None else p) - y) / z.size
 
 
 # --------------------------------------------------------------------------
@@ -306,20 +309,23 @@ def softmax_cross_entropy(y_onehot, logits):
     return float(-np.sum(y * log_p) / _n_samples(z))
 
 
-def softmax_cross_entropy_grad(y_onehot, logits):
+def softmax_cross_entropy_grad(y_onehot, logits, p=None):
     """Gradient of :func:`softmax_cross_entropy` with respect to the logits:
     ``(softmax(z) - y) / N`` (chapter 5).
 
     Parameters
     ----------
     y_onehot, logits : array_like, shape (n_samples, n_classes)
+    p : ndarray, shape of ``logits``, optional
+        ``softmax(logits)``, if a forward pass has already computed it (it
+        is then not computed again).
 
     Returns
     -------
     ndarray, shape of ``logits``
     """
     y, z = _prepare(y_onehot, logits, "softmax_cross_entropy_grad", targets_in_01=True)
-    return (softmax(z) - y) / _n_samples(z)
+    return ((softmax(z) if p is None else p) - y) / _n_samples(z)
 
 
 LOSSES = {
@@ -346,7 +352,8 @@ FROM_LOGITS = {
 }
 """(loss name, output activation) -> (loss, gradient) of the same loss
 computed from the logits ``z`` that the activation turns into probabilities:
-exact for any logit, with the gradient ``(activation(z) - y) / n``. A
+exact for any logit, with the gradient ``(activation(z) - y) / n`` (which
+takes the already computed ``activation(z)`` as ``p=``). A
 :class:`~nnlib.model.Sequential` with such an output uses these (the loss is
 *fused* with the activation)."""
 

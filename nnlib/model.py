@@ -547,8 +547,11 @@ class Sequential:
     def _loss_and_backward(self, X, y, setup, training):
         """Forward, loss and backward on one batch (no input checks)."""
         loss, y_pred, scores = self._loss(X, y, setup, training)
-        # from logits (fused), the gradient is dL/dZ = (p - y) / n of the output layer
-        self._backprop(setup.gradient(y, scores), fused=setup.from_logits)
+        if setup.from_logits:  # fused: dL/dZ = (p - y) / n of the output layer, p = y_pred
+            grad = setup.gradient(y, scores, p=y_pred)
+        else:
+            grad = setup.gradient(y, y_pred)
+        self._backprop(grad, fused=setup.from_logits)
         return loss, y_pred
 
     def compute_loss(self, X, y, loss=None, training=False):
