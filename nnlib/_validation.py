@@ -8,21 +8,34 @@ loop, so they can afford to look at the whole array once.
 from __future__ import annotations
 
 import difflib
+import math
 import numbers
 
 import numpy as np
 
 __all__ = [
+    "InvalidParameterError",
     "as_float",
     "as_rng",
     "check_name",
     "check_2d",
     "check_finite",
     "check_n_features",
+    "check_not_empty",
     "check_same_n_samples",
     "check_same_shape",
-    "check_positive_int",
+    "check_number",
+    "check_int",
 ]
+
+
+class InvalidParameterError(ValueError, TypeError):
+    """A hyperparameter of the wrong type or outside its allowed range.
+
+    A subclass of both ValueError and TypeError (as scikit-learn's error of
+    the same name), so ``except ValueError`` and ``except TypeError`` both
+    catch it.
+    """
 
 
 def as_float(a):
@@ -143,8 +156,97 @@ def check_same_shape(y_true, y_pred, where):
         )
 
 
-def check_positive_int(value, name):
-    """Return ``value`` as an int if it is a positive integer, else raise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"expected {name} to be a positive integer, got {value!r}")
+def check_not_empty(X, name="X"):
+    """Raise a ValueError if ``X`` has no rows (as scikit-learn requires at
+    least one sample)."""
+    if len(X) == 0:
+        raise ValueError(
+            f"expected {name} with at least one sample, got an empty array of shape "
+            f"{np.shape(X)}; check how {name} was selected or loaded"
+        )
+    return X
+
+
+_BRACKETS = {"both": "[]", "left": "[)", "right": "(]", "neither": "()"}
+
+
+def _describe_interval(low, high, closed):
+    """Words for the interval, e.g. 'a positive number', 'a number in [0, 1)'."""
+    left, right = _BRACKETS[closed]
+    if low == -math.inf and high == math.inf:
+        return "a real number"
+    if high == math.inf:
+        if low == 0 and left == "(":
+            return "a positive number"
+        return f"a number {'>=' if left == '[' else '>'} {low:g}"
+    if low == -math.inf:
+        return f"a number {'<=' if right == ']' else '<'} {high:g}"
+    return f"a number in {left}{low:g}, {high:g}{right}"
+
+
+def check_number(value, name, low=-math.inf, high=math.inf, closed="both"):
+    """Return ``value`` as a float if it is a finite real number in the
+    interval from ``low`` to ``high``; otherwise raise
+    :class:`InvalidParameterError` saying what was expected and what was given.
+
+    Any real number type is accepted (``int``, ``float``, numpy scalars such
+    as ``np.float32(0.01)`` or ``np.int64(1)``); ``bool``, strings, arrays,
+    ``nan`` and ``inf`` are not. One declaration per hyperparameter, in the
+    spirit of scikit-learn's ``_parameter_constraints``.
+
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        The parameter's name, used in the message.
+    low, high : float, default -inf and inf
+        The bounds of the interval.
+    closed : {"both", "left", "right", "neither"}, default "both"
+        Which bounds belong to the interval.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> check_number(np.float32(0.5), "momentum", 0, 1)
+    0.5
+    >>> check_number(1.5, "momentum", 0, 1)
+    Traceback (most recent call last):
+    ...
+    nnlib._validation.InvalidParameterError: expected momentum to be a number in [0, 1], got 1.5
+    """
+    what = _describe_interval(low, high, closed)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        hint = " (a string, not a number: drop the quotes)" if isinstance(value, str) else ""
+        raise InvalidParameterError(
+            f"expected {name} to be {what}, got {type(value).__name__} {value!r}{hint}"
+        )
+    number = float(value)
+    if not math.isfinite(number):
+        raise InvalidParameterError(f"expected {name} to be {what}, got {value!r} (not finite)")
+    left, right = _BRACKETS[closed]
+    inside_low = number >= low if left == "[" else number > low
+    inside_high = number <= high if right == "]" else number < high
+    if not (inside_low and inside_high):
+        raise InvalidParameterError(f"expected {name} to be {what}, got {value!r}")
+    return number
+
+
+def check_int(value, name, low=1):
+    """Return ``value`` as an int if it is an integer ``>= low`` (Python or
+    numpy integer, not ``bool``), else raise :class:`InvalidParameterError`.
+
+    >>> check_int(0, "batch_size")
+    Traceback (most recent call last):
+    ...
+    nnlib._validation.InvalidParameterError: expected batch_size to be a positive integer, got 0
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) \
+            or value < low:
+        what = {0: "a non-negative integer", 1: "a positive integer"}.get(
+            low, f"an integer >= {low}")
+        raise InvalidParameterError(f"expected {name} to be {what}, got {value!r}")
     return int(value)

@@ -1,5 +1,5 @@
 """Small data sets and preprocessing helpers (used from chapter 2 on;
-preprocessing taught in chapter 8).
+preprocessing taught in chapter 9).
 
 Everything here works offline: the toy sets are generated with numpy from an
 explicit seed, and the real ones are the copies bundled inside scikit-learn
@@ -11,9 +11,11 @@ class labels as int64 arrays ``y`` of shape ``(n_samples,)`` (use
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
-from ._validation import (as_float, as_rng, check_2d, check_finite, check_positive_int,
+from ._validation import (as_float, as_rng, check_2d, check_finite, check_int,
                           check_same_n_samples)
 
 __all__ = [
@@ -28,7 +30,7 @@ __all__ = [
 # --------------------------------------------------------------------------
 
 def make_xor():
-    """The four XOR points (chapters 2, 4 and 8).
+    """The four XOR points (chapters 2, 4 and 9).
 
     Returns
     -------
@@ -60,7 +62,7 @@ def _finish(X, y, noise, rng):
 
 def make_moons(n_samples=100, noise=0.0, seed=None):
     """Two interleaving half circles, a classic non-linear 2-D problem
-    (chapter 8). Same geometry as scikit-learn's ``make_moons``.
+    (chapter 9). Same geometry as scikit-learn's ``make_moons``.
 
     Parameters
     ----------
@@ -76,7 +78,7 @@ def make_moons(n_samples=100, noise=0.0, seed=None):
     y : ndarray of int, shape (n_samples,)
         0 for the upper moon, 1 for the lower one.
     """
-    n_samples = check_positive_int(n_samples, "n_samples")
+    n_samples = check_int(n_samples, "n_samples")
     rng = as_rng(seed)
     n0, n1 = _split_counts(n_samples, 2)
     t0 = np.linspace(0, np.pi, n0)
@@ -89,7 +91,7 @@ def make_moons(n_samples=100, noise=0.0, seed=None):
 
 
 def make_circles(n_samples=100, noise=0.0, factor=0.5, seed=None):
-    """A small circle inside a large one (chapter 8). Same geometry as
+    """A small circle inside a large one (chapter 9). Same geometry as
     scikit-learn's ``make_circles``.
 
     Parameters
@@ -106,7 +108,7 @@ def make_circles(n_samples=100, noise=0.0, factor=0.5, seed=None):
     y : ndarray of int, shape (n_samples,)
         0 for the outer circle, 1 for the inner one.
     """
-    n_samples = check_positive_int(n_samples, "n_samples")
+    n_samples = check_int(n_samples, "n_samples")
     if not 0 < factor < 1:
         raise ValueError(f"expected factor in (0, 1), got {factor!r}")
     rng = as_rng(seed)
@@ -121,7 +123,7 @@ def make_circles(n_samples=100, noise=0.0, factor=0.5, seed=None):
 
 
 def make_spirals(n_samples=300, n_classes=3, noise=0.2, seed=None):
-    """Interleaved spiral arms, one per class (chapter 8): hard for a linear
+    """Interleaved spiral arms, one per class (chapter 9): hard for a linear
     model, easy for a small MLP.
 
     Arm ``k`` has points at radius ``r`` in [0, 1] and angle
@@ -141,8 +143,8 @@ def make_spirals(n_samples=300, n_classes=3, noise=0.2, seed=None):
     X : ndarray, shape (n_samples, 2)
     y : ndarray of int, shape (n_samples,), values 0 .. n_classes - 1
     """
-    n_samples = check_positive_int(n_samples, "n_samples")
-    n_classes = check_positive_int(n_classes, "n_classes")
+    n_samples = check_int(n_samples, "n_samples")
+    n_classes = check_int(n_classes, "n_classes")
     rng = as_rng(seed)
     parts, labels = [], []
     for k, count in enumerate(_split_counts(n_samples, n_classes)):
@@ -168,7 +170,7 @@ def _load(name):
 
 def load_digits():
     """8x8 images of handwritten digits, scikit-learn's bundled copy
-    (the course's offline stand-in for MNIST; chapters 8 and 9).
+    (the course's offline stand-in for MNIST; chapters 9 and 10).
 
     Returns
     -------
@@ -183,7 +185,7 @@ def load_digits():
 
 def load_breast_cancer():
     """Wisconsin breast-cancer diagnostics: 30 features, binary label
-    (chapter 9). scikit-learn's bundled copy.
+    (chapter 10). scikit-learn's bundled copy.
 
     Returns
     -------
@@ -225,7 +227,7 @@ def load_diabetes():
 # --------------------------------------------------------------------------
 
 def train_test_split(X, y, test_size=0.25, seed=None, stratify=None):
-    """Shuffle and split into training and test sets (chapter 8).
+    """Shuffle and split into training and test sets (chapter 9).
 
     Parameters
     ----------
@@ -246,10 +248,12 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=None):
     X, y = np.asarray(X), np.asarray(y)
     check_same_n_samples(X, y)
     n = len(X)
-    if isinstance(test_size, float) and 0 < test_size < 1:
+    # any real number type (numpy scalars too): an integer is a count, anything else a fraction
+    is_number = isinstance(test_size, numbers.Real) and not isinstance(test_size, (bool, np.bool_))
+    is_count = is_number and isinstance(test_size, numbers.Integral)
+    if is_number and not is_count and 0 < test_size < 1:
         n_test = int(np.ceil(test_size * n))
-    elif isinstance(test_size, (int, np.integer)) and not isinstance(test_size, bool) \
-            and 0 < test_size < n:
+    elif is_count and 0 < test_size < n:
         n_test = int(test_size)
     else:
         raise ValueError(
@@ -282,7 +286,7 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=None):
 
 class StandardScaler:
     """Standardise features to mean 0 and standard deviation 1, using the
-    statistics of the data it was fitted on (chapter 8).
+    statistics of the data it was fitted on (chapter 9).
 
     Fit on the training set only, then transform training, validation and
     test sets with the same ``mean_`` and ``scale_``. Constant features
@@ -333,7 +337,7 @@ class StandardScaler:
 
 def standardize(X, reference=None):
     """Standardise ``X`` with the mean and standard deviation of
-    ``reference`` (default: ``X`` itself) (chapter 8).
+    ``reference`` (default: ``X`` itself) (chapter 9).
 
     ``standardize(X_test, reference=X_train)`` uses the training statistics,
     as it should: the test set must not influence preprocessing.

@@ -1,4 +1,4 @@
-"""Weight initialisers (taught in chapter 8).
+"""Weight initialisers (taught in chapter 9).
 
 Each initialiser is ``f(shape, rng, dtype=np.float64) -> ndarray`` where
 ``shape`` is ``(n_in, n_out)`` for a weight matrix (or ``(n_out,)`` for a
@@ -58,7 +58,7 @@ def _truncated_normal(shape, stddev, rng):
 
 
 def zeros(shape, rng=None, dtype=np.float64):
-    """All zeros; the usual bias initialiser (chapter 8).
+    """All zeros; the usual bias initialiser (chapter 9).
 
     Zero *weights* are a mistake: every unit in a layer would compute the
     same thing and receive the same gradient, forever.
@@ -77,13 +77,13 @@ def zeros(shape, rng=None, dtype=np.float64):
 
 
 def ones(shape, rng=None, dtype=np.float64):
-    """All ones (chapter 8). ``rng`` is ignored."""
+    """All ones (chapter 9). ``rng`` is ignored."""
     return np.ones(shape, dtype=dtype)
 
 
 def normal(shape, rng, dtype=np.float64, stddev=0.05):
     """Normal(0, ``stddev``) samples, Keras' ``RandomNormal`` default
-    (chapter 8).
+    (chapter 9).
 
     Parameters
     ----------
@@ -102,7 +102,7 @@ def normal(shape, rng, dtype=np.float64, stddev=0.05):
 
 def glorot_uniform(shape, rng, dtype=np.float64):
     """Glorot (Xavier) uniform: U(-limit, limit) with
-    ``limit = sqrt(6 / (fan_in + fan_out))`` (chapter 8). Keras' default
+    ``limit = sqrt(6 / (fan_in + fan_out))`` (chapter 9). Keras' default
     kernel initialiser.
 
     Parameters
@@ -123,7 +123,7 @@ def glorot_uniform(shape, rng, dtype=np.float64):
 
 def glorot_normal(shape, rng, dtype=np.float64):
     """Glorot (Xavier) normal: truncated normal with standard deviation
-    ``sqrt(2 / (fan_in + fan_out))`` (chapter 8).
+    ``sqrt(2 / (fan_in + fan_out))`` (chapter 9).
 
     Parameters
     ----------
@@ -142,7 +142,7 @@ def glorot_normal(shape, rng, dtype=np.float64):
 
 def he_normal(shape, rng, dtype=np.float64):
     """He normal: truncated normal with standard deviation
-    ``sqrt(2 / fan_in)``, for ReLU layers (chapter 8).
+    ``sqrt(2 / fan_in)``, for ReLU layers (chapter 9).
 
     Parameters
     ----------
@@ -161,7 +161,7 @@ def he_normal(shape, rng, dtype=np.float64):
 
 def he_uniform(shape, rng, dtype=np.float64):
     """He uniform: U(-limit, limit) with ``limit = sqrt(6 / fan_in)``, for
-    ReLU layers (chapter 8).
+    ReLU layers (chapter 9).
 
     Parameters
     ----------

@@ -7,10 +7,16 @@ Conventions (the same as Keras):
 * A loss returns a Python float: the mean over the samples.
 * ``<loss>_grad`` returns ``dL / d y_pred`` with ``y_pred``'s shape and dtype,
   already divided by the number of samples, so it can be fed straight into
-  backpropagation.
+  backpropagation. It is the true derivative of the loss as computed,
+  clipping included: where a probability is clipped the loss is flat, and
+  the derivative is 0 (as automatic differentiation in Keras/JAX gives).
+* Cross-entropies need targets in [0, 1] (class labels 0/1, one-hot rows or
+  probabilities); other values are refused, since they would give
+  meaningless, even negative, losses.
 
 ``LOSSES`` and ``LOSS_GRADIENTS`` map the Keras-style names (``"mse"``,
-``"binary_crossentropy"``, ...) to these functions.
+``"binary_crossentropy"``, ...) to these functions; ``FROM_LOGITS`` maps a
+(loss, output activation) pair to the same loss computed from the logits.
 """
 from __future__ import annotations
 
@@ -26,7 +32,8 @@ __all__ = [
     "binary_cross_entropy_from_logits", "binary_cross_entropy_from_logits_grad",
     "categorical_cross_entropy", "categorical_cross_entropy_grad",
     "softmax_cross_entropy", "softmax_cross_entropy_grad",
-    "EPSILON", "LOSSES", "LOSS_GRADIENTS", "get_loss", "get_loss_gradient",
+    "EPSILON", "LOSSES", "LOSS_GRADIENTS", "FROM_LOGITS", "output_problem",
+    "get_loss", "get_loss_gradient",
 ]
 
 EPSILON = 1e-7
@@ -34,13 +41,25 @@ EPSILON = 1e-7
 (the value of Keras' ``backend.epsilon()``)."""
 
 
-def _prepare(y_true, y_pred, where):
+def _prepare(y_true, y_pred, where, targets_in_01=False):
     """Return (y_true, y_pred) as float arrays of y_pred's dtype and check that
-    their shapes match."""
+    their shapes match (and, for a cross-entropy, that y_true is in [0, 1])."""
     y_pred = as_float(y_pred)
     y_true = np.asarray(y_true, dtype=y_pred.dtype)
     check_same_shape(y_true, y_pred, where)
+    if targets_in_01 and y_true.size and not (y_true.min() >= 0 and y_true.max() <= 1):
+        raise ValueError(
+            f"{where} expects y_true in [0, 1] (class labels 0/1, one-hot rows or "
+            f"probabilities), got values from {y_true.min():g} to {y_true.max():g}; "
+            "map labels such as -1/+1 to 0/1 with (y + 1) / 2, and one-hot encode class "
+            "numbers with nnlib.data.one_hot"
+        )
     return y_true, y_pred
+
+
+def _inside_clip(p, eps):
+    """1 where ``p`` is within [eps, 1 - eps] (the loss is not flat there), else 0."""
+    return ((p >= eps) & (p <= 1 - eps)).astype(p.dtype)
 
 
 def _n_samples(y):
@@ -144,19 +163,22 @@ def binary_cross_entropy(y_true, p, eps=EPSILON):
     -------
     float
     """
-    y, p = _prepare(y_true, p, "binary_cross_entropy")
+    y, p = _prepare(y_true, p, "binary_cross_entropy", targets_in_01=True)
     p = np.clip(p, eps, 1 - eps)  # keep log() finite
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
 def binary_cross_entropy_grad(y_true, p, eps=EPSILON):
     """Gradient of :func:`binary_cross_entropy` with respect to ``p``:
-    ``(p - y) / (p (1 - p)) / size`` (chapter 5).
+    ``(p - y) / (p (1 - p)) / size`` for ``p`` in ``[eps, 1 - eps]``, and 0
+    outside, where the clipped loss is flat (chapter 5).
 
-    The formula is evaluated at the clipped ``p`` so it stays finite at
-    ``p = 0`` and ``p = 1``. Through a sigmoid, the factor ``p (1 - p)``
-    cancels with the sigmoid's derivative and the gradient with respect to
-    the logit is simply ``(p - y) / size``.
+    So it is finite everywhere, and it is the derivative of the loss that
+    :func:`binary_cross_entropy` reports (as Keras' automatic
+    differentiation gives); a prediction beyond the clip gets no push at
+    all. Through a sigmoid, the factor ``p (1 - p)`` cancels with the
+    sigmoid's derivative and the gradient with respect to the logit is
+    simply ``(p - y) / size`` (see :func:`binary_cross_entropy_from_logits_grad`).
 
     Parameters
     ----------
@@ -167,9 +189,9 @@ def binary_cross_entropy_grad(y_true, p, eps=EPSILON):
     -------
     ndarray, shape of ``p``
     """
-    y, p = _prepare(y_true, p, "binary_cross_entropy_grad")
-    p = np.clip(p, eps, 1 - eps)
-    return (p - y) / (p * (1 - p)) / p.size
+    y, p = _prepare(y_true, p, "binary_cross_entropy_grad", targets_in_01=True)
+    clipped = np.clip(p, eps, 1 - eps)  # the formula stays finite; the mask zeroes it outside
+    return _inside_clip(p, eps) * (clipped - y) / (clipped * (1 - clipped)) / p.size
 
 
 def binary_cross_entropy_from_logits(y_true, z):
@@ -191,24 +213,27 @@ def binary_cross_entropy_from_logits(y_true, z):
     -------
     float
     """
-    y, z = _prepare(y_true, z, "binary_cross_entropy_from_logits")
+    y, z = _prepare(y_true, z, "binary_cross_entropy_from_logits", targets_in_01=True)
     return float(np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))))
 
 
-def binary_cross_entropy_from_logits_grad(y_true, z):
+def binary_cross_entropy_from_logits_grad(y_true, z, p=None):
     """Gradient of :func:`binary_cross_entropy_from_logits` with respect to
     the logits: ``(sigmoid(z) - y) / size`` (chapter 5).
 
     Parameters
     ----------
     y_true, z : array_like, shape (n_samples, n_outputs)
+    p : ndarray, shape of ``z``, optional
+        ``sigmoid(z)``, if a forward pass has already computed it (it is
+        then not computed again).
 
     Returns
     -------
     ndarray, shape of ``z``
     """
-    y, z = _prepare(y_true, z, "binary_cross_entropy_from_logits_grad")
-    return (sigmoid(z) - y) / z.size
+    y, z = _prepare(y_true, z, "binary_cross_entropy_from_logits_grad", targets_in_01=True)
+    return ((sigmoid(z) if p is None else p) - y) / z.size
 
 
 # --------------------------------------------------------------------------
@@ -234,17 +259,18 @@ def categorical_cross_entropy(y_onehot, p, eps=EPSILON):
     -------
     float
     """
-    y, p = _prepare(y_onehot, p, "categorical_cross_entropy")
+    y, p = _prepare(y_onehot, p, "categorical_cross_entropy", targets_in_01=True)
     p = np.clip(p, eps, 1 - eps)  # keep log() finite
     return float(-np.sum(y * np.log(p)) / _n_samples(p))
 
 
 def categorical_cross_entropy_grad(y_onehot, p, eps=EPSILON):
     """Gradient of :func:`categorical_cross_entropy` with respect to ``p``:
-    ``-y / p / N`` (chapter 5), evaluated at the clipped ``p``.
+    ``-y / p / N`` for ``p`` in ``[eps, 1 - eps]``, and 0 outside, where the
+    clipped loss is flat (chapter 5).
 
     Through a softmax this combines into ``(p - y) / N`` with respect to the
-    logits (see :func:`softmax_cross_entropy_grad`).
+    logits when nothing is clipped (see :func:`softmax_cross_entropy_grad`).
 
     Parameters
     ----------
@@ -255,9 +281,8 @@ def categorical_cross_entropy_grad(y_onehot, p, eps=EPSILON):
     -------
     ndarray, shape of ``p``
     """
-    y, p = _prepare(y_onehot, p, "categorical_cross_entropy_grad")
-    p = np.clip(p, eps, 1 - eps)
-    return -y / p / _n_samples(p)
+    y, p = _prepare(y_onehot, p, "categorical_cross_entropy_grad", targets_in_01=True)
+    return -_inside_clip(p, eps) * y / np.clip(p, eps, 1 - eps) / _n_samples(p)
 
 
 def softmax_cross_entropy(y_onehot, logits):
@@ -278,26 +303,29 @@ def softmax_cross_entropy(y_onehot, logits):
     -------
     float
     """
-    y, z = _prepare(y_onehot, logits, "softmax_cross_entropy")
+    y, z = _prepare(y_onehot, logits, "softmax_cross_entropy", targets_in_01=True)
     shifted = z - z.max(axis=-1, keepdims=True)
     log_p = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
     return float(-np.sum(y * log_p) / _n_samples(z))
 
 
-def softmax_cross_entropy_grad(y_onehot, logits):
+def softmax_cross_entropy_grad(y_onehot, logits, p=None):
     """Gradient of :func:`softmax_cross_entropy` with respect to the logits:
     ``(softmax(z) - y) / N`` (chapter 5).
 
     Parameters
     ----------
     y_onehot, logits : array_like, shape (n_samples, n_classes)
+    p : ndarray, shape of ``logits``, optional
+        ``softmax(logits)``, if a forward pass has already computed it (it
+        is then not computed again).
 
     Returns
     -------
     ndarray, shape of ``logits``
     """
-    y, z = _prepare(y_onehot, logits, "softmax_cross_entropy_grad")
-    return (softmax(z) - y) / _n_samples(z)
+    y, z = _prepare(y_onehot, logits, "softmax_cross_entropy_grad", targets_in_01=True)
+    return ((softmax(z) if p is None else p) - y) / _n_samples(z)
 
 
 LOSSES = {
@@ -315,6 +343,57 @@ LOSS_GRADIENTS = {
     "categorical_crossentropy": categorical_cross_entropy_grad,
 }
 """Name -> gradient ``dL/dy_pred(y_true, y_pred)``."""
+
+FROM_LOGITS = {
+    ("binary_crossentropy", "sigmoid"): (binary_cross_entropy_from_logits,
+                                         binary_cross_entropy_from_logits_grad),
+    ("categorical_crossentropy", "softmax"): (softmax_cross_entropy,
+                                              softmax_cross_entropy_grad),
+}
+"""(loss name, output activation) -> (loss, gradient) of the same loss
+computed from the logits ``z`` that the activation turns into probabilities:
+exact for any logit, with the gradient ``(activation(z) - y) / n`` (which
+takes the already computed ``activation(z)`` as ``p=``). A
+:class:`~nnlib.model.Sequential` with such an output uses these (the loss is
+*fused* with the activation)."""
+
+_PROBABILITY_OUTPUTS = {
+    "binary_crossentropy": (("sigmoid", "softmax"), "values in [0, 1]", "sigmoid"),
+    "categorical_crossentropy": (("softmax",), "rows of probabilities that sum to 1",
+                                 "softmax"),
+}
+
+
+def output_problem(loss, output_activation):
+    """Why the output activation cannot feed the loss, or ``""`` if it can.
+
+    The cross-entropies need probabilities: binary cross-entropy values in
+    [0, 1] (a sigmoid, or a softmax, output), categorical cross-entropy rows
+    that sum to 1 (a softmax output). Any other output is clipped to
+    [1e-7, 1 - 1e-7] and the loss is flat wherever the clip applies.
+
+    Parameters
+    ----------
+    loss : str
+        A loss name (see :data:`LOSSES`).
+    output_activation : str
+        Name of the model's last activation.
+
+    Returns
+    -------
+    str
+    """
+    name = _canonical(loss)
+    if name not in _PROBABILITY_OUTPUTS:
+        return ""
+    allowed, needs, suggestion = _PROBABILITY_OUTPUTS[name]
+    if output_activation in allowed:
+        return ""
+    return (f"{name} expects probabilities ({needs}), but a {output_activation!r} output "
+            f"does not give them, and the loss is flat where its outputs are clipped; use a "
+            f"{suggestion} output (e.g. MLP(..., output_activation={suggestion!r})) or a loss "
+            f"for unbounded outputs such as 'mse'")
+
 
 _ALIASES = {
     "mean_squared_error": "mse",

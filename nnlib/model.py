@@ -1,13 +1,14 @@
 """Sequential models: a stack of layers trained with mini-batch gradient
-descent (taught in chapter 8; forward pass in chapter 4, backward pass in
-chapter 6, the Keras comparison in chapter 9).
+descent (taught in chapter 9; forward pass in chapter 4, backward pass in
+chapter 6, the Keras comparison in chapter 10).
 
 The interface mirrors Keras: build a :class:`Sequential` (or use :func:`MLP`),
 ``compile`` it with a loss and an optimiser, ``fit`` it, then ``evaluate``
-and ``predict``. Parameters are named ``"W1", "b1", "W2", "b2", ...`` after
-the Dense layers they belong to, and ``get_weights`` / ``set_weights`` use
-Keras' order ``[W1, b1, W2, b2, ...]``, so weights can be copied between
-nnlib and Keras.
+and ``predict``. Arrays are named after the layer they belong to, by type and
+number (``"W1", "b1", "W2", "b2", ...`` for Dense layers, ``"gamma1"``,
+``"moving_mean1"``, ... for batch normalisation), and ``get_weights`` /
+``set_weights`` use Keras' order ``[W1, b1, W2, b2, ...]``, so weights can be
+copied between nnlib and Keras.
 """
 from __future__ import annotations
 
@@ -15,13 +16,16 @@ import contextlib
 import math
 import sys
 import time
+import warnings
+from typing import Callable, NamedTuple
 
 import numpy as np
 
 from . import losses as _losses
-from ._validation import (as_float, as_rng, check_2d, check_finite, check_name,
-                          check_n_features, check_positive_int, check_same_n_samples)
-from .layers import Activation, Dense
+from ._validation import (as_float, as_rng, check_2d, check_finite, check_int, check_name,
+                          check_n_features, check_not_empty, check_number,
+                          check_same_n_samples)
+from .layers import Activation, BatchNormalization, Dense, Dropout, Layer
 from .optimizers import get_optimizer
 
 __all__ = ["History", "Sequential", "MLP"]
@@ -147,7 +151,7 @@ _MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
 
 
 class _EarlyStopping:
-    """The bookkeeping of early stopping (chapter 8), like Keras' ``EarlyStopping``
+    """The bookkeeping of early stopping (chapter 9), like Keras' ``EarlyStopping``
     callback: remember the best value of ``monitor`` (lowest for a loss,
     highest for an accuracy), count the epochs since it last improved by more
     than ``min_delta``, and ask to stop once that count reaches ``patience``."""
@@ -155,7 +159,7 @@ class _EarlyStopping:
     def __init__(self, monitor, patience, min_delta, restore_best_weights):
         self.monitor, self.patience = monitor, patience
         self.min_delta, self.restore_best_weights = min_delta, restore_best_weights
-        self.sign = 1.0 if monitor.endswith("loss") else -1.0  # minimise losses, maximise accuracies
+        self.sign = 1.0 if monitor.endswith("loss") else -1.0  # minimise losses, maximise the rest
         self.best, self.best_epoch, self.best_weights, self.wait = math.inf, None, None, 0
 
     def update(self, epoch, logs, model):
@@ -173,13 +177,8 @@ class _EarlyStopping:
 def _check_early_stopping(patience, restore_best_weights, monitor, min_delta,
                           has_validation, metrics):
     """Validate fit()'s early-stopping arguments; return an _EarlyStopping or None."""
-    if patience is not None and (isinstance(patience, bool)
-                                 or not isinstance(patience, (int, np.integer))
-                                 or patience < 1):
-        raise ValueError(
-            f"expected patience to be a positive integer (epochs without improvement "
-            f"before stopping) or None (no early stopping), got {patience!r}"
-        )
+    if patience is not None:
+        patience = check_int(patience, "patience")
     if not isinstance(restore_best_weights, (bool, np.bool_)):
         raise ValueError(
             f"expected restore_best_weights to be True or False, got {restore_best_weights!r}"
@@ -197,22 +196,37 @@ def _check_early_stopping(patience, restore_best_weights, monitor, min_delta,
             f"early stopping monitors {monitor!r}, but the model does not track accuracy: "
             f"compile with metrics=['accuracy'], or monitor a loss"
         )
-    if not (isinstance(min_delta, (int, float, np.integer, np.floating))
-            and not isinstance(min_delta, bool) and min_delta >= 0):
-        raise ValueError(f"expected min_delta to be a number >= 0, got {min_delta!r}")
-    return _EarlyStopping(monitor, None if patience is None else int(patience),
-                          float(min_delta), bool(restore_best_weights))
+    min_delta = check_number(min_delta, "min_delta", low=0)
+    return _EarlyStopping(monitor, patience, min_delta, bool(restore_best_weights))
+
+
+class _LossSetup(NamedTuple):
+    """A loss as a model uses it: its name, ``loss(y, scores)`` and its
+    gradient with respect to ``scores``, which are the model's outputs or,
+    if ``from_logits`` (the loss is fused with the output activation), the
+    last layer's pre-activation ``Z``."""
+
+    name: str
+    loss: Callable
+    gradient: Callable
+    from_logits: bool
 
 
 class Sequential:
-    """A linear stack of layers (chapters 4, 6 and 8), like ``keras.Sequential``.
+    """A linear stack of layers (chapters 4, 6 and 9), like ``keras.Sequential``.
+
+    The model knows its layers only through the :class:`~nnlib.layers.Layer`
+    protocol (``forward``, ``backward``, ``params``, ``grads``, ``state``),
+    so any layer that implements it can be stacked.
 
     Parameters
     ----------
-    layers : list of :class:`~nnlib.layers.Dense` and :class:`~nnlib.layers.Activation`
-        In order from input to output. Consecutive Dense layers must fit
-        together (``n_out`` of one equals ``n_in`` of the next) and share a
-        dtype.
+    layers : list of :class:`~nnlib.layers.Layer`
+        In order from input to output, e.g. :class:`~nnlib.layers.Dense`,
+        :class:`~nnlib.layers.Activation`, :class:`~nnlib.layers.Dropout`,
+        :class:`~nnlib.layers.BatchNormalization`. Consecutive layers must
+        fit together (``n_out`` of one equals ``n_in`` of the next) and
+        layers with arrays must share a dtype.
 
     Attributes
     ----------
@@ -221,42 +235,61 @@ class Sequential:
         The loss name given to :meth:`compile`.
     optimizer : Optimizer or None
     metrics : list of str
+
+    Notes
+    -----
+    Each layer is numbered among the layers of its type (``layer.index``,
+    from 1), and its arrays are named after it: ``W1, b1`` for the first
+    Dense layer, ``gamma1, beta1`` (trainable) and ``moving_mean1,
+    moving_variance1`` (state) for the first BatchNormalization layer.
     """
 
     def __init__(self, layers):
         layers = list(layers)
         if not layers:
             raise ValueError("Sequential expects a non-empty list of layers, got []")
-        width, dtype, index = None, None, 0
         for position, layer in enumerate(layers):
-            if not isinstance(layer, (Dense, Activation)):
+            if not isinstance(layer, Layer):
                 raise TypeError(
-                    f"Sequential expects Dense or Activation layers, got "
-                    f"{type(layer).__name__} at position {position}"
+                    f"Sequential expects nnlib layers (subclasses of nnlib.layers.Layer, such "
+                    f"as Dense or Activation), got {type(layer).__name__} at position {position}"
                 )
-            if isinstance(layer, Dense):
-                index += 1
-                layer.index = index
-                if width is not None and layer.n_in != width:
-                    raise ValueError(
-                        f"Dense layer {index} expects {layer.n_in} inputs, but the "
-                        f"layer before it has {width} outputs; use "
-                        f"Dense({width}, {layer.n_out}, ...)"
-                    )
-                if dtype is not None and layer.dtype != dtype:
-                    raise ValueError(
-                        f"all Dense layers must share one dtype; Dense layer {index} "
-                        f"has {layer.dtype}, the earlier ones {dtype}"
-                    )
-                width, dtype = layer.n_out, layer.dtype
-        if index == 0:
-            raise ValueError("Sequential needs at least one Dense layer")
         self.layers = layers
-        self.dense_layers = [layer for layer in layers if isinstance(layer, Dense)]
+        self._number_and_check_layers()
         self.loss = None
         self.optimizer = None
         self.metrics = []
         self._loss_setup = None
+        self._loss_setups = {}
+
+    def _number_and_check_layers(self):
+        """Number each layer among those of its type; check that widths and
+        dtypes fit together and that the array names are unique."""
+        counts, width, dtype = {}, None, None
+        for layer in self.layers:
+            kind = type(layer).__name__
+            counts[kind] = layer.index = counts.get(kind, 0) + 1
+            if layer.n_in is not None and width is not None and layer.n_in != width:
+                raise ValueError(
+                    f"{layer._label()} expects {layer.n_in} inputs, but the layer before it "
+                    f"has {width} outputs; use {layer._built_for(width)}"
+                )
+            if layer.dtype is not None and dtype is not None and layer.dtype != dtype:
+                raise ValueError(
+                    f"all layers must share one dtype; {layer._label()} has {layer.dtype}, "
+                    f"the earlier ones {dtype}"
+                )
+            width = width if layer.n_out is None else layer.n_out
+            dtype = dtype if layer.dtype is None else layer.dtype
+        if width is None:
+            raise ValueError("Sequential needs at least one layer with a fixed number of "
+                             "inputs, such as Dense(n_in, n_out)")
+        names = [f"{key}{layer.index}" for layer in self.layers
+                 for key in (*layer.params(), *layer.state())]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"two layers name an array {', '.join(repeated)}; give the layer "
+                             f"types different array names")
 
     # ------------------------------------------------------------------
     # Structure
@@ -265,73 +298,90 @@ class Sequential:
     @property
     def dtype(self):
         """dtype of the parameters (float64 or float32)."""
-        return self.dense_layers[0].dtype
+        return next(layer.dtype for layer in self.layers if layer.dtype is not None)
 
     @property
     def n_inputs(self):
         """Number of input features the model expects."""
-        return self.dense_layers[0].n_in
+        return next(layer.n_in for layer in self.layers if layer.n_in is not None)
 
     @property
     def n_outputs(self):
         """Number of output units."""
-        return self.dense_layers[-1].n_out
+        return next(layer.n_out for layer in reversed(self.layers) if layer.n_out is not None)
 
     @property
     def output_activation(self):
-        """Name of the activation applied last."""
-        return self.layers[-1].activation
+        """Name of the activation applied last (``"linear"`` if the last
+        layer has none)."""
+        return self.layers[-1].activation or "linear"
+
+    def _named(self, *methods):
+        """``{key + index: array}`` over the layers, e.g. ``W1, b1, gamma1``,
+        from the dicts that the layer ``methods`` (such as "params") return."""
+        return {f"{key}{layer.index}": array for layer in self.layers
+                for method in methods for key, array in getattr(layer, method)().items()}
 
     def params(self):
-        """Named parameter arrays ``{"W1": W1, "b1": b1, ...}`` (live arrays)."""
-        out = {}
-        for i, layer in enumerate(self.dense_layers, start=1):
-            out[f"W{i}"], out[f"b{i}"] = layer.W, layer.b
-        return out
+        """Named trainable arrays ``{"W1": W1, "b1": b1, ...}`` (live arrays)."""
+        return self._named("params")
 
     def grads(self):
         """Gradients from the last backward pass, named like :meth:`params`."""
-        out = {}
-        for i, layer in enumerate(self.dense_layers, start=1):
-            out[f"W{i}"], out[f"b{i}"] = layer.dW, layer.db
-        return out
+        return self._named("grads")
+
+    def state(self):
+        """Named non-trainable arrays, e.g. ``{"moving_mean1": ..., ...}``
+        (live arrays; ``{}`` for a model without such layers)."""
+        return self._named("state")
+
+    def _weights(self):
+        """Every array in Keras' order: layer by layer, trainable then state."""
+        return self._named("params", "state")
 
     def get_weights(self):
-        """Copies of the parameters in Keras order ``[W1, b1, W2, b2, ...]``."""
-        return [p.copy() for p in self.params().values()]
+        """Copies of all arrays in Keras order, layer by layer, trainable
+        before non-trainable: ``[W1, b1, W2, b2, ...]``, or with batch
+        normalisation ``[W1, b1, gamma1, beta1, moving_mean1,
+        moving_variance1, W2, b2]``, as ``keras_model.get_weights()``."""
+        return [array.copy() for array in self._weights().values()]
 
     def set_weights(self, weights):
-        """Overwrite the parameters (in place) from a list in Keras order
-        ``[W1, b1, W2, b2, ...]``, e.g. from ``keras_model.get_weights()``."""
-        params = self.params()
+        """Overwrite all arrays (in place) from a list in the order of
+        :meth:`get_weights`, e.g. from ``keras_model.get_weights()``."""
+        targets = self._weights()
         weights = list(weights)
-        if len(weights) != len(params):
+        if len(weights) != len(targets):
             raise ValueError(
-                f"set_weights expects {len(params)} arrays ({', '.join(params)}), "
+                f"set_weights expects {len(targets)} arrays ({', '.join(targets)}), "
                 f"got {len(weights)}"
             )
-        for (name, p), w in zip(params.items(), weights):
+        for (name, target), w in zip(targets.items(), weights):
             w = np.asarray(w)
-            if w.shape != p.shape:
-                raise ValueError(f"set_weights: {name} must have shape {p.shape}, got {w.shape}")
-            p[...] = w
+            if w.shape != target.shape:
+                raise ValueError(
+                    f"set_weights: {name} must have shape {target.shape}, got {w.shape}")
+            target[...] = w
 
     def count_params(self):
-        """Total number of trainable numbers."""
+        """Number of numbers in all arrays, trainable or not (as Keras)."""
         return sum(layer.count_params() for layer in self.layers)
 
     def summary(self, print_fn=print):
         """Print one row per layer (output shape, parameter count), like Keras."""
         rows, width = [], self.n_inputs
         for layer in self.layers:
-            if isinstance(layer, Dense):
-                label, width = f"Dense {layer.index} ({layer.activation})", layer.n_out
-            else:
-                label = f"Activation ({layer.activation})"
+            width = width if layer.n_out is None else layer.n_out
+            activation = f" ({layer.activation})" if layer.activation else ""
+            label = f"{type(layer).__name__} {layer.index}{activation}"
             rows.append((label, f"(None, {width})", layer.count_params()))
-        lines = [f"{'Layer':<28}{'Output shape':<16}{'Params':>8}", "-" * 52]
-        lines += [f"{a:<28}{b:<16}{c:>8}" for a, b, c in rows]
-        lines += ["-" * 52, f"Total params: {self.count_params()}"]
+        lines = [f"{'Layer':<32}{'Output shape':<16}{'Params':>8}", "-" * 56]
+        lines += [f"{a:<32}{b:<16}{c:>8}" for a, b, c in rows]
+        lines += ["-" * 56, f"Total params: {self.count_params()}"]
+        n_state = sum(array.size for array in self.state().values())
+        if n_state:
+            lines += [f"Trainable params: {self.count_params() - n_state}",
+                      f"Non-trainable params: {n_state}"]
         print_fn("\n".join(lines))
 
     def __repr__(self):
@@ -342,12 +392,15 @@ class Sequential:
     # Forward and backward
     # ------------------------------------------------------------------
 
-    def forward(self, X):
+    def forward(self, X, training=False):
         """Run ``X`` through every layer in turn (chapter 4).
 
         Parameters
         ----------
         X : ndarray, shape (n_samples, n_inputs)
+        training : bool, default False
+            True in a training step (dropout drops, batch normalisation uses
+            and updates batch statistics), False for inference.
 
         Returns
         -------
@@ -355,13 +408,13 @@ class Sequential:
         """
         A = X
         for layer in self.layers:
-            A = layer.forward(A)
+            A = layer.forward(A, training=training)
         return A
 
     def backward(self, grad_out):
         """Backpropagate ``grad_out = dL/dA`` of the output through every layer,
-        last to first (chapter 6). Each Dense layer stores its ``dW`` and
-        ``db``; see :meth:`grads`.
+        last to first (chapter 6). Each layer stores the gradients of its
+        parameters; see :meth:`grads`.
 
         Parameters
         ----------
@@ -377,29 +430,33 @@ class Sequential:
             grad = layer.backward(grad)
         return grad
 
-    def _backprop(self, grad, grad_is_output_dZ):
+    def _backprop(self, grad, fused):
         """Backpropagate from the output for training: ``grad`` is dL/dA of
-        the output, or dL/dZ of the output layer when the loss is fused with
-        the output activation. The first layer skips computing dL/dX, which
+        the output, or, when ``fused``, dL/dZ of the last layer's
+        pre-activation. The first layer skips computing dL/dX, which
         training never needs."""
         last = len(self.layers) - 1
         for i in range(last, -1, -1):
-            layer, need_dX = self.layers[i], i > 0
-            if i == last and grad_is_output_dZ:
-                if isinstance(layer, Dense):
-                    grad = layer.backward_from_z(grad, need_dX)
-                # (an output Activation layer is skipped: grad is its dL/dZ)
-            elif isinstance(layer, Dense):
-                grad = layer.backward(grad, need_dX)
-            else:
-                grad = layer.backward(grad)
+            layer = self.layers[i]
+            step = layer.backward_from_z if fused and i == last else layer.backward
+            grad = step(grad, need_dX=i > 0)
+
+    @contextlib.contextmanager
+    def fixed_noise(self):
+        """A context manager within which every layer's randomness (dropout
+        masks) is drawn once and then reused, so that repeated training
+        passes compute the same function; gradient checks use it."""
+        with contextlib.ExitStack() as stack:
+            for layer in self.layers:
+                stack.enter_context(layer.fixed_noise())
+            yield
 
     # ------------------------------------------------------------------
     # Loss
     # ------------------------------------------------------------------
 
     def compile(self, loss, optimizer=None, metrics=("accuracy",)):
-        """Choose the loss, the optimiser and the metrics (chapter 8).
+        """Choose the loss, the optimiser and the metrics (chapter 9).
 
         Parameters
         ----------
@@ -408,22 +465,42 @@ class Sequential:
             ``"categorical_crossentropy"`` (long forms such as
             ``"mean_squared_error"`` are accepted).
         optimizer : str or Optimizer, optional
-            ``"sgd"``, ``"adam"`` or an instance such as ``Adam(1e-3)``.
-            Needed by :meth:`fit`, not by :meth:`evaluate` or the gradient
-            checks.
+            ``"sgd"``, ``"adam"``, ``"adamw"`` or an instance such as
+            ``Adam(1e-3)``. Needed by :meth:`fit`, not by :meth:`evaluate`
+            or the gradient checks.
         metrics : sequence of str, default ("accuracy",)
             ``"accuracy"`` or nothing (``[]``).
+
+        Returns
+        -------
+        Sequential
+            The model itself.
+
+        Warns
+        -----
+        UserWarning
+            When a cross-entropy, which needs probabilities, is paired with
+            an output that does not produce them (e.g. binary cross-entropy
+            after a linear output): the loss is then flat wherever the
+            output leaves [1e-7, 1 - 1e-7], and training stalls there.
 
         Notes
         -----
         Sigmoid output + binary cross-entropy and softmax output + categorical
-        cross-entropy are *fused*: backpropagation starts from the simple
-        gradient ``dL/dZ = (p - y) / n`` with respect to the output layer's
-        pre-activation, rather than multiplying ``dL/dp`` by the activation's
-        derivative (same result, fewer operations, no division by ``p``).
+        cross-entropy are *fused*: the loss is computed from the output
+        layer's pre-activation ``Z`` (the logits) with
+        :func:`~nnlib.losses.binary_cross_entropy_from_logits` or
+        :func:`~nnlib.losses.softmax_cross_entropy`, and backpropagation
+        starts from its gradient ``dL/dZ = (p - y) / n``, rather than
+        multiplying ``dL/dp`` by the activation's derivative. Both ways give
+        the same loss and gradient as long as no probability is clipped to
+        [1e-7, 1 - 1e-7]; beyond that, the fused loss keeps growing as the
+        logit gets more wrong (the clipped one would stop at 16.1) and the
+        gradient is its exact derivative, so a confidently wrong prediction
+        still gets pushed back.
         """
-        self._loss_setup = self._make_loss_setup(loss)
-        self.loss = self._loss_setup[0]
+        self._loss_setup = self._setup(loss)
+        self.loss = self._loss_setup.name
         self.optimizer = None if optimizer is None else get_optimizer(optimizer)
         if isinstance(metrics, str):
             metrics = [metrics]
@@ -433,44 +510,51 @@ class Sequential:
         ]
         return self
 
-    def _make_loss_setup(self, loss):
-        name = _losses._canonical(loss)
-        fused = ((name == "binary_crossentropy" and self.output_activation == "sigmoid")
-                 or (name == "categorical_crossentropy"
-                     and self.output_activation == "softmax"))
-        return name, _losses.LOSSES[name], _losses.LOSS_GRADIENTS[name], fused
-
     def _setup(self, loss):
-        if loss is not None:
-            return self._make_loss_setup(loss)
-        if self._loss_setup is None:
-            raise RuntimeError(
-                "this model has no loss yet: call model.compile(loss=..., "
-                "optimizer=...) first (or pass loss=...)"
-            )
-        return self._loss_setup
+        """The _LossSetup for ``loss`` (a name), or the compiled one for None.
+        Built once per loss name, warning then if the output activation does
+        not produce what the loss expects."""
+        if loss is None:
+            if self._loss_setup is None:
+                raise RuntimeError(
+                    "this model has no loss yet: call model.compile(loss=..., "
+                    "optimizer=...) first (or pass loss=...)"
+                )
+            return self._loss_setup
+        name = _losses._canonical(loss)
+        if name not in self._loss_setups:
+            output = self.output_activation
+            problem = _losses.output_problem(name, output)
+            if problem:
+                warnings.warn(problem, UserWarning, stacklevel=3)
+            fused = _losses.FROM_LOGITS.get((name, output))
+            self._loss_setups[name] = (
+                _LossSetup(name, *fused, from_logits=True) if fused else
+                _LossSetup(name, _losses.LOSSES[name], _losses.LOSS_GRADIENTS[name], False))
+        return self._loss_setups[name]
 
     def regularization_loss(self):
-        """Sum of the Dense layers' L2 penalties (0.0 without regularisation)."""
-        return sum(layer.regularization_loss() for layer in self.dense_layers)
+        """Sum of the layers' penalties, such as Dense's L2 (0.0 without)."""
+        return sum(layer.regularization_loss() for layer in self.layers)
 
-    def _loss(self, X, y, setup):
-        y_pred = self.forward(X)
-        return setup[1](y, y_pred) + self.regularization_loss(), y_pred
+    def _loss(self, X, y, setup, training):
+        """Forward pass and loss: (loss, y_pred, scores), where ``scores`` is
+        what the loss was computed from (the output, or the logits)."""
+        y_pred = self.forward(X, training=training)
+        scores = self.layers[-1].Z if setup.from_logits else y_pred
+        return setup.loss(y, scores) + self.regularization_loss(), y_pred, scores
 
-    def _loss_and_backward(self, X, y, setup):
+    def _loss_and_backward(self, X, y, setup, training):
         """Forward, loss and backward on one batch (no input checks)."""
-        name, loss_fn, loss_grad, fused = setup
-        loss, y_pred = self._loss(X, y, setup)
-        if fused:
-            # dL/dZ of the output layer: (p - y), divided by the count the loss averages over
-            n = y.size if name == "binary_crossentropy" else len(y)
-            self._backprop((y_pred - y) / n, grad_is_output_dZ=True)
+        loss, y_pred, scores = self._loss(X, y, setup, training)
+        if setup.from_logits:  # fused: dL/dZ = (p - y) / n of the output layer, p = y_pred
+            grad = setup.gradient(y, scores, p=y_pred)
         else:
-            self._backprop(loss_grad(y, y_pred), grad_is_output_dZ=False)
+            grad = setup.gradient(y, y_pred)
+        self._backprop(grad, fused=setup.from_logits)
         return loss, y_pred
 
-    def compute_loss(self, X, y, loss=None):
+    def compute_loss(self, X, y, loss=None, training=False):
         """The loss (plus any L2 penalty) on ``(X, y)``, as a float.
 
         Parameters
@@ -479,12 +563,16 @@ class Sequential:
         y : array_like, shape (n_samples, n_outputs) or (n_samples,) for one output
         loss : str, optional
             Overrides the compiled loss.
+        training : bool, default False
+            Compute it as a training step would (dropout on, batch
+            statistics; this also updates batch normalisation's moving
+            averages) instead of as inference.
         """
         setup = self._setup(loss)
         X, y = self._check_data(X, y)
-        return self._loss(X, y, setup)[0]
+        return self._loss(X, y, setup, training)[0]
 
-    def loss_and_grads(self, X, y, loss=None):
+    def loss_and_grads(self, X, y, loss=None, training=True):
         """Loss and gradients of every parameter on ``(X, y)`` (chapter 6).
 
         Parameters
@@ -493,16 +581,19 @@ class Sequential:
         y : array_like, shape (n_samples, n_outputs) or (n_samples,) for one output
         loss : str, optional
             Overrides the compiled loss.
+        training : bool, default True
+            As in a training step (the default), or as inference.
 
         Returns
         -------
         loss : float
         grads : dict of str -> ndarray
-            ``{"W1": dL/dW1, "b1": dL/db1, ...}``, shaped like :meth:`params`.
+            ``{"W1": dL/dW1, "b1": dL/db1, ...}``, shaped like :meth:`params`
+            (the live gradient arrays: copy them to keep them).
         """
         setup = self._setup(loss)
         X, y = self._check_data(X, y)
-        loss_value, _ = self._loss_and_backward(X, y, setup)
+        loss_value, _ = self._loss_and_backward(X, y, setup, training)
         return loss_value, self.grads()
 
     # ------------------------------------------------------------------
@@ -512,6 +603,7 @@ class Sequential:
     def _check_X(self, X, name="X"):
         X = check_2d(X, name, f"(n_samples, {self.n_inputs})")
         check_n_features(X, self.n_inputs, "this model", name)
+        check_not_empty(X, name)
         check_finite(X, name)
         return np.asarray(X, dtype=self.dtype)
 
@@ -542,7 +634,7 @@ class Sequential:
     # ------------------------------------------------------------------
 
     def predict(self, X):
-        """Model output for each row of ``X`` (chapter 4).
+        """Model output for each row of ``X``, in inference mode (chapter 4).
 
         Parameters
         ----------
@@ -552,15 +644,16 @@ class Sequential:
         -------
         ndarray, shape (n_samples, n_outputs), dtype of the model
         """
-        return self.forward(self._check_X(X))
+        return self.forward(self._check_X(X), training=False)
 
     def _evaluate_arrays(self, X, y, setup):
-        loss, y_pred = self._loss(X, y, setup)
+        loss, y_pred, _ = self._loss(X, y, setup, training=False)
         accuracy = _accuracy(y, y_pred) if "accuracy" in self.metrics else None
         return loss, accuracy
 
     def evaluate(self, X, y):
-        """Loss (including any L2 penalty) and accuracy on ``(X, y)``.
+        """Loss (including any L2 penalty) and accuracy on ``(X, y)``, in
+        inference mode.
 
         Parameters
         ----------
@@ -581,11 +674,11 @@ class Sequential:
     def fit(self, X, y, epochs=1, batch_size=32, validation_data=None, shuffle=True,
             seed=None, verbose=1, patience=None, restore_best_weights=False,
             monitor="val_loss", min_delta=0.0):
-        """Train with mini-batch gradient descent (taught in chapter 8).
+        """Train with mini-batch gradient descent (taught in chapter 9).
 
         Each epoch shuffles the training rows (if ``shuffle``), cuts them into
-        mini-batches of ``batch_size`` rows and, for each batch, runs forward,
-        loss, backward and one optimiser step.
+        mini-batches of ``batch_size`` rows and, for each batch, runs forward
+        (in training mode), loss, backward and one optimiser step.
 
         Parameters
         ----------
@@ -598,7 +691,8 @@ class Sequential:
             Rows per mini-batch (the last batch may be smaller).
             ``batch_size >= n_samples`` is full-batch gradient descent.
         validation_data : tuple (X_val, y_val), optional
-            Evaluated at the end of each epoch (``val_loss``, ``val_accuracy``).
+            Evaluated in inference mode at the end of each epoch
+            (``val_loss``, ``val_accuracy``).
         shuffle : bool, default True
         seed : int or numpy.random.Generator, optional
             Seed for the shuffling. The same seed and the same initial weights
@@ -607,7 +701,7 @@ class Sequential:
             0 silent; 1 one progress line per epoch, updated in place;
             2 one line per epoch, printed when the epoch ends.
         patience : int, optional
-            Early stopping (chapter 8), as Keras' ``EarlyStopping`` callback:
+            Early stopping (chapter 9), as Keras' ``EarlyStopping`` callback:
             stop when ``monitor`` has not improved for ``patience`` epochs in
             a row. ``None`` (default): always run all ``epochs``.
         restore_best_weights : bool, default False
@@ -646,9 +740,8 @@ class Sequential:
                 "(or 'sgd', or an instance such as nnlib.Adam(learning_rate=1e-3))"
             )
         X, y = self._check_data(X, y)
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-            raise ValueError(f"expected epochs to be a non-negative integer, got {epochs!r}")
-        batch_size = check_positive_int(batch_size, "batch_size")
+        epochs = check_int(epochs, "epochs", low=0)
+        batch_size = check_int(batch_size, "batch_size")
         if verbose not in (0, 1, 2):
             raise ValueError(f"expected verbose to be 0, 1 or 2, got {verbose!r}")
         validation = None
@@ -659,13 +752,11 @@ class Sequential:
         early = _check_early_stopping(patience, restore_best_weights, monitor, min_delta,
                                       validation is not None, self.metrics)
 
-        rng = as_rng(seed)
-        n = len(X)
-        steps = math.ceil(n / batch_size)
-        history = History({"epochs": int(epochs), "steps": steps, "batch_size": batch_size})
-        largest = min(batch_size, n) * max(layer.W.size for layer in self.dense_layers)
+        steps = math.ceil(len(X) / batch_size)
+        history = History({"epochs": epochs, "steps": steps, "batch_size": batch_size})
+        largest = min(batch_size, len(X)) * max(p.size for p in self.params().values())
         with _blas_threads_for(largest):
-            self._fit_epochs(X, y, epochs, batch_size, validation, shuffle, rng, setup,
+            self._fit_epochs(X, y, epochs, batch_size, validation, shuffle, as_rng(seed), setup,
                              history, _Progress(verbose, epochs, steps), early)
         if early is not None:
             history.best_epoch = early.best_epoch
@@ -692,7 +783,7 @@ class Sequential:
             for step in range(steps):
                 X_batch = X_epoch[step * batch_size:(step + 1) * batch_size]
                 y_batch = y_epoch[step * batch_size:(step + 1) * batch_size]
-                loss, y_pred = self._loss_and_backward(X_batch, y_batch, setup)
+                loss, y_pred = self._loss_and_backward(X_batch, y_batch, setup, training=True)
                 self.optimizer.step(self.params(), self.grads())
                 m = len(X_batch)
                 seen += m
@@ -713,17 +804,17 @@ class Sequential:
                 break
 
     def _logs(self, loss_sum, correct_sum, seen):
-        logs = {"loss": loss_sum / max(seen, 1)}
+        logs = {"loss": loss_sum / seen}
         if "accuracy" in self.metrics:
-            logs["accuracy"] = correct_sum / max(seen, 1)
+            logs["accuracy"] = correct_sum / seen
         return logs
 
 
 def MLP(sizes, activation="relu", output_activation="auto", seed=0,
         kernel_initializer="glorot_uniform", bias_initializer="zeros",
-        dtype=np.float64, l2=0.0):
+        dtype=np.float64, l2=0.0, dropout=0.0, batch_norm=False):
     """Build a multi-layer perceptron: Dense layers of the given sizes
-    (chapters 4 and 8).
+    (chapters 4 and 9).
 
     ``MLP([2, 4, 1], activation="sigmoid")`` is the 2-4-1 XOR network;
     ``MLP([64, 128, 10])`` is a digits classifier.
@@ -739,12 +830,20 @@ def MLP(sizes, activation="relu", output_activation="auto", seed=0,
         one output unit and ``"softmax"`` for several (use ``"linear"`` for
         regression).
     seed : int or numpy.random.Generator, default 0
-        Seed for the initial weights: the same seed gives the same network.
+        Seed for the initial weights and the dropout masks: the same seed
+        gives the same network.
     kernel_initializer, bias_initializer : str
         See :mod:`nnlib.initializers`.
     dtype : numpy dtype, default np.float64
     l2 : float, default 0.0
         L2 penalty on every weight matrix (see :class:`~nnlib.layers.Dense`).
+    dropout : float in [0, 1), default 0.0
+        If positive, a :class:`~nnlib.layers.Dropout` layer with this rate
+        follows every hidden layer.
+    batch_norm : bool, default False
+        If True, every hidden layer is ``Dense`` (linear) followed by
+        :class:`~nnlib.layers.BatchNormalization` and then the activation,
+        the placement of Ioffe and Szegedy (2015).
 
     Returns
     -------
@@ -755,15 +854,23 @@ def MLP(sizes, activation="relu", output_activation="auto", seed=0,
         raise ValueError(
             f"MLP expects sizes [n_inputs, ..., n_outputs] with at least two numbers, got {sizes}"
         )
+    dropout = check_number(dropout, "dropout", 0, 1, closed="left")
+    if not isinstance(batch_norm, (bool, np.bool_)):
+        raise ValueError(f"expected batch_norm to be True or False, got {batch_norm!r}")
     if output_activation == "auto":
         output_activation = "sigmoid" if sizes[-1] == 1 else "softmax"
     rng = as_rng(seed)
+    options = dict(kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+                   rng=rng, dtype=dtype, l2=l2)
     layers = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        is_output = i == len(sizes) - 2
-        layers.append(Dense(n_in, n_out,
-                            activation=output_activation if is_output else activation,
-                            kernel_initializer=kernel_initializer,
-                            bias_initializer=bias_initializer,
-                            rng=rng, dtype=dtype, l2=l2))
+    for n_in, n_out in zip(sizes[:-2], sizes[1:-1]):  # hidden layers
+        if batch_norm:
+            layers += [Dense(n_in, n_out, **options), BatchNormalization(n_out, dtype=dtype),
+                       Activation(activation)]
+        else:
+            layers.append(Dense(n_in, n_out, activation=activation, **options))
+        if dropout:
+            # spawn: an independent stream that leaves the weights' stream as it is
+            layers.append(Dropout(dropout, rng=rng.spawn(1)[0]))
+    layers.append(Dense(sizes[-2], sizes[-1], activation=output_activation, **options))
     return Sequential(layers)

@@ -60,7 +60,7 @@ def plot_activations(names=("sigmoid", "tanh", "relu"), ax=None, z_range=(-5.0, 
 
 def plot_history(history, axes=None):
     """Plot loss and (if recorded) accuracy per epoch, training and
-    validation (chapter 8).
+    validation (chapter 9).
 
     Parameters
     ----------
@@ -102,7 +102,7 @@ def plot_history(history, axes=None):
 
 def plot_decision_boundary(predict_fn, X, y, ax=None, resolution=200, padding=0.5):
     """Colour the plane by the class a model predicts, and overlay the data
-    (chapters 2 and 8).
+    (chapters 2 and 9).
 
     Parameters
     ----------
@@ -149,7 +149,7 @@ def plot_decision_boundary(predict_fn, X, y, ax=None, resolution=200, padding=0.
 
 def plot_descent_path(f, path, ax=None, bounds=None, levels=30, resolution=200):
     """Draw the contour lines of a 2-parameter loss surface and the path(s)
-    gradient descent took over it (chapter 7).
+    gradient descent took over it (chapter 8).
 
     Parameters
     ----------

@@ -29,36 +29,6 @@ HEADS = [("linear", "mse"), ("sigmoid", "binary_crossentropy"),
 TOL = {np.float32: dict(rtol=1e-5, atol=1e-5), np.float64: dict(rtol=1e-10, atol=1e-12)}
 
 
-@pytest.fixture(scope="module")
-def keras():
-    jax = pytest.importorskip("jax")
-    previous_x64 = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    import keras
-
-    assert keras.backend.backend() == "jax", "set KERAS_BACKEND=jax before importing keras"
-    previous_floatx = keras.config.floatx()
-    yield keras
-    keras.config.set_floatx(previous_floatx)
-    jax.config.update("jax_enable_x64", previous_x64)
-
-
-@pytest.fixture(params=[np.float32, np.float64], ids=["float32", "float64"])
-def dtype(request, keras):
-    """Run the test in this dtype, with Keras' default float type (floatx) set
-    to match: Keras casts inputs, losses and optimiser constants to floatx."""
-    keras.config.set_floatx(np.dtype(request.param).name)
-    yield request.param
-    keras.config.set_floatx("float32")
-
-
-@pytest.fixture
-def floatx64(keras):
-    keras.config.set_floatx("float64")
-    yield
-    keras.config.set_floatx("float32")
-
-
 def twin_models(keras, output, n_out, dtype, seed=0, hidden=(5, 6)):
     """An nnlib MLP and the same network in Keras, with identical weights."""
     name = np.dtype(dtype).name

@@ -108,7 +108,7 @@ def test_model_check_flags_only_the_broken_layer(monkeypatch):
     model = nnlib.MLP([3, 4, 2], seed=0)
     model.compile("categorical_crossentropy")
     X, y = rng.standard_normal((5, 3)), nnlib.one_hot([0, 1, 1, 0, 1])
-    layer = model.dense_layers[1]
+    layer = model.layers[1]
     original = type(layer).backward_from_z
 
     def broken(self, dZ, need_dX=True):  # forgets nothing but doubles dW

@@ -151,3 +151,14 @@ def test_loss_names():
         L.get_loss("binary_crosentropy")
     assert "did you mean 'binary_crossentropy'" in str(info.value)
     assert "half_mse" in str(info.value)
+
+
+def test_from_logits_gradients_reuse_given_probabilities():
+    rng = np.random.default_rng(0)
+    z, y = 3 * rng.standard_normal((5, 4)), np.eye(4)[rng.integers(0, 4, 5)]
+    np.testing.assert_array_equal(L.softmax_cross_entropy_grad(y, z, p=softmax(z)),
+                                  L.softmax_cross_entropy_grad(y, z))
+    np.testing.assert_array_equal(L.binary_cross_entropy_from_logits_grad(y, z, p=sigmoid(z)),
+                                  L.binary_cross_entropy_from_logits_grad(y, z))
+    # the given probabilities are used as they are, not recomputed
+    np.testing.assert_array_equal(L.softmax_cross_entropy_grad(y, z, p=y), 0.0)

@@ -58,7 +58,7 @@ def test_l2_regularisation_is_in_loss_and_gradients(seed):
     X, y = rng.standard_normal((6, 4)), one_hot(rng.integers(0, 2, 6), 2)
     assert check_gradients(model, X, y).max_error < 1e-7
     plain = losses.categorical_cross_entropy(y, model.predict(X))
-    penalty = 0.05 * sum(np.sum(layer.W**2) for layer in model.dense_layers)
+    penalty = 0.05 * sum(np.sum(layer.W**2) for layer in model.layers)
     assert model.compute_loss(X, y) == pytest.approx(plain + penalty, rel=1e-12)
 
 
@@ -225,7 +225,7 @@ def test_get_set_weights_and_summary(capsys):
     weights[0][...] = 0  # copies: changing them does not touch the model
     assert np.any(model.get_weights()[0] != 0)
     model.set_weights([np.full(w.shape, 0.5) for w in weights])
-    assert np.all(model.dense_layers[0].W == 0.5)
+    assert np.all(model.layers[0].W == 0.5)
     assert list(model.params()) == ["W1", "b1", "W2", "b2"]
     assert model.count_params() == 4 * 5 + 5 + 5 * 2 + 2
     model.summary()
