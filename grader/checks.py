@@ -552,7 +552,7 @@ def _gradient_problem(label: str, got, expected, tol: float) -> tuple[str, str] 
         return "shape", f"{label} wrong (shape {got.shape}, expected {expected.shape})"
     if not np.all(np.isfinite(got)):
         return "nan", f"{label} wrong (contains NaN/inf)"
-    error = relative_error(got, expected)
+    error = relative_error(got, expected, floor=1e-12)
     if error > tol:
         return "values", f"{label} wrong (rel. error {error:.1e})"
     return None
