@@ -1,8 +1,8 @@
 """Each chapter's exercise section and its notebook agree on the functions the learner writes.
 
-The section "## Exercise" of a chapter launches one notebook (``{exercise-launch} chNN_topic``)
-and names its functions with their parameters, e.g. ``train(X, Y, sizes, epochs, ...)``. The
-source of truth is the solution notebook: the top-level functions of its graded cells, read with
+The section "## Exercise" of a chapter launches a notebook (``{exercise-launch} chNN_topic``;
+chapter 9 also launches the final project, under its own sub-heading) and names its functions
+with their parameters, e.g. ``train(X, Y, sizes, epochs, ...)``. The source of truth is the solution notebook: the top-level functions of its graded cells, read with
 ``ast``. The book may leave out trailing parameters that have a default; everything else, and
 every default it states, must match. The notebooks' own explanations are held to the same rule.
 """
@@ -80,9 +80,14 @@ def _exercise_sections(repo_root: Path):
         m = re.search(r"^## Exercise\n(.*?)(?=^## |\Z)", text, flags=re.M | re.S)
         if m is None:
             continue
-        launch = re.search(r"```\{exercise-launch\}\s+(\S+)", m.group(1))
-        assert launch, f"{chapter.name}: the exercise section launches no notebook"
-        yield chapter.name, launch.group(1), m.group(1)
+        # A section may launch several notebooks (chapter 9 also launches the final project):
+        # the text up to each launch bar describes that bar's notebook.
+        launches = list(re.finditer(r"```\{exercise-launch\}\s+(\S+)", m.group(1)))
+        assert launches, f"{chapter.name}: the exercise section launches no notebook"
+        start = 0
+        for launch in launches:
+            yield chapter.name, launch.group(1), m.group(1)[start:launch.start()]
+            start = launch.end()
 
 
 def _mismatch(written: list[Parameter], actual: list[Parameter]) -> str | None:
