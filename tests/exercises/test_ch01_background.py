@@ -268,7 +268,7 @@ def test_ridge_hand_example(sub):
     expect_close(b, 2.0, what="b")
 
 
-@check("ch01.fit_ridge", points=2, hint="At the minimum both partial derivatives of J vanish: "
+@check("ch01.fit_ridge", points=1, hint="At the minimum both partial derivatives of J vanish: "
        "-2 X^T r + 2 alpha w = 0 and -2 sum(r) = 0 for the residuals r = y - X w - b. " + RIDGE_HINT)
 def test_ridge_gradient_is_zero(sub):
     rng = np.random.default_rng(11)
