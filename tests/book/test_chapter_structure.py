@@ -82,7 +82,8 @@ def test_chapters_open_with_learning_objectives(chapters):
         if not _headings(text, 2):
             continue                      # a placeholder page, not written yet
         blocks = _objectives_blocks(text)
-        first_section = next(i for i, line in enumerate(text.splitlines()) if line.startswith("## "))
+        first_section = next(i for i, line in enumerate(text.splitlines())
+                             if line.startswith("## "))
         if len(blocks) != 1:
             wrong.append(f"{path.name}: {len(blocks)} learning-objectives blocks, expected 1")
         elif blocks[0][0] > first_section:

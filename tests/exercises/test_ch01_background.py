@@ -269,7 +269,8 @@ def test_ridge_hand_example(sub):
 
 
 @check("ch01.fit_ridge", points=1, hint="At the minimum both partial derivatives of J vanish: "
-       "-2 X^T r + 2 alpha w = 0 and -2 sum(r) = 0 for the residuals r = y - X w - b. " + RIDGE_HINT)
+       "-2 X^T r + 2 alpha w = 0 and -2 sum(r) = 0 for the residuals r = y - X w - b. "
+       + RIDGE_HINT)
 def test_ridge_gradient_is_zero(sub):
     rng = np.random.default_rng(11)
     X = rng.normal(size=(20, 3)) + np.array([2.0, -1.0, 0.5])       # features with non-zero means
@@ -308,7 +309,7 @@ def test_ridge_matches_sklearn_and_least_squares(sub):
 @check("ch01.fit_ridge", points=1, hidden=True)
 def test_ridge_bias_is_not_penalised(sub):
     rng = np.random.default_rng(13)
-    X = rng.normal(size=(6, 8)) + 3.0               # fewer samples than features: alpha makes it solvable
+    X = rng.normal(size=(6, 8)) + 3.0    # fewer samples than features: alpha makes it solvable
     y = rng.normal(size=6)
     w, b = _unpack_fit(run(sub.fit_ridge, X, y, 2.0), "fit_ridge")
     w_shift, b_shift = _unpack_fit(run(sub.fit_ridge, X, y + 100.0, 2.0), "fit_ridge")

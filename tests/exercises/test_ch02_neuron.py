@@ -326,7 +326,7 @@ def test_search_all_sixteen_tables(sub):
     assert n_found == 14          # all but XOR and XNOR (a property of the grid, argued in chapter 2)
 
 
-# ------------------------------------------------------------------ ch02.train_perceptron (challenge)
+# ------------------------------------------------------------ ch02.train_perceptron (challenge)
 PERCEPTRON_RESULT_KEYS = {"w", "b", "epochs", "updates", "converged"}
 TRAIN_HINT = ("Loop over epochs; in each, visit the rows in order, compute step(w . x + b) with "
               "step(0) = 1, and on a wrong output add (y - y_hat) * x to w and (y - y_hat) to b. "
@@ -373,7 +373,8 @@ def test_train_perceptron_and_by_hand(sub):
        "always misclassified: every epoch updates, and the loop stops only at max_epochs. "
        + TRAIN_HINT)
 def test_train_perceptron_xor_never_converges(sub):
-    result = _training_result(run(sub.train_perceptron, CORNERS, np.array([0.0, 1.0, 1.0, 0.0]), 25))
+    y_xor = np.array([0.0, 1.0, 1.0, 0.0])
+    result = _training_result(run(sub.train_perceptron, CORNERS, y_xor, 25))
     expect_close(result["converged"], False, what='result["converged"] on XOR')
     expect_close(result["epochs"], 25, what='result["epochs"] on XOR with max_epochs=25')
     expect_true(result["updates"] >= 25, 'every epoch on XOR makes an update, so result["updates"] '
@@ -384,7 +385,8 @@ def test_train_perceptron_xor_never_converges(sub):
        "corners have norms up to sqrt(3), the extended weights norm sqrt(4.25), and the smallest "
        "signed z is 0.5, so the bound is 3 * 4.25 / 0.5**2 = 51. " + BOUND_HINT)
 def test_mistake_bound_and_by_hand(sub):
-    bound = run(sub.mistake_bound, CORNERS, np.array([0.0, 0.0, 0.0, 1.0]), np.array([1.0, 1.0]), -1.5)
+    y_and = np.array([0.0, 0.0, 0.0, 1.0])
+    bound = run(sub.mistake_bound, CORNERS, y_and, np.array([1.0, 1.0]), -1.5)
     expect_close(bound, 51.0, rtol=1e-9)
 
 

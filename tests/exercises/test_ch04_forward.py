@@ -289,20 +289,22 @@ PARITY_HINT = ("Give hidden unit k (k = 1..n) equal input weights s and bias -s 
 
 
 def _all_bit_patterns(n_bits):
-    return np.array([[(i >> j) & 1 for j in range(n_bits)] for i in range(2 ** n_bits)], dtype=float)
+    return np.array([[(i >> j) & 1 for j in range(n_bits)] for i in range(2 ** n_bits)],
+                    dtype=float)
 
 
 def _parity_params(sub, n_bits):
     params = run(sub.parity_network_params, n_bits)
     if not isinstance(params, dict):
-        raise CheckFailed("parity_network_params(%d) should return a dict with keys W1, b1, W2, b2, "
-                          "got %s" % (n_bits, type(params).__name__), kind="type")
+        raise CheckFailed("parity_network_params(%d) should return a dict with keys W1, b1, W2, "
+                          "b2, got %s" % (n_bits, type(params).__name__), kind="type")
     expect_true(set(params) == {"W1", "b1", "W2", "b2"}, "parity_network_params(%d) should return "
                 "the keys ['W1', 'W2', 'b1', 'b2'], got %s" % (n_bits, sorted(map(str, params))),
                 kind="keys")
     for name in ("W1", "b1", "W2", "b2"):
-        expect_true(isinstance(params[name], np.ndarray) and np.issubdtype(params[name].dtype, np.number)
-                    and np.all(np.isfinite(params[name])),
+        value = params[name]
+        expect_true(isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.number)
+                    and np.all(np.isfinite(value)),
                     "%s should be a numpy array of finite numbers" % name, kind="type")
     W1 = params["W1"]
     width = W1.shape[1] if W1.ndim == 2 else -1
@@ -323,10 +325,10 @@ def _check_parity(sub, n_bits, X=None, noise_note=""):
     for x, count, p in zip(X, counts, outputs):
         odd = count % 2 == 1
         ok = p > 0.9 if odd else p < 0.1
-        expect_true(ok, "for the %d-bit input %s%s (%d ones) the network outputs %.4f; the parity "
-                    "is %d, so the output should be %s" % (n_bits, np.round(x, 3).tolist(), noise_note,
-                                                           count, p, int(odd),
-                                                           "above 0.9" if odd else "below 0.1"))
+        expect_true(ok, "for the %d-bit input %s%s (%d ones) the network outputs %.4f; the "
+                    "parity is %d, so the output should be %s"
+                    % (n_bits, np.round(x, 3).tolist(), noise_note, count, p, int(odd),
+                       "above 0.9" if odd else "below 0.1"))
 
 
 @check("ch04.parity_network_params", points=1, hint=PARITY_HINT)

@@ -255,18 +255,19 @@ def test_ce_shift_invariant_and_uniform(sub):
                  what="the loss of equal logits over 5 classes (log 5)")
 
 
-# ------------------------------------------------------------------ ch05.smoothed_cross_entropy (challenge)
-SMOOTH_HINT = ("Ys = (1 - smoothing) * Y + smoothing / k; log softmax(Z) = Z - max - log(sum(exp(Z - "
-               "max))) row by row; the loss is -sum(Ys * log softmax(Z)) / n and, because every row "
-               "of Ys sums to 1, its gradient is (softmax(Z) - Ys) / n.")
+# --------------------------------------------------------- ch05.smoothed_cross_entropy (challenge)
+SMOOTH_HINT = ("Ys = (1 - smoothing) * Y + smoothing / k; log softmax(Z) = Z - max - "
+               "log(sum(exp(Z - max))) row by row; the loss is -sum(Ys * log softmax(Z)) / n and, "
+               "because every row of Ys sums to 1, its gradient is (softmax(Z) - Ys) / n.")
 
 
 def _smoothed(y, smoothing):
     return (1.0 - smoothing) * y + smoothing / y.shape[1]
 
 
-@check("ch05.smoothed_cross_entropy", points=1, hint="softmax(ln 3, 0) = (3/4, 1/4) and Ys = (0.9, "
-       "0.1), so L = -0.9 ln 0.75 - 0.1 ln 0.25 and dL/dZ = (0.75 - 0.9, 0.25 - 0.1). " + SMOOTH_HINT)
+@check("ch05.smoothed_cross_entropy", points=1, hint="softmax(ln 3, 0) = (3/4, 1/4) and Ys = "
+       "(0.9, 0.1), so L = -0.9 ln 0.75 - 0.1 ln 0.25 and dL/dZ = (0.75 - 0.9, 0.25 - 0.1). "
+       + SMOOTH_HINT)
 def test_smoothed_ce_hand_example(sub):
     y, z = np.array([[1.0, 0.0]]), np.array([[np.log(3.0), 0.0]])
     expect_close(run(sub.smoothed_cross_entropy, y, z, 0.2),
@@ -291,7 +292,8 @@ def test_smoothed_ce_gradient_matches_central_differences(sub):
     rng = np.random.default_rng(41)
     y = _one_hot(rng.integers(0, 4, size=3), 4)
     z = rng.normal(size=(3, 4))
-    numeric = numerical_gradient(lambda zz: _ce_from_logits_formula(_smoothed(y, 0.1), zz), z.copy())
+    targets = _smoothed(y, 0.1)
+    numeric = numerical_gradient(lambda zz: _ce_from_logits_formula(targets, zz), z.copy())
     expect_close(run(sub.smoothed_cross_entropy_grad, y, z, 0.1), numeric, rtol=1e-6, atol=1e-9)
 
 

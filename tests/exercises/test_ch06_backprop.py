@@ -32,9 +32,10 @@ def _dense_numeric(dZ, X, W, b):
 
 def _as_grad_dict(got, function="dense_backward", names=("X", "W", "b")):
     if not isinstance(got, (tuple, list)) or len(got) != len(names):
+        found = ("%d items" % len(got) if isinstance(got, (tuple, list))
+                 else type(got).__name__)
         raise CheckFailed("%s should return a tuple (%s), got %s"
-                          % (function, ", ".join("d" + name for name in names),
-                             type(got).__name__ if not isinstance(got, (tuple, list)) else "%d items" % len(got)),
+                          % (function, ", ".join("d" + name for name in names), found),
                           kind="type")
     return dict(zip(names, got))
 
@@ -122,7 +123,7 @@ def test_mlp_backward_gradient_check_other_shapes(sub, ref):
     expect_gradients(got, _mlp_numeric(ref, X, Y, params), tol=1e-6)
 
 
-# ----------------------------------------------------------------------------- layer_norm_backward (challenge)
+# ----------------------------------------------------------------- layer_norm_backward (challenge)
 LN_NAMES = ("X", "gamma", "beta")
 LN_HINT = ("dbeta = dY.sum(axis=0), dgamma = (dY * X_hat).sum(axis=0). With g = dY * gamma and "
            "std = sqrt(var + eps) per row: dX = (g - mean(g) - X_hat * mean(g * X_hat)) / std, the "
@@ -161,8 +162,8 @@ def _layer_norm_grads(sub, dY, X, gamma, *eps):
 @check("ch06.layer_norm_backward", points=2, hint=LN_HINT)
 def test_layer_norm_gradient_check(sub):
     dY, X, gamma, beta = _layer_norm_case(64, 3, 4)
-    expect_gradients(_layer_norm_grads(sub, dY, X, gamma), _layer_norm_numeric(dY, X, gamma, beta, 1e-5),
-                     tol=1e-6)
+    expect_gradients(_layer_norm_grads(sub, dY, X, gamma),
+                     _layer_norm_numeric(dY, X, gamma, beta, 1e-5), tol=1e-6)
 
 
 @check("ch06.layer_norm_backward", points=1, hint="Adding a constant to a row of X changes neither "

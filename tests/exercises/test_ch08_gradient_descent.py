@@ -311,7 +311,7 @@ def test_run_gd_random(sub, ref):
     expect_same(sub.run_gradient_descent, ref.run_gradient_descent, *args)
 
 
-# ----------------------------------------------------------------------------- nesterov_step (challenge)
+# ----------------------------------------------------------------------- nesterov_step (challenge)
 NESTEROV_HINT = ("With phi = theta + momentum * v: velocity_new = momentum * velocity - lr * g (g "
                  "taken at the stored w), then w_new = w + momentum * velocity_new - lr * g.")
 
@@ -320,9 +320,9 @@ def _nesterov(sub, *args):
     return _pair(run(sub.nesterov_step, *args), "nesterov_step", ("w_new", "velocity_new"))
 
 
-@check("ch08.nesterov_step", points=1, hint="Step 1: v = 0.9 * 0 - 0.1 * 2 = -0.2, w = 1 + 0.9 * (-0.2) "
-       "- 0.1 * 2 = 0.62. Step 2 (g = 1): v = 0.9 * (-0.2) - 0.1 = -0.28, w = 0.62 + 0.9 * (-0.28) "
-       "- 0.1 = 0.268. " + NESTEROV_HINT)
+@check("ch08.nesterov_step", points=1, hint="Step 1: v = 0.9 * 0 - 0.1 * 2 = -0.2, "
+       "w = 1 + 0.9 * (-0.2) - 0.1 * 2 = 0.62. Step 2 (g = 1): v = 0.9 * (-0.2) - 0.1 = -0.28, "
+       "w = 0.62 + 0.9 * (-0.28) - 0.1 = 0.268. " + NESTEROV_HINT)
 def test_nesterov_two_steps_by_hand(sub):
     w, v = _nesterov(sub, np.array([1.0]), np.array([2.0]), np.array([0.0]), 0.1, 0.9)
     expect_close(w, np.array([0.62]), what="w after step 1")
@@ -333,8 +333,8 @@ def test_nesterov_two_steps_by_hand(sub):
 
 
 @check("ch08.nesterov_step", points=2, hint="Your stored weights must be the look-ahead point "
-       "phi = theta + momentum * v of the rule that evaluates the gradient at theta + momentum * v. "
-       + NESTEROV_HINT)
+       "phi = theta + momentum * v of the rule that evaluates the gradient at "
+       "theta + momentum * v. " + NESTEROV_HINT)
 def test_nesterov_equals_the_look_ahead_rule(sub):
     lr, mu = 0.1, 0.8
     theta, v_ref = np.array([2.0, -1.0, 0.5]), np.zeros(3)

@@ -13,7 +13,8 @@ import sys
 
 import numpy as np
 
-from grader.checks import CheckFailed, check, expect_close, expect_raises, expect_same, expect_true, run
+from grader.checks import (CheckFailed, check, expect_close, expect_raises, expect_same,
+                           expect_true, run)
 from grader.paths import course_root
 
 # Under pytest, tests/ is on sys.path and tests/nnlib/ (a folder without __init__.py) would be
@@ -322,7 +323,7 @@ def test_train_random(sub, ref):
     expect_close(_losses_list(got[1], 4), np.array(exp_losses), rtol=1e-8)
 
 
-# ----------------------------------------------------------------------------- clip_by_global_norm (challenge)
+# ----------------------------------------------------------------- clip_by_global_norm (challenge)
 CLIP_HINT = ("global norm = sqrt of the sum of every squared entry of every array; if it exceeds "
              "max_norm, multiply every array by max_norm / norm. Against overflow and underflow, "
              "divide all entries by the largest |entry| s first and multiply the norm by s.")

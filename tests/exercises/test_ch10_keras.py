@@ -263,18 +263,19 @@ def test_transfer_single_sigmoid_output(sub):
     expect_close(got, net.predict(X), rtol=0, atol=1e-5, dtype="any")
 
 
-# ------------------------------------------------------------------ ch10.build_residual_mlp (challenge)
+# ---------------------------------------------------------- ch10.build_residual_mlp (challenge)
 RESIDUAL_HINT = ("inputs = keras.Input(shape=(n_features,)); h = Dense(width, relu)(inputs); per "
-                 "block: r = Dense(width, relu)(h), r = Dense(width)(r), h = keras.layers.Add()([h, "
-                 "r]); outputs = Dense(n_classes, softmax)(h); keras.Model(inputs, outputs), then "
-                 "compile with loss='sparse_categorical_crossentropy'.")
+                 "block: r = Dense(width, relu)(h), r = Dense(width)(r), "
+                 "h = keras.layers.Add()([h, r]); outputs = Dense(n_classes, softmax)(h); "
+                 "keras.Model(inputs, outputs), compiled with "
+                 "loss='sparse_categorical_crossentropy'.")
 
 
 def _keras_sources(node):
     """Names of the layers whose outputs a serialised inbound node reads (plain JSON data)."""
     if isinstance(node, dict):
-        history = node.get("config", {}).get("keras_history") if node.get("class_name") == "__keras_tensor__" else None
-        if history:
+        if node.get("class_name") == "__keras_tensor__":
+            history = node.get("config", {}).get("keras_history") or [None]
             return [history[0]]
         return [name for value in node.values() for name in _keras_sources(value)]
     if isinstance(node, list):
@@ -283,10 +284,12 @@ def _keras_sources(node):
 
 
 def _functional_graph(info):
-    """{layer name: (class name, config, [input layer names])} of a described functional model."""
+    """({layer name: (class name, config, [input layer names])}, model config) of a described
+    functional model."""
     expect_true(isinstance(info, dict) and isinstance(info.get("config"), dict),
-                "expected the description of a keras model (a dict made by model_to_data), got %s; "
-                "does build_residual_mlp return the keras model?" % type(info).__name__, kind="type")
+                "expected the description of a keras model (a dict made by model_to_data), got "
+                "%s; does build_residual_mlp return the keras model?" % type(info).__name__,
+                kind="type")
     config = info["config"]
     expect_true(config.get("class_name") == "Functional",
                 "expected a functional model, keras.Model(inputs, outputs), got %r (Sequential "
@@ -299,15 +302,23 @@ def _functional_graph(info):
 
 
 def _dense(graph, name, units, activation, what):
+    """Check that layer ``name`` is Dense(units, activation) and return the layer it reads."""
     cls, cfg, inputs = graph[name]
-    expect_true(cls == "Dense" and cfg.get("units") == units and cfg.get("activation") == activation,
+    expect_true(cls == "Dense" and cfg.get("units") == units
+                and cfg.get("activation") == activation,
                 "%s should be Dense(%d, activation=%r), got %s(units=%s, activation=%s)"
                 % (what, units, activation, cls, cfg.get("units"), cfg.get("activation")))
     expect_true(len(inputs) == 1, "%s should read exactly one tensor, it reads %s" % (what, inputs))
     return inputs[0]
 
 
+def _is_linear_dense(layer):
+    cls, cfg, _ = layer
+    return cls == "Dense" and cfg.get("activation") == "linear"
+
+
 def _check_residual_model(info, n_features, n_classes, width, n_blocks):
+    """Walk the graph from the output back to the input and compare it with the specification."""
     graph, model_config = _functional_graph(info)
     outputs = model_config.get("output_layers") or []
     # ["name", 0, 0] for a single output tensor, [["name", 0, 0], ...] for a list of them
@@ -317,30 +328,31 @@ def _check_residual_model(info, n_features, n_classes, width, n_blocks):
     found = 0
     while graph.get(hidden, (None,))[0] == "Add":
         found += 1
-        block = n_blocks - found + 1
-        what = "residual block %d (counted from the input)" % block
+        what = "residual block %d (counted from the input)" % (n_blocks - found + 1)
         inputs = graph[hidden][2]
-        expect_true(len(inputs) == 2, "the Add of %s should sum two tensors, got %s" % (what, inputs))
-        branch_end = [name for name in inputs if graph[name][0] == "Dense" and graph[name][1].get("activation") == "linear"]
-        expect_true(len(branch_end) == 1, "the Add of %s should sum the block's input and the output of "
-                    "Dense(%d) without activation; it sums %s" % (what, width, inputs))
+        expect_true(len(inputs) == 2,
+                    "the Add of %s should sum two tensors, got %s" % (what, inputs))
+        branch_end = [name for name in inputs if _is_linear_dense(graph[name])]
+        expect_true(len(branch_end) == 1, "the Add of %s should sum the block's input and the "
+                    "output of Dense(%d) without activation; it sums %s" % (what, width, inputs))
         skip = next(name for name in inputs if name != branch_end[0])
         middle = _dense(graph, branch_end[0], width, "linear", "the second Dense of %s" % what)
         start = _dense(graph, middle, width, "relu", "the first Dense of %s" % what)
-        expect_true(start == skip, "%s should add its own input to its branch (h + F(h)): its branch "
-                    "starts from %r but the Add's other input is %r" % (what, start, skip))
+        expect_true(start == skip, "%s should add its own input to its branch (h + F(h)): its "
+                    "branch starts from %r but the Add's other input is %r" % (what, start, skip))
         hidden = skip
-    expect_true(found == n_blocks, "the model should have %d residual blocks (Add layers) between the "
-                "first Dense and the output layer, found %d" % (n_blocks, found))
+    expect_true(found == n_blocks, "the model should have %d residual blocks (Add layers) between "
+                "the first Dense and the output layer, found %d" % (n_blocks, found))
     first_input = _dense(graph, hidden, width, "relu", "the first layer after the input")
     cls, cfg, _ = graph[first_input]
     expect_true(cls == "InputLayer" and list(cfg.get("batch_shape") or []) == [None, n_features],
                 "the first Dense should read keras.Input(shape=(%d,)), it reads %s with shape %s"
                 % (n_features, cls, cfg.get("batch_shape")))
-    expect_true(len(graph) == 3 + 3 * n_blocks, "the model should have %d layers (Input, Dense, 3 per "
-                "block, output Dense), it has %d: %s" % (3 + 3 * n_blocks, len(graph),
-                                                         [c for c, _, _ in graph.values()]))
-    by_hand = (n_features + 1) * width + n_blocks * 2 * (width + 1) * width + (width + 1) * n_classes
+    expect_true(len(graph) == 3 + 3 * n_blocks, "the model should have %d layers (Input, Dense, 3 "
+                "per block, output Dense), it has %d: %s"
+                % (3 + 3 * n_blocks, len(graph), [c for c, _, _ in graph.values()]))
+    by_hand = ((n_features + 1) * width + n_blocks * 2 * (width + 1) * width
+               + (width + 1) * n_classes)
     expect_true(info.get("n_params") == by_hand, "the model should have %d parameters, got %s"
                 % (by_hand, info.get("n_params")))
     expect_true(info.get("loss") == "sparse_categorical_crossentropy",

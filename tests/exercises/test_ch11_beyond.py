@@ -302,14 +302,15 @@ def test_attention_hidden_dk_mismatch(sub):
                   np.ones((4, 2)), what="queries with d_k = 3 and keys with d_k = 5")
 
 
-# ----------------------------------------------------------------------------- conv2d_strided (challenge)
+# ---------------------------------------------------------------------- conv2d_strided (challenge)
 STRIDED_HINT = ("Valid: (H - kh) // s + 1 positions. Same: out = ceil(H / s) and total padding "
                 "max((out - 1) * s + kh - H, 0), with total // 2 zeros on top and the rest at the "
-                "bottom (likewise left/right). Window (i, j) starts at row i * s_h, column j * s_w.")
+                "bottom (likewise left/right). Window (i, j) starts at row i * s_h, column "
+                "j * s_w.")
 
 
-@check("ch11.conv2d_strided", points=1, hint="Stride 2 on a 4x4 image with a 2x2 kernel of ones sums "
-       "the four 2x2 blocks: 0+1+4+5 = 10, 2+3+6+7 = 18, 8+9+12+13 = 42, 10+11+14+15 = 50. "
+@check("ch11.conv2d_strided", points=1, hint="Stride 2 on a 4x4 image with a 2x2 kernel of ones "
+       "sums the four 2x2 blocks: 0+1+4+5 = 10, 2+3+6+7 = 18, 8+9+12+13 = 42, 10+11+14+15 = 50. "
        + STRIDED_HINT)
 def test_strided_valid_by_hand(sub):
     X = np.arange(16.0).reshape(1, 4, 4, 1)
@@ -323,8 +324,9 @@ def test_strided_valid_by_hand(sub):
        + STRIDED_HINT)
 def test_strided_same_pads_at_the_end(sub):
     expected = np.array([[9.0, 6.0], [6.0, 4.0]]).reshape(1, 2, 2, 1)
-    expect_close(run(sub.conv2d_strided, np.ones((1, 4, 4, 1)), np.ones((3, 3, 1, 1)), np.zeros(1), 2,
-                     "same"), expected)
+    got = run(sub.conv2d_strided, np.ones((1, 4, 4, 1)), np.ones((3, 3, 1, 1)), np.zeros(1), 2,
+              "same")
+    expect_close(got, expected)
 
 
 @check("ch11.conv2d_strided", points=1, hint="Compare your output shape with Keras' first: same "
