@@ -1,7 +1,8 @@
-"""Sphinx extension for the course book: offline MathJax, notebook downloads, exercise buttons.
+"""Sphinx extension for the course book: offline MathJax, notebook downloads, exercise buttons,
+learning objectives.
 
 Enabled from ``_config.yml`` (``sphinx: local_extensions: {course_book: book/_ext}``). It does
-three things (plus two small fixes so pages load without console errors: a favicon, and a valid
+four things (plus two small fixes so pages load without console errors: a favicon, and a valid
 default colour mode for the theme):
 
 1. **Offline MathJax.** When ``mathjax_path`` is a relative path (``mathjax/tex-mml-chtml.js``),
@@ -20,6 +21,16 @@ default colour mode for the theme):
    in ``_config.yml``) and open it in Colab (from ``repository.url``/``branch``)::
 
        ```{exercise-launch} ch03_activations
+       ```
+
+4. **Learning objectives.** The directive ``learning-objectives`` opens every chapter with the
+   same box: the title "Learning objectives", the sentence "By the end of this chapter you will
+   be able to:" and the chapter's bullet list of 3 to 6 checkable objectives (anything else is a
+   build error)::
+
+       ```{learning-objectives}
+       - write a layer as $Z = XW + \mathbf{b}$ and state the shape of every array in it;
+       - ...
        ```
 """
 from __future__ import annotations
@@ -46,6 +57,7 @@ MATHJAX_ITEMS = ("tex-mml-chtml.js", "a11y", "adaptors", "input", "output", "sre
 MATHJAX_PACKAGE_HINT = "pip install django-static-mathjax==3.2.2.1 (it is in requirements.txt)"
 
 EXERCISE_NAME = re.compile(r"ch\d\d_[a-z0-9_]+")
+OBJECTIVES_RANGE = (3, 6)
 DEFAULT_COLAB_URL = "https://colab.research.google.com"
 
 
@@ -255,6 +267,36 @@ class ExerciseLaunch(SphinxDirective):
         return [bar]
 
 
+# --------------------------------------------------------------------------- learning objectives
+class LearningObjectives(SphinxDirective):
+    """``learning-objectives`` directive: the chapter's objectives, one bullet each."""
+
+    required_arguments = 0
+    optional_arguments = 0
+    has_content = True
+
+    def run(self):
+        low, high = OBJECTIVES_RANGE
+        body = nodes.container()
+        self.state.nested_parse(self.content, self.content_offset, body)
+        found = body.children
+        if len(found) != 1 or not isinstance(found[0], nodes.bullet_list):
+            raise self.error(
+                "learning-objectives: the content must be one bullet list ('- ...' lines) and "
+                f"nothing else, got {len(found)} block(s)")
+        objectives = found[0]
+        if not low <= len(objectives.children) <= high:
+            raise self.error(
+                f"learning-objectives: give {low} to {high} objectives, got "
+                f"{len(objectives.children)}")
+        box = nodes.admonition(classes=["learning-objectives"])
+        self.set_source_info(box)
+        box += nodes.title(text="Learning objectives")
+        box += nodes.paragraph(text="By the end of this chapter you will be able to:")
+        box += objectives
+        return [box]
+
+
 def setup(app):
     app.add_config_value("course_jupyterlab_url", "http://localhost:8888/lab/tree", "html")
     app.connect("config-inited", set_default_colour_mode)
@@ -266,4 +308,5 @@ def setup(app):
     app.connect("html-page-context", remove_thebe, priority=900)
     app.connect("doctree-resolved", remove_thebe_config, priority=900)
     app.add_directive("exercise-launch", ExerciseLaunch)
+    app.add_directive("learning-objectives", LearningObjectives)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,5 +1,8 @@
-"""Every chapter has the same shape: its title carries its number, and it ends with a summary,
-then practice questions, then the exercise."""
+"""Every chapter has the same shape: its title carries its number, it opens with its learning
+objectives (the ``learning-objectives`` directive of book/_ext/course_book.py, before the first
+section) and it ends with a summary, then practice questions, then the exercise. Chapter 0 (how
+to use the book) has objectives and ends with a summary only; a placeholder page without
+sections is skipped until it is written."""
 from __future__ import annotations
 
 import re
@@ -7,6 +10,7 @@ import re
 import pytest
 
 CLOSING_SECTIONS = ["Summary", "Practice questions", "Exercise"]
+OBJECTIVES = "```{learning-objectives}"
 
 
 def _chapters(repo_root):
@@ -51,10 +55,41 @@ def test_chapters_end_with_summary_practice_and_exercise(chapters):
     wrong = []
     for path in chapters:
         sections = _headings(path.read_text("utf-8"), 2)
-        present = [s for s in sections if s in CLOSING_SECTIONS]
-        if not present:
-            continue                      # ch00 (practical notes) and placeholder chapters
-        if sections[-len(CLOSING_SECTIONS):] != CLOSING_SECTIONS:
-            wrong.append(f"{path.name}: ends with {sections[-len(CLOSING_SECTIONS):]}")
+        if not sections:
+            continue                      # a placeholder page, not written yet
+        closing = CLOSING_SECTIONS if "Exercise" in sections else CLOSING_SECTIONS[:1]
+        if sections[-len(closing):] != closing:
+            wrong.append(f"{path.name}: ends with {sections[-len(closing):]}, expected {closing}")
     assert not wrong, ("chapters must end with the sections " + " / ".join(CLOSING_SECTIONS)
-                       + ":\n" + "\n".join(wrong))
+                       + " (chapters without an exercise: Summary):\n" + "\n".join(wrong))
+
+
+def _objectives_blocks(text):
+    """(line number, [objective, ...]) of every learning-objectives directive in a page."""
+    blocks, lines = [], text.splitlines()
+    for number, line in enumerate(lines):
+        if line.strip() == OBJECTIVES:
+            end = lines.index("```", number + 1)
+            items = [item for item in lines[number + 1:end] if item.startswith("- ")]
+            blocks.append((number, items))
+    return blocks
+
+
+def test_chapters_open_with_learning_objectives(chapters):
+    wrong = []
+    for path in chapters:
+        text = path.read_text("utf-8")
+        if not _headings(text, 2):
+            continue                      # a placeholder page, not written yet
+        blocks = _objectives_blocks(text)
+        first_section = next(i for i, line in enumerate(text.splitlines())
+                             if line.startswith("## "))
+        if len(blocks) != 1:
+            wrong.append(f"{path.name}: {len(blocks)} learning-objectives blocks, expected 1")
+        elif blocks[0][0] > first_section:
+            wrong.append(f"{path.name}: the learning objectives come after the first section")
+        elif not 3 <= len(blocks[0][1]) <= 6:
+            wrong.append(f"{path.name}: {len(blocks[0][1])} objectives, expected 3 to 6")
+        elif "By the end of the chapter" in text or "By the end of this chapter" in text:
+            wrong.append(f"{path.name}: an informal objectives list besides the directive")
+    assert not wrong, "\n".join(wrong)

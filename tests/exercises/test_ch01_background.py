@@ -4,14 +4,16 @@ Expected values come from hand calculations written out below, from exact data (
 on a known line or plane), from the optimality condition of least squares (the normal
 equations), and from independent references computed here in the trusted process:
 ``np.linalg.solve`` on the normal equations, scikit-learn's ``LinearRegression``,
-``nnlib.losses.mean_squared_error`` and ``nnlib.MLP(...).count_params()``. Hidden checks use other
-shapes and seeds than the public ones.
+``nnlib.losses.mean_squared_error`` and ``nnlib.MLP(...).count_params()``. The optional challenge
+``ch01.fit_ridge`` (bonus points) is checked against a hand-computed fit, the zero gradient of the
+ridge objective, ``np.linalg.lstsq`` at alpha = 0 and scikit-learn's ``Ridge``. Hidden checks use
+other shapes and seeds than the public ones.
 """
 import functools
 
 import numpy as np
 
-from grader.checks import check, expect_close, expect_same, expect_true, run
+from grader.checks import check, expect_close, expect_raises, expect_same, expect_true, run
 
 NOTEBOOK = "ch01_background"
 
@@ -37,10 +39,10 @@ def _normal_equations_solution(X, y):
     return theta[:-1], float(theta[-1])
 
 
-def _unpack_fit(result):
-    """Check the (w, b) structure of fit_least_squares' result and return w, b as numbers."""
+def _unpack_fit(result, function="fit_least_squares"):
+    """Check the (w, b) structure of a fitting function's result and return w, b as numbers."""
     expect_true(isinstance(result, (tuple, list)) and len(result) == 2,
-                "fit_least_squares should return a pair (w, b), got %r" % (type(result).__name__,),
+                "%s should return a pair (w, b), got %r" % (function, type(result).__name__),
                 kind="type")
     w, b = result
     expect_true(isinstance(w, np.ndarray), "w should be a numpy array of shape (d,), got %s"
@@ -242,3 +244,77 @@ def test_count_matches_nnlib(sub, ref):
         expect_close(run(sub.count_parameters, list(sizes)), expected)
         expect_close(ref.count_parameters(list(sizes)), expected,
                      what="the reference solution's count")
+
+
+# ------------------------------------------------------------------ ch01.fit_ridge (challenge)
+RIDGE_HINT = ("Setting dJ/db = 0 gives b = mean(y) - mean(X, axis=0) @ w. Substituted into "
+              "dJ/dw = 0 it leaves (Xc^T Xc + alpha I) w = Xc^T yc for the centred data "
+              "Xc = X - mean(X, axis=0), yc = y - mean(y): the bias is not penalised.")
+
+
+def _ridge_gradient(X, y, w, b, alpha):
+    """Gradient of sum((y - X w - b)^2) + alpha |w|^2 with respect to (w, b), by hand."""
+    residual = y - X @ w - b
+    return -2.0 * X.T @ residual + 2.0 * alpha * w, -2.0 * residual.sum()
+
+
+@check("ch01.fit_ridge", points=1, hint="Centred: x = (-1, 0, 1), y - 2 = (-2, -1, 3); "
+       "w = (x . yc) / (x . x + alpha) = 5 / (2 + 3) = 1 and b = mean(y) - mean(x) * w = 2. "
+       + RIDGE_HINT)
+def test_ridge_hand_example(sub):
+    w, b = _unpack_fit(run(sub.fit_ridge, np.array([[-1.0], [0.0], [1.0]]),
+                           np.array([0.0, 1.0, 5.0]), 3.0), "fit_ridge")
+    expect_close(w, np.array([1.0]), what="w")
+    expect_close(b, 2.0, what="b")
+
+
+@check("ch01.fit_ridge", points=1, hint="At the minimum both partial derivatives of J vanish: "
+       "-2 X^T r + 2 alpha w = 0 and -2 sum(r) = 0 for the residuals r = y - X w - b. "
+       + RIDGE_HINT)
+def test_ridge_gradient_is_zero(sub):
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(20, 3)) + np.array([2.0, -1.0, 0.5])       # features with non-zero means
+    y = X @ np.array([1.5, -2.0, 0.3]) + 4.0 + rng.normal(scale=0.1, size=20)
+    w, b = _unpack_fit(run(sub.fit_ridge, X, y, 5.0), "fit_ridge")
+    expect_true(w.shape == (3,), "w should have shape (3,), got %s" % (w.shape,), kind="shape")
+    grad_w, grad_b = _ridge_gradient(X, y, w, b, 5.0)
+    expect_close(grad_w, np.zeros(3), atol=1e-8, what="dJ/dw at your (w, b)")
+    expect_close(grad_b, 0.0, atol=1e-8, what="dJ/db at your (w, b)")
+
+
+@check("ch01.fit_ridge", points=1, hint="Raise ValueError when alpha < 0; alpha = 0 is allowed and "
+       "gives the least-squares fit.")
+def test_ridge_rejects_negative_alpha(sub):
+    expect_raises(sub.fit_ridge, np.eye(3), np.ones(3), -1.0, what="alpha = -1")
+
+
+@check("ch01.fit_ridge", points=1, hidden=True)
+def test_ridge_matches_sklearn_and_least_squares(sub):
+    from sklearn.linear_model import Ridge
+
+    X, y = _diabetes_standardised()
+    for alpha in (0.5, 30.0):
+        model = Ridge(alpha=alpha).fit(X, y)
+        w, b = _unpack_fit(run(sub.fit_ridge, X, y, alpha), "fit_ridge")
+        expect_close(w, model.coef_, rtol=1e-6, atol=1e-8, what="w for alpha = %g" % alpha)
+        expect_close(b, float(model.intercept_), rtol=1e-9, what="b for alpha = %g" % alpha)
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=(15, 4))
+    y = rng.normal(size=15)
+    theta = np.linalg.lstsq(np.column_stack([X, np.ones(15)]), y, rcond=None)[0]
+    w, b = _unpack_fit(run(sub.fit_ridge, X, y, 0.0), "fit_ridge")
+    expect_close(w, theta[:-1], rtol=1e-7, atol=1e-10, what="w for alpha = 0 (least squares)")
+
+
+@check("ch01.fit_ridge", points=1, hidden=True)
+def test_ridge_bias_is_not_penalised(sub):
+    rng = np.random.default_rng(13)
+    X = rng.normal(size=(6, 8)) + 3.0    # fewer samples than features: alpha makes it solvable
+    y = rng.normal(size=6)
+    w, b = _unpack_fit(run(sub.fit_ridge, X, y, 2.0), "fit_ridge")
+    w_shift, b_shift = _unpack_fit(run(sub.fit_ridge, X, y + 100.0, 2.0), "fit_ridge")
+    expect_close(w_shift, w, rtol=1e-7, atol=1e-9, what="w after adding 100 to every target")
+    expect_close(b_shift, b + 100.0, rtol=1e-9, what="b after adding 100 to every target")
+    w_big, b_big = _unpack_fit(run(sub.fit_ridge, X, y, 1e12), "fit_ridge")
+    expect_close(w_big, np.zeros(8), atol=1e-9, what="w for a huge alpha")
+    expect_close(b_big, float(y.mean()), rtol=1e-6, what="b for a huge alpha (the mean target)")

@@ -4,12 +4,15 @@ Expected values are written out by hand below (weighted sums of small numbers, t
 logic gates, the results of the grid search argued in chapter 2) or computed here independently of
 the notebook (explicit loops over samples and neurons), so the checks also test the reference
 solution. The perceptron convention is the book's: output 1.0 where w . x + b >= 0, else 0.0.
+The optional challenge ``ch02.train_perceptron`` (bonus points) is checked against a learning run
+traced by hand, Novikoff's bound computed by hand and here, and the theorem itself on separable
+data with a known margin.
 """
 import itertools
 
 import numpy as np
 
-from grader.checks import check, expect_close, expect_true, run
+from grader.checks import check, expect_close, expect_raises, expect_true, run
 
 NOTEBOOK = "ch02_neuron"
 
@@ -321,3 +324,95 @@ def test_search_all_sixteen_tables(sub):
         expect_close(run(sub.perceptron_can_compute, np.array(bits), grid), expected,
                      what="perceptron_can_compute(%s, %s)" % (list(bits), grid))
     assert n_found == 14          # all but XOR and XNOR (a property of the grid, argued in chapter 2)
+
+
+# ------------------------------------------------------------ ch02.train_perceptron (challenge)
+PERCEPTRON_RESULT_KEYS = {"w", "b", "epochs", "updates", "converged"}
+TRAIN_HINT = ("Loop over epochs; in each, visit the rows in order, compute step(w . x + b) with "
+              "step(0) = 1, and on a wrong output add (y - y_hat) * x to w and (y - y_hat) to b. "
+              "Stop after the first epoch without an update, or after max_epochs epochs.")
+BOUND_HINT = ("Append a 1 to every sample and b_star to w_star; R is the largest norm of the "
+              "extended samples, gamma the smallest s_i * (w_star . x_i + b_star) divided by the "
+              "norm of the extended (w_star, b_star), with s_i = 2 y_i - 1.")
+
+
+def _training_result(result):
+    expect_true(isinstance(result, dict), "train_perceptron should return a dict with the keys %s, "
+                "got %s" % (sorted(PERCEPTRON_RESULT_KEYS), type(result).__name__), kind="type")
+    expect_true(set(result) == PERCEPTRON_RESULT_KEYS, "the result should have the keys %s, got %s"
+                % (sorted(PERCEPTRON_RESULT_KEYS), sorted(map(str, result))), kind="keys")
+    return result
+
+
+def _separable_data(seed, n, d, gap):
+    """Points labelled by a known hyperplane, none closer than ``gap`` to it."""
+    rng = np.random.default_rng(seed)
+    w_star, b_star = rng.normal(size=d), 0.3
+    X = rng.uniform(-2.0, 2.0, size=(4 * n, d))
+    distance = (X @ w_star + b_star) / np.linalg.norm(w_star)
+    keep = np.flatnonzero(np.abs(distance) >= gap)[:n]
+    return X[keep], (distance[keep] > 0).astype(float), w_star, b_star
+
+
+@check("ch02.train_perceptron", points=1, hint="Epoch by epoch on AND, the updates are 2, 3, 3, 2, "
+       "1 and 0: six epochs, eleven updates, ending at w = (2, 1), b = -3. " + TRAIN_HINT)
+def test_train_perceptron_and_by_hand(sub):
+    # Traced by hand from w = (0, 0), b = 0 (an update at z = 0 happens only for label 0):
+    # epoch 1 updates at (0,0) and (1,1) -> w (1, 1), b 0; epoch 2 at (0,0), (0,1), (1,1) ->
+    # (2, 1), -1; epoch 3 at (0,1), (1,0), (1,1) -> (2, 1), -2; epoch 4 at (1,0), (1,1) ->
+    # (2, 2), -2; epoch 5 at (0,1) -> (2, 1), -3; epoch 6 makes none.
+    result = _training_result(run(sub.train_perceptron, CORNERS, np.array([0.0, 0.0, 0.0, 1.0])))
+    expect_close(np.asarray(result["w"], dtype=float), np.array([2.0, 1.0]), what='result["w"]')
+    expect_close(result["b"], -3.0, what='result["b"]')
+    expect_close(result["epochs"], 6, what='result["epochs"]')
+    expect_close(result["updates"], 11, what='result["updates"]')
+    expect_close(result["converged"], True, what='result["converged"]')
+
+
+@check("ch02.train_perceptron", points=1, hint="XOR is not linearly separable, so some sample is "
+       "always misclassified: every epoch updates, and the loop stops only at max_epochs. "
+       + TRAIN_HINT)
+def test_train_perceptron_xor_never_converges(sub):
+    y_xor = np.array([0.0, 1.0, 1.0, 0.0])
+    result = _training_result(run(sub.train_perceptron, CORNERS, y_xor, 25))
+    expect_close(result["converged"], False, what='result["converged"] on XOR')
+    expect_close(result["epochs"], 25, what='result["epochs"] on XOR with max_epochs=25')
+    expect_true(result["updates"] >= 25, 'every epoch on XOR makes an update, so result["updates"] '
+                "should be at least 25, got %r" % (result["updates"],))
+
+
+@check("ch02.train_perceptron", points=1, hint="AND with w* = (1, 1), b* = -1.5: the extended "
+       "corners have norms up to sqrt(3), the extended weights norm sqrt(4.25), and the smallest "
+       "signed z is 0.5, so the bound is 3 * 4.25 / 0.5**2 = 51. " + BOUND_HINT)
+def test_mistake_bound_and_by_hand(sub):
+    y_and = np.array([0.0, 0.0, 0.0, 1.0])
+    bound = run(sub.mistake_bound, CORNERS, y_and, np.array([1.0, 1.0]), -1.5)
+    expect_close(bound, 51.0, rtol=1e-9)
+
+
+@check("ch02.train_perceptron", points=1, hidden=True)
+def test_train_perceptron_obeys_the_bound(sub):
+    for seed, d, gap in ((21, 3, 0.2), (22, 6, 0.05)):
+        X, y, w_star, b_star = _separable_data(seed, 150, d, gap)
+        # The bound computed here, independently of the notebook.
+        X1 = np.column_stack([X, np.ones(len(X))])
+        theta = np.append(w_star, b_star)
+        gamma = np.min((2 * y - 1) * (X1 @ theta)) / np.linalg.norm(theta)
+        bound = (np.max(np.linalg.norm(X1, axis=1)) / gamma) ** 2
+        expect_close(run(sub.mistake_bound, X, y, w_star, b_star), bound, rtol=1e-9,
+                     what="mistake_bound on a separable data set")
+        result = _training_result(run(sub.train_perceptron, X, y, 10000))
+        expect_close(result["converged"], True, what='result["converged"] on separable data')
+        expect_true(0 < result["updates"] <= bound, "updates %r should be between 1 and the bound "
+                    "%.1f" % (result["updates"], bound))
+        outputs = np.where(X @ np.asarray(result["w"], dtype=float) + result["b"] >= 0, 1.0, 0.0)
+        expect_close(outputs, y, what="the trained perceptron's outputs on its training data")
+
+
+@check("ch02.train_perceptron", points=1, hidden=True)
+def test_mistake_bound_rejects_a_non_separating_line(sub):
+    y_and = np.array([0.0, 0.0, 0.0, 1.0])
+    expect_raises(sub.mistake_bound, CORNERS, y_and, np.array([1.0, 1.0]), -0.5,
+                  what="a line (OR's) that misclassifies a corner")
+    expect_raises(sub.mistake_bound, CORNERS, y_and, np.array([1.0, 1.0]), -1.0,
+                  what="a line that passes through a corner (margin 0)")

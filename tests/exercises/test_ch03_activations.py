@@ -2,7 +2,9 @@
 
 Public checks show their inputs in the learner's feedback; hidden ones use other shapes and seeds.
 Expected values come from hand computation, identities and finite differences, or from the
-reference solution (``ref``) run in the trusted process.
+reference solution (``ref``) run in the trusted process. The optional challenge ``ch03.softplus``
+(bonus points) is checked against hand values, Taylor expansions in the tails (relative accuracy
+1e-12) and ``scipy.special``'s ``log_expit`` and ``expit``.
 """
 import numpy as np
 
@@ -132,3 +134,65 @@ def test_softmax_random_rows_sum_to_one(sub, ref):
 def test_softmax_shift_invariant(sub):
     z = np.random.default_rng(36).normal(size=(3, 4))
     expect_close(run(sub.softmax, z + 500.0), run(sub.softmax, z), rtol=1e-9)
+
+
+# ----------------------------------------------------------------------------- softplus (challenge)
+SOFTPLUS_HINT = ("log(1 + e^z) = max(z, 0) + log1p(e^-|z|): exp never sees a positive argument, "
+                 "and log1p keeps the digits of a tiny log(1 + u). log sigmoid(z) = -softplus(-z), "
+                 "and its derivative sigmoid(-z) needs the sign split of the stable sigmoid, not "
+                 "1 - sigmoid(z).")
+
+
+@check("ch03.softplus", points=1, hint="softplus(0) = ln 2, softplus(ln 3) = ln 4; "
+       "log sigmoid(ln 3) = ln(3/4); the derivative at ln 3 is sigmoid(-ln 3) = 1/4. "
+       + SOFTPLUS_HINT)
+def test_softplus_known_values(sub):
+    z = np.array([0.0, np.log(3.0)])
+    expect_close(run(sub.softplus, z), np.array([np.log(2.0), np.log(4.0)]), rtol=1e-12)
+    expect_close(run(sub.log_sigmoid, z), np.array([-np.log(2.0), np.log(0.75)]), rtol=1e-12)
+    expect_close(run(sub.log_sigmoid_derivative, z), np.array([0.5, 0.25]), rtol=1e-12)
+
+
+@check("ch03.softplus", points=1, hint="At z = 1000, exp(z) overflows: softplus(1000) is 1000 and "
+       "log sigmoid(-1000) is -1000. " + SOFTPLUS_HINT)
+def test_softplus_no_overflow(sub):
+    z = np.array([[-1000.0, 1000.0], [-750.0, 750.0]])
+    expect_close(run(sub.softplus, z), np.array([[0.0, 1000.0], [0.0, 750.0]]), atol=1e-300)
+    expect_close(run(sub.log_sigmoid, z), np.array([[-1000.0, 0.0], [-750.0, 0.0]]), atol=1e-300)
+    expect_close(run(sub.log_sigmoid_derivative, z), np.array([[1.0, 0.0], [1.0, 0.0]]),
+                 atol=1e-300)
+
+
+@check("ch03.softplus", points=1, hint="For u = e^-40, log(1 + u) = u - u^2/2 + ... is about "
+       "4.248e-18, but 1 + u rounds to 1 in float64: use np.log1p(u). Likewise 1 - sigmoid(40) "
+       "rounds to 0; compute sigmoid(-40) = e^-40 / (1 + e^-40) directly. " + SOFTPLUS_HINT)
+def test_softplus_tiny_values_are_accurate(sub):
+    u = np.exp(-40.0)
+    log1p_u = u - u * u / 2.0                     # Taylor series; the next term is below 1e-52
+    expect_close(run(sub.softplus, np.array([-40.0])), np.array([log1p_u]), rtol=1e-12, atol=0)
+    expect_close(run(sub.log_sigmoid, np.array([40.0, -40.0])),
+                 np.array([-log1p_u, -40.0 - log1p_u]), rtol=1e-12, atol=0)
+    expect_close(run(sub.log_sigmoid_derivative, np.array([40.0, -40.0])),
+                 np.array([u / (1.0 + u), 1.0 / (1.0 + u)]), rtol=1e-12, atol=0)
+
+
+@check("ch03.softplus", points=1, hidden=True)
+def test_softplus_matches_scipy(sub):
+    from scipy import special
+
+    z = np.random.default_rng(37).normal(scale=25.0, size=(5, 6))
+    z[0, :3] = [-700.0, 36.5, -36.5]
+    expect_close(run(sub.softplus, z), -special.log_expit(-z), rtol=1e-12, atol=0)
+    expect_close(run(sub.log_sigmoid, z), special.log_expit(z), rtol=1e-12, atol=0)
+    expect_close(run(sub.log_sigmoid_derivative, z), special.expit(-z), rtol=1e-12, atol=0)
+
+
+@check("ch03.softplus", points=1, hidden=True)
+def test_softplus_identities_and_derivative(sub):
+    z = np.random.default_rng(38).uniform(-12.0, 12.0, size=(4, 5))
+    expect_close(run(sub.softplus, z) - run(sub.softplus, -z), z, rtol=1e-9, atol=1e-12,
+                 what="softplus(z) - softplus(-z), which equals z")
+    eps = 1e-6
+    numeric = (run(sub.log_sigmoid, z + eps) - run(sub.log_sigmoid, z - eps)) / (2 * eps)
+    expect_close(run(sub.log_sigmoid_derivative, z), numeric, rtol=1e-6, atol=1e-9,
+                 what="log_sigmoid_derivative compared with central differences of log_sigmoid")

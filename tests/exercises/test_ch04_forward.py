@@ -2,8 +2,10 @@
 
 Expected values come from hand computation (the 2-2-1 network traced in the book), from an
 independent reference written here with explicit Python loops over samples and units (no matrix
-products), and, for the XOR network, from the XOR truth table itself. Hidden checks use other
-batch sizes, layer sizes and depths.
+products), and, for the XOR network, from the XOR truth table itself. The optional challenge
+``ch04.parity_network_params`` (bonus points) is graded on the parity of every input, counted
+here, through that loop-based forward pass. Hidden checks use other batch sizes, layer sizes and
+depths.
 """
 import math
 
@@ -277,3 +279,76 @@ def test_xor_robust_near_the_corners(sub, ref):
     expect_true(np.array_equal(predicted, y),
                 "%d of 100 points within 0.1 of the XOR corners are misclassified"
                 % int((predicted != y).sum()))
+
+
+# ----------------------------------------------------------------------------- parity (challenge)
+PARITY_HINT = ("Give hidden unit k (k = 1..n) equal input weights s and bias -s (k - 1/2): it "
+               "fires when at least k inputs are 1. With c ones, units 1..c fire, and output "
+               "weights +s, -s, +s, ... with bias -s/2 give s/2 for odd c and -s/2 for even c. "
+               "Take s = 20 or more.")
+
+
+def _all_bit_patterns(n_bits):
+    return np.array([[(i >> j) & 1 for j in range(n_bits)] for i in range(2 ** n_bits)],
+                    dtype=float)
+
+
+def _parity_params(sub, n_bits):
+    params = run(sub.parity_network_params, n_bits)
+    if not isinstance(params, dict):
+        raise CheckFailed("parity_network_params(%d) should return a dict with keys W1, b1, W2, "
+                          "b2, got %s" % (n_bits, type(params).__name__), kind="type")
+    expect_true(set(params) == {"W1", "b1", "W2", "b2"}, "parity_network_params(%d) should return "
+                "the keys ['W1', 'W2', 'b1', 'b2'], got %s" % (n_bits, sorted(map(str, params))),
+                kind="keys")
+    for name in ("W1", "b1", "W2", "b2"):
+        value = params[name]
+        expect_true(isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.number)
+                    and np.all(np.isfinite(value)),
+                    "%s should be a numpy array of finite numbers" % name, kind="type")
+    W1 = params["W1"]
+    width = W1.shape[1] if W1.ndim == 2 else -1
+    shapes = {"W1": (n_bits, width), "b1": (width,), "W2": (width, 1), "b2": (1,)}
+    for name, shape in shapes.items():
+        expect_true(params[name].shape == shape and width >= 1, "for %d bits and a hidden layer of "
+                    "width h, the shapes should be W1 (%d, h), b1 (h,), W2 (h, 1), b2 (1,); got %s"
+                    % (n_bits, n_bits, {k: v.shape for k, v in params.items()}), kind="shape")
+    return {k: v.astype(float) for k, v in params.items()}
+
+
+def _check_parity(sub, n_bits, X=None, noise_note=""):
+    params = _parity_params(sub, n_bits)
+    bits = _all_bit_patterns(n_bits)
+    X = bits if X is None else X
+    counts = np.rint(X).sum(axis=1).astype(int)          # the corner each (shaken) input belongs to
+    outputs = _loop_forward(X, params, ["sigmoid", "sigmoid"])["A2"].ravel()
+    for x, count, p in zip(X, counts, outputs):
+        odd = count % 2 == 1
+        ok = p > 0.9 if odd else p < 0.1
+        expect_true(ok, "for the %d-bit input %s%s (%d ones) the network outputs %.4f; the "
+                    "parity is %d, so the output should be %s"
+                    % (n_bits, np.round(x, 3).tolist(), noise_note, count, p, int(odd),
+                       "above 0.9" if odd else "below 0.1"))
+
+
+@check("ch04.parity_network_params", points=1, hint=PARITY_HINT)
+def test_parity_shapes(sub):
+    _parity_params(sub, 4)
+
+
+@check("ch04.parity_network_params", points=2, hint=PARITY_HINT)
+def test_parity_three_bits(sub):
+    _check_parity(sub, 3)
+
+
+@check("ch04.parity_network_params", points=1, hidden=True)
+def test_parity_other_numbers_of_bits(sub):
+    for n_bits in (2, 5, 8):
+        _check_parity(sub, n_bits)
+
+
+@check("ch04.parity_network_params", points=1, hidden=True)
+def test_parity_three_bits_with_noise(sub):
+    rng = np.random.default_rng(53)
+    X = np.repeat(_all_bit_patterns(3), 12, axis=0) + rng.uniform(-0.1, 0.1, size=(96, 3))
+    _check_parity(sub, 3, X, " (a corner shaken by up to 0.1)")

@@ -3,10 +3,14 @@
 Expected values come from hand calculations written out below (natural logs of known numbers)
 and from central differences of small loss formulas written independently in this module, so the
 checks also test the reference solution. Hidden checks compare with the reference on other shapes.
+The optional challenge ``ch05.smoothed_cross_entropy`` (bonus points) is checked against a hand
+calculation, an exact value at logits of +-1000, central differences, the loss's known minimum
+(the entropy of the smoothed targets) and ``scipy.special.log_softmax``.
 """
 import numpy as np
 
-from grader.checks import check, expect_close, expect_same, expect_true, numerical_gradient, run
+from grader.checks import (check, expect_close, expect_raises, expect_same, expect_true,
+                           numerical_gradient, run)
 
 NOTEBOOK = "ch05_loss"
 
@@ -249,3 +253,74 @@ def test_ce_shift_invariant_and_uniform(sub):
                  what="the loss after adding 800 to every logit (it must not change)")
     expect_close(run(sub.softmax_cross_entropy, y, np.zeros((4, 5))), np.log(5.0),
                  what="the loss of equal logits over 5 classes (log 5)")
+
+
+# --------------------------------------------------------- ch05.smoothed_cross_entropy (challenge)
+SMOOTH_HINT = ("Ys = (1 - smoothing) * Y + smoothing / k; log softmax(Z) = Z - max - "
+               "log(sum(exp(Z - max))) row by row; the loss is -sum(Ys * log softmax(Z)) / n and, "
+               "because every row of Ys sums to 1, its gradient is (softmax(Z) - Ys) / n.")
+
+
+def _smoothed(y, smoothing):
+    return (1.0 - smoothing) * y + smoothing / y.shape[1]
+
+
+@check("ch05.smoothed_cross_entropy", points=1, hint="softmax(ln 3, 0) = (3/4, 1/4) and Ys = "
+       "(0.9, 0.1), so L = -0.9 ln 0.75 - 0.1 ln 0.25 and dL/dZ = (0.75 - 0.9, 0.25 - 0.1). "
+       + SMOOTH_HINT)
+def test_smoothed_ce_hand_example(sub):
+    y, z = np.array([[1.0, 0.0]]), np.array([[np.log(3.0), 0.0]])
+    expect_close(run(sub.smoothed_cross_entropy, y, z, 0.2),
+                 -0.9 * np.log(0.75) - 0.1 * np.log(0.25), rtol=1e-12)
+    expect_close(run(sub.smoothed_cross_entropy_grad, y, z, 0.2), np.array([[-0.15, 0.15]]),
+                 rtol=1e-12, atol=1e-15)
+
+
+@check("ch05.smoothed_cross_entropy", points=1, hint="With logits (1000, -1000, 0) the log-"
+       "probabilities are (0, -2000, -1000) up to rounding, so with Ys = (0.8, 0.1, 0.1) the loss "
+       "is 0.1 * 2000 + 0.1 * 1000 = 300. np.log(softmax(Z)) gives -inf here. " + SMOOTH_HINT)
+def test_smoothed_ce_large_logits(sub):
+    y, z = np.array([[1.0, 0.0, 0.0]]), np.array([[1000.0, -1000.0, 0.0]])
+    expect_close(run(sub.smoothed_cross_entropy, y, z, 0.3), 300.0, rtol=1e-12)
+    expect_close(run(sub.smoothed_cross_entropy_grad, y, z, 0.3), np.array([[0.2, -0.1, -0.1]]),
+                 rtol=1e-12, atol=1e-15)
+
+
+@check("ch05.smoothed_cross_entropy", points=1, hint="Compare your gradient with (L(Z + h) - "
+       "L(Z - h)) / 2h, one logit at a time. " + SMOOTH_HINT)
+def test_smoothed_ce_gradient_matches_central_differences(sub):
+    rng = np.random.default_rng(41)
+    y = _one_hot(rng.integers(0, 4, size=3), 4)
+    z = rng.normal(size=(3, 4))
+    targets = _smoothed(y, 0.1)
+    numeric = numerical_gradient(lambda zz: _ce_from_logits_formula(targets, zz), z.copy())
+    expect_close(run(sub.smoothed_cross_entropy_grad, y, z, 0.1), numeric, rtol=1e-6, atol=1e-9)
+
+
+@check("ch05.smoothed_cross_entropy", points=1, hidden=True)
+def test_smoothed_ce_minimum_is_the_entropy_of_the_targets(sub):
+    rng = np.random.default_rng(42)
+    y = _one_hot(rng.integers(0, 5, size=6), 5)
+    targets = _smoothed(y, 0.15)
+    z = np.log(targets) + rng.normal(scale=3.0, size=(6, 1))     # softmax(z) = targets exactly
+    entropy = float(-np.sum(targets * np.log(targets)) / 6)
+    expect_close(run(sub.smoothed_cross_entropy, y, z, 0.15), entropy, rtol=1e-10)
+    expect_close(run(sub.smoothed_cross_entropy_grad, y, z, 0.15), np.zeros((6, 5)), atol=1e-12)
+
+
+@check("ch05.smoothed_cross_entropy", points=1, hidden=True)
+def test_smoothed_ce_other_shapes_and_bad_smoothing(sub):
+    from scipy import special
+
+    rng = np.random.default_rng(43)
+    y = _one_hot(rng.integers(0, 4, size=7), 4)
+    z = rng.normal(scale=60.0, size=(7, 4))
+    for smoothing in (0.0, 0.25):
+        targets = _smoothed(y, smoothing)
+        log_p = special.log_softmax(z, axis=1)
+        expect_close(run(sub.smoothed_cross_entropy, y, z, smoothing),
+                     float(-np.sum(targets * log_p) / 7), rtol=1e-10)
+        expect_close(run(sub.smoothed_cross_entropy_grad, y, z, smoothing),
+                     (np.exp(log_p) - targets) / 7, rtol=1e-9, atol=1e-14)
+    expect_raises(sub.smoothed_cross_entropy, y, z, 1.0, what="smoothing = 1")
+    expect_raises(sub.smoothed_cross_entropy_grad, y, z, -0.1, what="smoothing = -0.1")

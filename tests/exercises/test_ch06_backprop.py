@@ -1,11 +1,15 @@
 """Checks of the chapter 6 exercises (solutions/ch06_backprop.ipynb).
 
 Gradients are checked against central differences computed in the trusted process with the
-reference forward pass, parameter by parameter ("dW2 wrong (rel. error 4.2e-01), db2 ok").
+reference forward pass, parameter by parameter ("dW2 wrong (rel. error 4.2e-01), db2 ok"). The
+optional challenge ``ch06.layer_norm_backward`` (bonus points) is checked the same way, with a
+layer-normalisation forward pass written in this module, and against two invariances of the layer
+(to shifting a row, and with eps = 0 to scaling it).
 """
 import numpy as np
 
-from grader.checks import CheckFailed, check, expect_close, expect_gradients, numerical_gradient, run
+from grader.checks import (CheckFailed, check, expect_close, expect_gradients, expect_true,
+                           numerical_gradient, run)
 
 NOTEBOOK = "ch06_backprop"
 
@@ -26,12 +30,14 @@ def _dense_numeric(dZ, X, W, b):
     return {k: numerical_gradient(loss_of(k), v.copy()) for k, v in (("X", X), ("W", W), ("b", b))}
 
 
-def _as_grad_dict(got):
-    if not isinstance(got, (tuple, list)) or len(got) != 3:
-        raise CheckFailed("dense_backward should return a tuple (dX, dW, db), got %s"
-                          % (type(got).__name__ if not isinstance(got, (tuple, list)) else "%d items" % len(got)),
+def _as_grad_dict(got, function="dense_backward", names=("X", "W", "b")):
+    if not isinstance(got, (tuple, list)) or len(got) != len(names):
+        found = ("%d items" % len(got) if isinstance(got, (tuple, list))
+                 else type(got).__name__)
+        raise CheckFailed("%s should return a tuple (%s), got %s"
+                          % (function, ", ".join("d" + name for name in names), found),
                           kind="type")
-    return dict(zip(("X", "W", "b"), got))
+    return dict(zip(names, got))
 
 
 @check("ch06.dense_backward", points=2,
@@ -115,3 +121,73 @@ def test_mlp_backward_gradient_check_other_shapes(sub, ref):
     X, Y, params, cache = _mlp_case(ref, 67, 9, 4, 6, 2)
     got = _mlp_grads(sub, cache, params, Y)
     expect_gradients(got, _mlp_numeric(ref, X, Y, params), tol=1e-6)
+
+
+# ----------------------------------------------------------------- layer_norm_backward (challenge)
+LN_NAMES = ("X", "gamma", "beta")
+LN_HINT = ("dbeta = dY.sum(axis=0), dgamma = (dY * X_hat).sum(axis=0). With g = dY * gamma and "
+           "std = sqrt(var + eps) per row: dX = (g - mean(g) - X_hat * mean(g * X_hat)) / std, the "
+           "means taken over each row (axis=1, keepdims=True).")
+
+
+def _layer_norm(X, gamma, beta, eps):
+    """Layer normalisation, written here independently of the notebook."""
+    centred = X - X.mean(axis=1, keepdims=True)
+    return gamma * centred / np.sqrt(np.mean(centred ** 2, axis=1, keepdims=True) + eps) + beta
+
+
+def _layer_norm_case(seed, n, d, offset=0.0, scale=1.0):
+    rng = np.random.default_rng(seed)
+    return (rng.normal(size=(n, d)), offset + scale * rng.normal(size=(n, d)),
+            rng.normal(size=d), rng.normal(size=d))
+
+
+def _layer_norm_numeric(dY, X, gamma, beta, eps):
+    """Gradients of L = sum(dY * layer_norm(X)), whose dL/dY is dY, by central differences."""
+    arrays = {"X": X, "gamma": gamma, "beta": beta}
+
+    def loss_of(name):
+        def f(value):
+            args = {**arrays, name: value}
+            return float(np.sum(dY * _layer_norm(args["X"], args["gamma"], args["beta"], eps)))
+        return f
+    return {name: numerical_gradient(loss_of(name), arrays[name].copy()) for name in LN_NAMES}
+
+
+def _layer_norm_grads(sub, dY, X, gamma, *eps):
+    return _as_grad_dict(run(sub.layer_norm_backward, dY, X, gamma, *eps), "layer_norm_backward",
+                         LN_NAMES)
+
+
+@check("ch06.layer_norm_backward", points=2, hint=LN_HINT)
+def test_layer_norm_gradient_check(sub):
+    dY, X, gamma, beta = _layer_norm_case(64, 3, 4)
+    expect_gradients(_layer_norm_grads(sub, dY, X, gamma),
+                     _layer_norm_numeric(dY, X, gamma, beta, 1e-5), tol=1e-6)
+
+
+@check("ch06.layer_norm_backward", points=1, hint="Adding a constant to a row of X changes neither "
+       "X - mean nor the variance, so Y does not change and the gradient has no component along "
+       "(1, 1, ..., 1): every row of dX sums to 0. The mean(g) term makes that happen. " + LN_HINT)
+def test_layer_norm_rows_of_dX_sum_to_zero(sub):
+    dY, X, gamma, _ = _layer_norm_case(65, 5, 6, offset=3.0, scale=2.0)
+    dX = _layer_norm_grads(sub, dY, X, gamma)["X"]
+    expect_true(isinstance(dX, np.ndarray) and dX.shape == X.shape,
+                "dX should be an array of shape %s" % (X.shape,), kind="shape")
+    expect_close(dX.sum(axis=1), np.zeros(5), atol=1e-10, what="the row sums of dX")
+
+
+@check("ch06.layer_norm_backward", points=1, hidden=True)
+def test_layer_norm_other_shapes_and_eps(sub):
+    dY, X, gamma, beta = _layer_norm_case(66, 7, 3, offset=50.0, scale=20.0)
+    expect_gradients(_layer_norm_grads(sub, dY, X, gamma, 1e-3),
+                     _layer_norm_numeric(dY, X, gamma, beta, 1e-3), tol=1e-6)
+
+
+@check("ch06.layer_norm_backward", points=1, hidden=True)
+def test_layer_norm_scale_invariance_without_eps(sub):
+    dY, X, gamma, _ = _layer_norm_case(67, 4, 5, offset=-1.0, scale=0.5)
+    dX = _layer_norm_grads(sub, dY, X, gamma, 0.0)["X"]
+    centred = X - X.mean(axis=1, keepdims=True)
+    expect_close(np.sum(dX * centred, axis=1), np.zeros(4), atol=1e-10,
+                 what="the component of each row of dX along X - mean (0 when eps = 0)")

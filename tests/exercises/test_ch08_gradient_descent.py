@@ -4,6 +4,9 @@ Expected values are computed by hand (written out with plain floats below), from
 minimum of a quadratic (np.linalg.solve), or from the reference solution (``ref``) in the trusted
 process. Convergence is graded by iterating the learner's step function from the trusted side,
 with the quadratic's gradient A x - b computed here, so only arrays cross the sandbox boundary.
+The optional challenge ``ch08.nesterov_step`` (bonus points) is checked against two steps traced
+by hand and against Sutskever et al.'s look-ahead form of Nesterov momentum, iterated here; a
+plain test (not a check) compares the reference solution with Keras' ``SGD(nesterov=True)``.
 """
 import math
 
@@ -306,3 +309,83 @@ def test_run_gd_random(sub, ref):
     A = _spd(75, 5)
     args = (A, rng.normal(size=5), rng.normal(size=5), 0.3, 40)
     expect_same(sub.run_gradient_descent, ref.run_gradient_descent, *args)
+
+
+# ----------------------------------------------------------------------- nesterov_step (challenge)
+NESTEROV_HINT = ("With phi = theta + momentum * v: velocity_new = momentum * velocity - lr * g (g "
+                 "taken at the stored w), then w_new = w + momentum * velocity_new - lr * g.")
+
+
+def _nesterov(sub, *args):
+    return _pair(run(sub.nesterov_step, *args), "nesterov_step", ("w_new", "velocity_new"))
+
+
+@check("ch08.nesterov_step", points=1, hint="Step 1: v = 0.9 * 0 - 0.1 * 2 = -0.2, "
+       "w = 1 + 0.9 * (-0.2) - 0.1 * 2 = 0.62. Step 2 (g = 1): v = 0.9 * (-0.2) - 0.1 = -0.28, "
+       "w = 0.62 + 0.9 * (-0.28) - 0.1 = 0.268. " + NESTEROV_HINT)
+def test_nesterov_two_steps_by_hand(sub):
+    w, v = _nesterov(sub, np.array([1.0]), np.array([2.0]), np.array([0.0]), 0.1, 0.9)
+    expect_close(w, np.array([0.62]), what="w after step 1")
+    expect_close(v, np.array([-0.2]), what="velocity after step 1")
+    w, v = _nesterov(sub, w, np.array([1.0]), v, 0.1, 0.9)
+    expect_close(w, np.array([0.268]), what="w after step 2")
+    expect_close(v, np.array([-0.28]), what="velocity after step 2")
+
+
+@check("ch08.nesterov_step", points=2, hint="Your stored weights must be the look-ahead point "
+       "phi = theta + momentum * v of the rule that evaluates the gradient at "
+       "theta + momentum * v. " + NESTEROV_HINT)
+def test_nesterov_equals_the_look_ahead_rule(sub):
+    lr, mu = 0.1, 0.8
+    theta, v_ref = np.array([2.0, -1.0, 0.5]), np.zeros(3)
+    phi, v = theta.copy(), np.zeros(3)
+    for t in range(1, 31):
+        v_ref = mu * v_ref - lr * (A3 @ (theta + mu * v_ref) - B3)      # Sutskever et al.'s form
+        theta = theta + v_ref
+        phi, v = _nesterov(sub, phi, A3 @ phi - B3, v, lr, mu)
+        if t in (1, 2, 30):
+            expect_close(v, v_ref, rtol=1e-9, atol=1e-12, what="the velocity after %d steps" % t)
+            expect_close(phi, theta + mu * v_ref, rtol=1e-9, atol=1e-12,
+                         what="w after %d steps (theta + momentum * v of the look-ahead rule)" % t)
+
+
+@check("ch08.nesterov_step", points=1, hidden=True)
+def test_nesterov_converges_in_a_narrow_valley(sub):
+    A, b = _spd(73, 4, low=1.0, high=100.0), np.array([1.0, -1.0, 0.5, 2.0])
+    x, v = np.zeros(4), np.zeros(4)
+    for _ in range(160):
+        x, v = _nesterov(sub, x, A @ x - b, v, 0.01, 0.9)
+    expect_close(x, np.linalg.solve(A, b), rtol=1e-4, atol=1e-6, what="x after 160 steps")
+
+
+@check("ch08.nesterov_step", points=1, hidden=True)
+def test_nesterov_defaults_zero_momentum_and_shapes(sub, ref):
+    rng = np.random.default_rng(74)
+    w, g, v = rng.normal(size=(3, 2)), rng.normal(size=(3, 2)), rng.normal(size=(3, 2))
+    expect_same(sub.nesterov_step, ref.nesterov_step, w, g, v)
+    w_new, v_new = _nesterov(sub, w, g, v, 0.3, 0.0)
+    expect_close(w_new, w - 0.3 * g, what="w_new with momentum=0 (plain gradient descent)")
+    expect_close(v_new, -0.3 * g, what="velocity_new with momentum=0")
+
+
+def test_nesterov_reference_matches_keras():
+    """The reference nesterov_step is Keras' SGD(nesterov=True) (not a check: CI only)."""
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import keras
+
+    from grader.catalog import default_catalog
+
+    ref = default_catalog().reference(NOTEBOOK)
+    rng = np.random.default_rng(75)
+    w0 = rng.normal(size=4)
+    variable = keras.Variable(w0.astype("float32"))
+    optimizer = keras.optimizers.SGD(learning_rate=0.05, momentum=0.9, nesterov=True)
+    w, v = w0.copy(), np.zeros(4)
+    for _ in range(5):
+        g = rng.normal(size=4)
+        optimizer.apply_gradients([(keras.ops.convert_to_tensor(g.astype("float32")), variable)])
+        w, v = ref.nesterov_step(w, g, v, 0.05, 0.9)
+    np.testing.assert_allclose(np.asarray(variable.value, dtype=float), w, rtol=1e-5,
+                               atol=1e-6)

@@ -5,13 +5,16 @@ the same Glorot-uniform weights the exercise specifies, ``Sequential.loss_and_gr
 gradients for hand-written SGD steps, and ``Sequential.fit(..., seed=seed)`` with ``SGD`` shuffles
 and updates exactly as ``train`` must. Only plain data crosses the sandbox boundary (lists of
 arrays, floats); predictions and accuracies are computed here, on the trusted side, with nnlib's
-forward pass on the returned weights.
+forward pass on the returned weights. The optional challenge ``ch09.clip_by_global_norm`` (bonus
+points) is checked against hand-computed norms (also at 1e200 and 1e-200, where squaring overflows
+or underflows) and ``math.hypot`` over every entry.
 """
 import sys
 
 import numpy as np
 
-from grader.checks import CheckFailed, check, expect_close, expect_same, expect_true, run
+from grader.checks import (CheckFailed, check, expect_close, expect_raises, expect_same,
+                           expect_true, run)
 from grader.paths import course_root
 
 # Under pytest, tests/ is on sys.path and tests/nnlib/ (a folder without __init__.py) would be
@@ -410,3 +413,80 @@ def test_overfit_other_draw(sub):
 @check("ch09.overfitting", points=1, hidden=True)
 def test_regularise_other_draw(sub):
     _expect_regularised(sub, data_seed=17, seed=5)
+
+
+# ----------------------------------------------------------------- clip_by_global_norm (challenge)
+CLIP_HINT = ("global norm = sqrt of the sum of every squared entry of every array; if it exceeds "
+             "max_norm, multiply every array by max_norm / norm. Against overflow and underflow, "
+             "divide all entries by the largest |entry| s first and multiply the norm by s.")
+
+
+def _clip(sub, grads, max_norm):
+    result = run(sub.clip_by_global_norm, grads, max_norm)
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise CheckFailed("clip_by_global_norm should return a pair (clipped, global_norm), got %s"
+                          % type(result).__name__, kind="type")
+    clipped, norm = result
+    if not isinstance(clipped, (list, tuple)) or len(clipped) != len(grads):
+        raise CheckFailed("the clipped gradients should be a list of %d arrays, got %s"
+                          % (len(grads), type(clipped).__name__), kind="type")
+    return list(clipped), norm
+
+
+@check("ch09.clip_by_global_norm", points=1, hint="The norm of (3, 4) is 5: with max_norm=1 every "
+       "entry is multiplied by 1/5, with max_norm=10 nothing changes. " + CLIP_HINT)
+def test_clip_by_hand(sub):
+    grads = [np.array([3.0]), np.array([[4.0]])]
+    clipped, norm = _clip(sub, grads, 1.0)
+    expect_close(norm, 5.0, what="the global norm")
+    expect_close(clipped[0], np.array([0.6]), what="clipped[0]")
+    expect_close(clipped[1], np.array([[0.8]]), what="clipped[1]")
+    clipped, norm = _clip(sub, grads, 10.0)
+    expect_close(norm, 5.0, what="the global norm")
+    expect_close(clipped[0], grads[0], what="clipped[0] with max_norm=10 (no clipping)")
+    expect_close(clipped[1], grads[1], what="clipped[1] with max_norm=10 (no clipping)")
+
+
+@check("ch09.clip_by_global_norm", points=1, hint="(3e200)**2 overflows to inf in float64, yet the "
+       "norm 5e200 is an ordinary float; scale the entries down before squaring. " + CLIP_HINT)
+def test_clip_exploded_gradients(sub):
+    clipped, norm = _clip(sub, [np.array([3e200, 0.0]), np.array([4e200])], 5.0)
+    expect_close(norm, 5e200, rtol=1e-12, what="the global norm")
+    expect_close(clipped[0], np.array([3.0, 0.0]), rtol=1e-12, what="clipped[0]")
+    expect_close(clipped[1], np.array([4.0]), rtol=1e-12, what="clipped[1]")
+
+
+@check("ch09.clip_by_global_norm", points=1, hint="(3e-200)**2 underflows to 0 in float64, yet the "
+       "norm 5e-200 is an ordinary float; scale the entries up before squaring. " + CLIP_HINT)
+def test_clip_tiny_gradients(sub):
+    grads = [np.array([[3e-200]]), np.array([0.0, -4e-200])]
+    clipped, norm = _clip(sub, grads, 1.0)
+    expect_close(norm, 5e-200, rtol=1e-12, atol=0, what="the global norm")
+    expect_close(clipped[0], grads[0], rtol=1e-12, atol=0, what="clipped[0] (no clipping)")
+    expect_close(clipped[1], grads[1], rtol=1e-12, atol=0, what="clipped[1] (no clipping)")
+
+
+@check("ch09.clip_by_global_norm", points=1, hidden=True)
+def test_clip_random_shapes_against_hypot(sub):
+    import math
+
+    rng = np.random.default_rng(91)
+    grads = [rng.normal(size=(5, 3)) * 40, rng.normal(size=3), rng.normal(size=(2, 2, 2)) * 1e-3]
+    true_norm = math.hypot(*np.concatenate([g.ravel() for g in grads]))
+    for max_norm in (1.5, true_norm * 2):
+        clipped, norm = _clip(sub, grads, max_norm)
+        expect_close(norm, true_norm, rtol=1e-12, what="the global norm")
+        factor = min(1.0, max_norm / true_norm)
+        for i, (got, g) in enumerate(zip(clipped, grads)):
+            expect_close(got, g * factor, rtol=1e-10, atol=1e-300, what="clipped[%d]" % i)
+
+
+@check("ch09.clip_by_global_norm", points=1, hidden=True)
+def test_clip_zero_gradients_and_bad_max_norm(sub):
+    grads = [np.zeros((2, 3)), np.zeros(3)]
+    clipped, norm = _clip(sub, grads, 1.0)
+    expect_close(norm, 0.0, what="the global norm of zero gradients")
+    for i, got in enumerate(clipped):
+        expect_close(got, grads[i], what="clipped[%d] of zero gradients" % i)
+    expect_raises(sub.clip_by_global_norm, [np.ones(2)], 0.0, what="max_norm = 0")
+    expect_raises(sub.clip_by_global_norm, [np.ones(2)], -1.0, what="max_norm = -1")

@@ -5,7 +5,9 @@ described in the sandbox by the notebook's given helper ``model_to_data`` (its J
 loss name and parameter count), and the checks read layer classes, units and activations from
 that JSON as data; nothing is ever deserialised. Accuracies and agreement are computed here, on
 the trusted side: against the true test labels, hand-counted parameter numbers, a hand-computed
-prediction, and nnlib's numpy forward pass on the same weights.
+prediction, and nnlib's numpy forward pass on the same weights. The optional challenge
+``ch10.build_residual_mlp`` (bonus points) is checked by walking the model's graph in that JSON
+from the output back to the input, and against a parameter count worked out by hand.
 """
 import os
 import sys
@@ -259,3 +261,112 @@ def test_transfer_single_sigmoid_output(sub):
     X = np.random.default_rng(9).normal(size=(11, 6)) * 2
     got = np.asarray(run(sub.transfer_weights, net.get_weights(), X), dtype=float)
     expect_close(got, net.predict(X), rtol=0, atol=1e-5, dtype="any")
+
+
+# ---------------------------------------------------------- ch10.build_residual_mlp (challenge)
+RESIDUAL_HINT = ("inputs = keras.Input(shape=(n_features,)); h = Dense(width, relu)(inputs); per "
+                 "block: r = Dense(width, relu)(h), r = Dense(width)(r), "
+                 "h = keras.layers.Add()([h, r]); outputs = Dense(n_classes, softmax)(h); "
+                 "keras.Model(inputs, outputs), compiled with "
+                 "loss='sparse_categorical_crossentropy'.")
+
+
+def _keras_sources(node):
+    """Names of the layers whose outputs a serialised inbound node reads (plain JSON data)."""
+    if isinstance(node, dict):
+        if node.get("class_name") == "__keras_tensor__":
+            history = node.get("config", {}).get("keras_history") or [None]
+            return [history[0]]
+        return [name for value in node.values() for name in _keras_sources(value)]
+    if isinstance(node, list):
+        return [name for value in node for name in _keras_sources(value)]
+    return []
+
+
+def _functional_graph(info):
+    """({layer name: (class name, config, [input layer names])}, model config) of a described
+    functional model."""
+    expect_true(isinstance(info, dict) and isinstance(info.get("config"), dict),
+                "expected the description of a keras model (a dict made by model_to_data), got "
+                "%s; does build_residual_mlp return the keras model?" % type(info).__name__,
+                kind="type")
+    config = info["config"]
+    expect_true(config.get("class_name") == "Functional",
+                "expected a functional model, keras.Model(inputs, outputs), got %r (Sequential "
+                "cannot add a block's input to its output)" % config.get("class_name"), kind="type")
+    graph = {}
+    for layer in config.get("config", {}).get("layers", []):
+        graph[layer.get("name")] = (layer.get("class_name"), layer.get("config", {}),
+                                    _keras_sources(layer.get("inbound_nodes", [])))
+    return graph, config.get("config", {})
+
+
+def _dense(graph, name, units, activation, what):
+    """Check that layer ``name`` is Dense(units, activation) and return the layer it reads."""
+    cls, cfg, inputs = graph[name]
+    expect_true(cls == "Dense" and cfg.get("units") == units
+                and cfg.get("activation") == activation,
+                "%s should be Dense(%d, activation=%r), got %s(units=%s, activation=%s)"
+                % (what, units, activation, cls, cfg.get("units"), cfg.get("activation")))
+    expect_true(len(inputs) == 1, "%s should read exactly one tensor, it reads %s" % (what, inputs))
+    return inputs[0]
+
+
+def _is_linear_dense(layer):
+    cls, cfg, _ = layer
+    return cls == "Dense" and cfg.get("activation") == "linear"
+
+
+def _check_residual_model(info, n_features, n_classes, width, n_blocks):
+    """Walk the graph from the output back to the input and compare it with the specification."""
+    graph, model_config = _functional_graph(info)
+    outputs = model_config.get("output_layers") or []
+    # ["name", 0, 0] for a single output tensor, [["name", 0, 0], ...] for a list of them
+    outputs = [outputs[0]] if outputs and isinstance(outputs[0], str) else [o[0] for o in outputs]
+    expect_true(len(outputs) == 1, "the model should have one output, got %s" % outputs)
+    hidden = _dense(graph, outputs[0], n_classes, "softmax", "the output layer")
+    found = 0
+    while graph.get(hidden, (None,))[0] == "Add":
+        found += 1
+        what = "residual block %d (counted from the input)" % (n_blocks - found + 1)
+        inputs = graph[hidden][2]
+        expect_true(len(inputs) == 2,
+                    "the Add of %s should sum two tensors, got %s" % (what, inputs))
+        branch_end = [name for name in inputs if _is_linear_dense(graph[name])]
+        expect_true(len(branch_end) == 1, "the Add of %s should sum the block's input and the "
+                    "output of Dense(%d) without activation; it sums %s" % (what, width, inputs))
+        skip = next(name for name in inputs if name != branch_end[0])
+        middle = _dense(graph, branch_end[0], width, "linear", "the second Dense of %s" % what)
+        start = _dense(graph, middle, width, "relu", "the first Dense of %s" % what)
+        expect_true(start == skip, "%s should add its own input to its branch (h + F(h)): its "
+                    "branch starts from %r but the Add's other input is %r" % (what, start, skip))
+        hidden = skip
+    expect_true(found == n_blocks, "the model should have %d residual blocks (Add layers) between "
+                "the first Dense and the output layer, found %d" % (n_blocks, found))
+    first_input = _dense(graph, hidden, width, "relu", "the first layer after the input")
+    cls, cfg, _ = graph[first_input]
+    expect_true(cls == "InputLayer" and list(cfg.get("batch_shape") or []) == [None, n_features],
+                "the first Dense should read keras.Input(shape=(%d,)), it reads %s with shape %s"
+                % (n_features, cls, cfg.get("batch_shape")))
+    expect_true(len(graph) == 3 + 3 * n_blocks, "the model should have %d layers (Input, Dense, 3 "
+                "per block, output Dense), it has %d: %s"
+                % (3 + 3 * n_blocks, len(graph), [c for c, _, _ in graph.values()]))
+    by_hand = ((n_features + 1) * width + n_blocks * 2 * (width + 1) * width
+               + (width + 1) * n_classes)
+    expect_true(info.get("n_params") == by_hand, "the model should have %d parameters, got %s"
+                % (by_hand, info.get("n_params")))
+    expect_true(info.get("loss") == "sparse_categorical_crossentropy",
+                "loss should be 'sparse_categorical_crossentropy' (integer labels), got %r"
+                % info.get("loss"))
+
+
+@check("ch10.build_residual_mlp", points=3, hint=RESIDUAL_HINT, timeout=TRAIN_TIMEOUT)
+def test_residual_mlp_graph(sub):
+    info = run(sub.residual_mlp_report, 6, 3, 8, 2)
+    _check_residual_model(info, 6, 3, 8, 2)
+
+
+@check("ch10.build_residual_mlp", points=2, hidden=True, timeout=TRAIN_TIMEOUT)
+def test_residual_mlp_other_sizes(sub):
+    info = run(sub.residual_mlp_report, 5, 4, 12, 3)
+    _check_residual_model(info, 5, 4, 12, 3)

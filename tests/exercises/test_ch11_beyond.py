@@ -2,7 +2,9 @@
 
 Independent references: hand-computed values, ``scipy.signal.correlate2d`` and Keras layers
 (``Conv2D``, ``Attention``) with the same weights, run in the trusted process with the JAX
-backend. Keras computes in float32, so those comparisons use float32-sized tolerances.
+backend. Keras computes in float32, so those comparisons use float32-sized tolerances. The
+optional challenge ``ch11.conv2d_strided`` (bonus points) is checked against hand-computed outputs
+and Keras ``Conv2D`` layers with strides and both paddings.
 Public checks show their inputs in the learner's feedback; hidden ones use other sizes and seeds.
 """
 import os
@@ -26,10 +28,10 @@ def _keras():
     return keras
 
 
-def _keras_conv2d(X, kernels, bias):
+def _keras_conv2d(X, kernels, bias, strides=1, padding="valid"):
     keras = _keras()
-    layer = keras.layers.Conv2D(kernels.shape[-1], kernels.shape[:2], padding="valid",
-                                strides=1, data_format="channels_last")
+    layer = keras.layers.Conv2D(kernels.shape[-1], kernels.shape[:2], padding=padding,
+                                strides=strides, data_format="channels_last")
     layer.build(X.shape)
     layer.set_weights([kernels, bias])
     return np.asarray(layer(X), dtype=np.float64)
@@ -298,3 +300,69 @@ def test_attention_hidden_scaling_identity(sub):
 def test_attention_hidden_dk_mismatch(sub):
     expect_raises(sub.scaled_dot_product_attention, np.ones((2, 3)), np.ones((4, 5)),
                   np.ones((4, 2)), what="queries with d_k = 3 and keys with d_k = 5")
+
+
+# ---------------------------------------------------------------------- conv2d_strided (challenge)
+STRIDED_HINT = ("Valid: (H - kh) // s + 1 positions. Same: out = ceil(H / s) and total padding "
+                "max((out - 1) * s + kh - H, 0), with total // 2 zeros on top and the rest at the "
+                "bottom (likewise left/right). Window (i, j) starts at row i * s_h, column "
+                "j * s_w.")
+
+
+@check("ch11.conv2d_strided", points=1, hint="Stride 2 on a 4x4 image with a 2x2 kernel of ones "
+       "sums the four 2x2 blocks: 0+1+4+5 = 10, 2+3+6+7 = 18, 8+9+12+13 = 42, 10+11+14+15 = 50. "
+       + STRIDED_HINT)
+def test_strided_valid_by_hand(sub):
+    X = np.arange(16.0).reshape(1, 4, 4, 1)
+    expected = np.array([[10.0, 18.0], [42.0, 50.0]]).reshape(1, 2, 2, 1)
+    expect_close(run(sub.conv2d_strided, X, np.ones((2, 2, 1, 1)), np.zeros(1), 2), expected)
+
+
+@check("ch11.conv2d_strided", points=1, hint="4x4 input, 3x3 kernel, stride 2, same: the output is "
+       "ceil(4 / 2) = 2 wide, the last window ends at (2 - 1) * 2 + 3 = 5, so 1 zero of padding, "
+       "which goes at the bottom/right. The top-left window sees nine ones, the bottom-right four. "
+       + STRIDED_HINT)
+def test_strided_same_pads_at_the_end(sub):
+    expected = np.array([[9.0, 6.0], [6.0, 4.0]]).reshape(1, 2, 2, 1)
+    got = run(sub.conv2d_strided, np.ones((1, 4, 4, 1)), np.ones((3, 3, 1, 1)), np.zeros(1), 2,
+              "same")
+    expect_close(got, expected)
+
+
+@check("ch11.conv2d_strided", points=1, hint="Compare your output shape with Keras' first: same "
+       "padding gives ceil(H / s_h) x ceil(W / s_w). " + STRIDED_HINT)
+def test_strided_matches_keras(sub):
+    g = np.random.default_rng(121)
+    X, kernels, bias = g.normal(size=(2, 7, 6, 2)), g.normal(size=(3, 2, 2, 3)), g.normal(size=3)
+    expect_close(run(sub.conv2d_strided, X, kernels, bias, (2, 1), "same"),
+                 _keras_conv2d(X, kernels, bias, (2, 1), "same"), rtol=KERAS_RTOL, atol=KERAS_ATOL)
+
+
+@check("ch11.conv2d_strided", points=1, hidden=True)
+def test_strided_hidden_other_sizes(sub):
+    g = np.random.default_rng(122)
+    # Same padding with an even kernel and with stride 3: Keras.
+    for shape, kernel_size, strides in [((2, 8, 8, 1), (4, 4), 2), ((1, 9, 7, 3), (3, 3), 3)]:
+        X = g.normal(size=shape)
+        kernels = g.normal(size=(*kernel_size, shape[-1], 2))
+        bias = g.normal(size=2)
+        expect_close(run(sub.conv2d_strided, X, kernels, bias, strides, "same"),
+                     _keras_conv2d(X, kernels, bias, strides, "same"), rtol=KERAS_RTOL,
+                     atol=KERAS_ATOL)
+    # Valid padding with strides (2, 3): every s-th output of the stride-1 convolution (SciPy).
+    X, kernels, bias = g.normal(size=(2, 7, 8, 2)), g.normal(size=(2, 3, 2, 2)), g.normal(size=2)
+    expect_close(run(sub.conv2d_strided, X, kernels, bias, (2, 3), "valid"),
+                 _scipy_conv_layer(X, kernels, bias)[:, ::2, ::3, :], rtol=1e-10, atol=1e-12)
+    # A 1x1 kernel with same padding pads nothing: a matrix product per pixel.
+    X, kernels, bias = g.normal(size=(1, 5, 6, 3)), g.normal(size=(1, 1, 3, 2)), g.normal(size=2)
+    expect_close(run(sub.conv2d_strided, X, kernels, bias, 1, "same"), X @ kernels[0, 0] + bias,
+                 rtol=1e-10, atol=1e-12)
+
+
+@check("ch11.conv2d_strided", points=1, hidden=True)
+def test_strided_bad_arguments(sub):
+    X, kernels, bias = np.ones((1, 4, 4, 1)), np.ones((3, 3, 1, 1)), np.zeros(1)
+    expect_raises(sub.conv2d_strided, X, kernels, bias, 1, "full", what="padding='full'")
+    expect_raises(sub.conv2d_strided, X, kernels, bias, 0, "same", what="strides=0")
+    expect_raises(sub.conv2d_strided, X, np.ones((5, 2, 1, 1)), bias, 1, "valid",
+                  what="a 5x2 kernel on a 4x4 input with valid padding")
