@@ -31,6 +31,7 @@ QUOTED_SOURCE_MISTAKES = ("变压器",)
 # short forms of a headword ("the unit is saturated (饱和)").
 ENGLISH_VARIANTS = {
     "saturate": "saturation",
+    "overfits": "overfitting",
     "saturates": "saturation",
     "saturated": "saturation",
     "converges": "convergence",

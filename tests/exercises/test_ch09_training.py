@@ -13,8 +13,8 @@ import sys
 
 import numpy as np
 
-from grader.checks import (CheckFailed, check, expect_close, expect_raises, expect_same,
-                           expect_true, run)
+from grader.checks import (CheckFailed, check, expect_close, expect_gradients, expect_raises,
+                           expect_same, expect_true, numerical_gradient, run)
 from grader.paths import course_root
 
 # Under pytest, tests/ is on sys.path and tests/nnlib/ (a folder without __init__.py) would be
@@ -62,7 +62,8 @@ def _expect_params(got, sizes, fn):
 
 
 def _pair(result, fn, names):
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
+    """The returned tuple (a pair, or as many values as ``names``), or a message naming them."""
+    if not isinstance(result, (tuple, list)) or len(result) != len(names):
         raise CheckFailed("%s should return a tuple %s, got %s"
                           % (fn, "(" + ", ".join(names) + ")",
                              type(result).__name__ if not isinstance(result, (tuple, list))
@@ -413,6 +414,222 @@ def test_overfit_other_draw(sub):
 @check("ch09.overfitting", points=1, hidden=True)
 def test_regularise_other_draw(sub):
     _expect_regularised(sub, data_seed=17, seed=5)
+
+
+
+# ----------------------------------------------------------------------------- dropout
+# The independent references are nnlib's Dropout and BatchNormalization layers (which match
+# Keras 3 on the same weights, tests/nnlib/test_keras_parity_regularisation.py) and central
+# differences of their forward passes, all computed here on the trusted side.
+def _dropout_case(seed, n, d, rate):
+    """Inputs, upstream gradient and a keep-mask (True = kept) drawn with the given rate."""
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, d)), rng.normal(size=(n, d)), rng.random((n, d)) >= rate
+
+
+def _nnlib_dropout(X, rate, mask, training=True):
+    return nnlib.Dropout(rate).fix_mask(mask).forward(X, training=training)
+
+
+def _expect_mask(sub, shape, rate, seed):
+    got = run(sub.dropout_mask, shape, rate, seed)
+    layer = nnlib.Dropout(rate, rng=seed)
+    layer.forward(np.zeros(shape), training=True)
+    expect_close(got, layer.mask, what=f"dropout_mask({shape}, {rate}, {seed}) (nnlib's "
+                 f"Dropout(rate={rate}, rng={seed}) draws this keep-mask in its first pass)")
+    return got
+
+
+def _expect_dropout_backward(sub, seed, n, d, rate):
+    X, dA, mask = _dropout_case(seed, n, d, rate)
+    got = run(sub.dropout_backward, dA, rate, mask)
+    expected = numerical_gradient(lambda v: float(np.sum(dA * _nnlib_dropout(v, rate, mask))),
+                                  X.copy())
+    expect_gradients({"X": got}, {"X": expected}, tol=1e-7,
+                     what=f"dropout_backward(dA, {rate}, mask) for shape {(n, d)}")
+
+
+@check("ch09.dropout", points=1,
+       hint="np.random.default_rng(seed).random(shape) >= rate: a boolean array, True = kept.")
+def test_dropout_mask_is_nnlibs_and_keeps_1_minus_rate(sub):
+    _expect_mask(sub, (3, 4), 0.5, 0)
+    big = _expect_mask(sub, (400, 50), 0.2, 7)
+    expect_true(abs(big.mean() - 0.8) < 0.01, f"dropout_mask((400, 50), 0.2, 7) keeps a fraction "
+                f"{big.mean():.3f} of the entries; with rate 0.2 it should keep about 0.8")
+
+
+@check("ch09.dropout", points=1,
+       hint="Training: np.where(mask, X / (1 - rate), 0.0). Inference (training=False): return X "
+            "as it is, without scaling.")
+def test_dropout_forward_by_hand(sub):
+    X = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    mask = np.array([[True, False, True], [False, True, True]])
+    expect_close(run(sub.dropout_forward, X, 0.5, mask, True),
+                 np.array([[2.0, 0.0, 6.0], [0.0, 10.0, 12.0]]),
+                 what="dropout_forward(X, 0.5, mask, True) (kept entries doubled, others 0)")
+    expect_close(run(sub.dropout_forward, X, 0.2, mask, True),
+                 np.array([[1.25, 0.0, 3.75], [0.0, 6.25, 7.5]]),
+                 what="dropout_forward(X, 0.2, mask, True) (kept entries divided by 0.8)")
+    expect_close(run(sub.dropout_forward, X, 0.5, None, False), X,
+                 what="dropout_forward(X, 0.5, None, False) (inference: the identity)")
+
+
+@check("ch09.dropout", points=1,
+       hint="Divide the kept entries by 1 - rate, so that the mean of the outputs stays that of "
+            "the inputs.")
+def test_dropout_forward_matches_nnlib_and_keeps_the_mean(sub):
+    X, _, mask = _dropout_case(1, 6, 4, 0.25)
+    expect_close(run(sub.dropout_forward, X, 0.25, mask, True), _nnlib_dropout(X, 0.25, mask),
+                 what="dropout_forward(X, 0.25, mask, True), compared with nnlib's Dropout")
+    expect_close(run(sub.dropout_forward, X, 0.25, mask, False),
+                 _nnlib_dropout(X, 0.25, mask, training=False),
+                 what="dropout_forward(X, 0.25, mask, False), compared with nnlib's Dropout")
+    ones = np.ones((500, 40))
+    mask = np.random.default_rng(2).random(ones.shape) >= 0.4
+    mean = float(np.mean(run(sub.dropout_forward, ones, 0.4, mask, True)))
+    expect_true(abs(mean - 1.0) < 0.02, f"with rate 0.4, the mean output for inputs that are all 1 "
+                f"is {mean:.3f}; inverted dropout keeps it at about 1")
+
+
+@check("ch09.dropout", points=2,
+       hint="Each A_ij = M_ij X_ij / (1 - rate), so dX = np.where(mask, dA / (1 - rate), 0.0): the "
+            "same mask and the same scaling as the forward pass.")
+def test_dropout_backward_gradient_check(sub):
+    _expect_dropout_backward(sub, seed=3, n=5, d=4, rate=0.4)
+
+
+@check("ch09.dropout", points=1, hidden=True)
+def test_dropout_other_shapes(sub):
+    _expect_mask(sub, (9, 13), 0.7, 21)
+    X, _, mask = _dropout_case(22, 9, 13, 0.7)
+    expect_close(run(sub.dropout_forward, X, 0.7, mask, True), _nnlib_dropout(X, 0.7, mask))
+    _expect_dropout_backward(sub, seed=23, n=8, d=11, rate=0.7)
+
+
+# ----------------------------------------------------------------------------- batch norm
+def _batchnorm_case(seed, n, d):
+    """A batch with columns of different means and scales, gamma, beta and moving statistics."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(loc=3 * rng.normal(size=d), scale=rng.uniform(0.5, 3, size=d), size=(n, d))
+    return (X, rng.uniform(0.5, 2, size=d), rng.normal(size=d), rng.normal(size=d),
+            rng.uniform(0.5, 2, size=d))
+
+
+def _nnlib_batchnorm(gamma, beta, moving_mean, moving_variance, momentum=0.99, epsilon=1e-3):
+    layer = nnlib.BatchNormalization(len(gamma), momentum=momentum, epsilon=epsilon)
+    for name, value in (("gamma", gamma), ("beta", beta), ("moving_mean", moving_mean),
+                        ("moving_variance", moving_variance)):
+        getattr(layer, name)[:] = value
+    return layer
+
+
+def _batchnorm_forward(sub, X, gamma, beta, moving_mean, moving_variance, training, **options):
+    got = run(sub.batchnorm_forward, X, gamma, beta, moving_mean, moving_variance, training,
+              **options)
+    return _pair(got, "batchnorm_forward", ("A", "new_moving_mean", "new_moving_variance"))
+
+
+def _expect_batchnorm_like_nnlib(sub, case, training, momentum, epsilon, passes=1):
+    """``passes`` forward passes on shifted copies of the batch, each fed the moving statistics
+    the last one returned, compared with the same passes of nnlib's layer."""
+    X, gamma, beta, moving_mean, moving_variance = case
+    layer = _nnlib_batchnorm(gamma, beta, moving_mean, moving_variance, momentum, epsilon)
+    mode = "training" if training else "inference"
+    for k in range(passes):
+        batch = X + k
+        A, moving_mean, moving_variance = _batchnorm_forward(
+            sub, batch, gamma, beta, moving_mean, moving_variance, training, momentum=momentum,
+            epsilon=epsilon)
+        expected = layer.forward(batch, training=training)
+        where = f"in {mode} pass {k + 1} (momentum={momentum}, epsilon={epsilon})"
+        expect_close(A, expected, rtol=1e-9, what=f"A {where}, compared with nnlib")
+        expect_close(moving_mean, layer.moving_mean, rtol=1e-9, atol=1e-12,
+                     what=f"new_moving_mean {where}")
+        expect_close(moving_variance, layer.moving_variance, rtol=1e-9,
+                     what=f"new_moving_variance {where}")
+    return A
+
+
+def _batchnorm_numeric(dA, X, gamma, beta, epsilon):
+    """Central differences of L = sum(dA * A) for a training pass of nnlib's layer."""
+    values = {"X": X, "gamma": gamma, "beta": beta}
+
+    def loss_of(name):
+        def loss(v):
+            args = {**values, name: v}
+            layer = _nnlib_batchnorm(args["gamma"], args["beta"], 0.0, 1.0, epsilon=epsilon)
+            return float(np.sum(dA * layer.forward(args["X"], training=True)))
+        return loss
+    return {name: numerical_gradient(loss_of(name), value.copy())
+            for name, value in values.items()}
+
+
+def _expect_batchnorm_backward(sub, seed, n, d, **options):
+    X, gamma, beta, _, _ = _batchnorm_case(seed, n, d)
+    dA = np.random.default_rng(seed + 1).normal(size=(n, d))
+    got = _pair(run(sub.batchnorm_backward, dA, X, gamma, **options), "batchnorm_backward",
+                ("dX", "dgamma", "dbeta"))
+    expected = _batchnorm_numeric(dA, X, gamma, beta, options.get("epsilon", 1e-3))
+    expect_gradients(dict(zip(("X", "gamma", "beta"), got)), expected, tol=1e-6,
+                     what=f"the gradients of batchnorm_backward for a batch of shape {(n, d)}")
+
+
+@check("ch09.batchnorm", points=1,
+       hint="mean = X.mean(axis=0), var = X.var(axis=0) (divide by n); A = gamma * (X - mean) / "
+            "sqrt(var + epsilon) + beta; new moving = momentum * moving + (1 - momentum) * batch.")
+def test_batchnorm_training_forward_by_hand(sub):
+    X = np.array([[1.0, 10.0], [3.0, 10.0], [5.0, 16.0]])
+    gamma, beta = np.array([1.0, 2.0]), np.array([0.0, 1.0])
+    A, moving_mean, moving_variance = _batchnorm_forward(sub, X, gamma, beta, np.zeros(2),
+                                                         np.ones(2), True)
+    # column means 3 and 12, variances 8/3 and 8 (dividing by n = 3), epsilon 1e-3
+    standardised = (X - [3.0, 12.0]) / np.sqrt([8 / 3 + 1e-3, 8 + 1e-3])
+    expect_close(A, standardised * gamma + beta, rtol=1e-9,
+                 what="A of a training pass (batch mean and variance, default epsilon 1e-3)")
+    expect_close(moving_mean, np.array([0.03, 0.12]), rtol=1e-9,
+                 what="new_moving_mean = 0.99 * 0 + 0.01 * batch mean")
+    expect_close(moving_variance, np.array([0.99 + 0.01 * 8 / 3, 0.99 + 0.08]), rtol=1e-9,
+                 what="new_moving_variance = 0.99 * 1 + 0.01 * batch variance")
+
+
+@check("ch09.batchnorm", points=1,
+       hint="Return the updated moving averages as new arrays and use them in the next call; in "
+            "training the normalisation uses the batch's statistics, not the moving ones.")
+def test_batchnorm_training_passes_match_nnlib(sub):
+    _expect_batchnorm_like_nnlib(sub, _batchnorm_case(31, 6, 3), True, momentum=0.9,
+                                 epsilon=1e-3, passes=3)
+
+
+@check("ch09.batchnorm", points=1,
+       hint="training=False: normalise with moving_mean and moving_variance, and return them "
+            "unchanged.")
+def test_batchnorm_inference_uses_the_moving_averages(sub):
+    case = _batchnorm_case(32, 5, 4)
+    A = _expect_batchnorm_like_nnlib(sub, case, False, momentum=0.99, epsilon=1e-3)
+    X, gamma, beta, moving_mean, moving_variance = case
+    alone, _, _ = _batchnorm_forward(sub, X[:1], gamma, beta, moving_mean, moving_variance, False)
+    expect_close(alone, A[:1], rtol=1e-12, what="A for the first row alone at inference (it "
+                 "must not depend on the other rows of the batch)")
+
+
+@check("ch09.batchnorm", points=2,
+       hint="With X_hat = (X - mean) / sqrt(var + eps) and g = dA * gamma: dbeta = dA.sum(axis=0), "
+            "dgamma = (dA * X_hat).sum(axis=0), dX = (g - g.mean(axis=0) - X_hat * (g * "
+            "X_hat).mean(axis=0)) / sqrt(var + eps).")
+def test_batchnorm_backward_gradient_check(sub):
+    _expect_batchnorm_backward(sub, seed=33, n=5, d=3)
+
+
+@check("ch09.batchnorm", points=1, hidden=True)
+def test_batchnorm_forward_other_shapes(sub):
+    case = _batchnorm_case(34, 11, 7)
+    _expect_batchnorm_like_nnlib(sub, case, True, momentum=0.8, epsilon=1e-5, passes=2)
+    _expect_batchnorm_like_nnlib(sub, case, False, momentum=0.8, epsilon=1e-5)
+
+
+@check("ch09.batchnorm", points=1, hidden=True)
+def test_batchnorm_backward_other_shapes(sub):
+    _expect_batchnorm_backward(sub, seed=35, n=9, d=6, epsilon=1e-5)
 
 
 # ----------------------------------------------------------------- clip_by_global_norm (challenge)
