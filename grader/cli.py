@@ -56,8 +56,9 @@ def _test_lines(row: dict, stream):
                 print("         " + line, file=stream)
 
 
-def _summary(report: dict, stream=sys.stdout, detail: bool = False, changes=()):
+def _summary(report: dict, stream=None, detail: bool = False, changes=()):
     """The terminal summary: a line per learner with its problems, then the class's."""
+    stream = stream or sys.stdout
     for row in report["submissions"]:
         if row["status"] == "missing":
             print(f"{row['name']}: MISSING (in the roster, no submission)", file=stream)

@@ -7,7 +7,7 @@ blank lines vanish), each run of :data:`K` tokens is hashed, and from every wind
 :data:`WINDOW` consecutive hashes the smallest is kept (the rightmost on a tie). Two programs
 that share a passage of at least ``K + WINDOW - 1`` tokens are guaranteed to share a
 fingerprint, whatever was renamed or re-spaced around it. The grader keeps only the
-fingerprints; the class report compares learners with :func:`overlap`. A high overlap is a
+fingerprints; the class report compares learners with :func:`resemblance`. A high overlap is a
 reason to look, never a verdict: correct solutions of a short exercise are alike.
 """
 from __future__ import annotations
@@ -65,7 +65,7 @@ def _hash(run: list[str]) -> int:
 
 
 def winnow(hashes: list[int], window: int = WINDOW) -> set[int]:
-    """The winnowed fingerprints: the minimum of every window (rightmost minimum on a tie)."""
+    """The winnowed fingerprints: the set of the minima of every window of ``window`` hashes."""
     if len(hashes) <= window:
         return {min(hashes)} if hashes else set()
     kept = set()
@@ -95,8 +95,12 @@ def fingerprints(source: str, k: int = K) -> set[int]:
     return winnow([_hash(tokens[start:start + k]) for start in range(len(tokens) - k + 1)])
 
 
-def overlap(first: set[int], second: set[int]) -> float:
-    """Shared fingerprints as a fraction of the smaller set (MOSS's "percent matched"), 0..1."""
+def resemblance(first: set[int], second: set[int]) -> float:
+    """Shared fingerprints over all fingerprints of the two (Jaccard index), 0..1.
+
+    1 for the same code; a learner whose few lines also appear in a longer submission scores
+    low (containment is not resemblance: short correct code is alike by necessity).
+    """
     if not first or not second:
         return 0.0
-    return len(first & second) / min(len(first), len(second))
+    return len(first & second) / len(first | second)

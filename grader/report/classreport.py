@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ..results import BatchResults, SubmissionResult, SubmissionStatus
 from ..roster import describe_delay
-from ..similarity import overlap
+from ..similarity import resemblance
 from ..verdict import Status
 from .pages import BAD, GOOD, PAGE_STYLE, page
 
@@ -23,7 +23,7 @@ COMMON_LIMIT = 10
 """A fingerprint found in more learners' code than this is common code and ignored (MOSS's
 ``-m`` option, whose default is 10)."""
 SIMILARITY_THRESHOLD = 0.8
-"""Flag a pair when this share of the smaller submission's fingerprints is shared."""
+"""Flag a pair when this share of their fingerprints is shared (Jaccard index)."""
 MIN_SHARED = 15
 """... and they share at least this many fingerprints (short code is alike by necessity)."""
 TROUBLE = (Status.TIMEOUT, Status.CRASHED, Status.MEMORY_LIMIT, Status.GRADER_ERROR)
@@ -63,7 +63,7 @@ def similar_pairs(rows: list[SubmissionResult], threshold: float = SIMILARITY_TH
     pairs = []
     for first, second in itertools.combinations(sorted(sets), 2):
         shared = sets[first] & sets[second]
-        score = overlap(sets[first], sets[second])
+        score = resemblance(sets[first], sets[second])
         if len(shared) >= min_shared and score >= threshold:
             exercises = sorted({exercise for exercise, _ in shared})
             pairs.append(SimilarPair(first, second, score, len(shared), tuple(exercises)))
