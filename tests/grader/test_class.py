@@ -7,10 +7,13 @@ import csv
 import datetime
 import io
 import json
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from grader import cli
 from grader.cli import main
 from grader.discover import discover
 from grader.roster import PenaltyPolicy, Roster, RosterError, name_keys, parse_duration
@@ -313,3 +316,21 @@ def test_class_report(runs):
     late = page[page.index("Late submissions"):page.index("Missing learners")]
     assert "gina" in late and "1d 9h" in late
     assert "mallory" in page[page.index("Time-outs"):page.index("Late submissions")]
+
+
+def test_top_level_help_lists_every_option(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    text = capsys.readouterr().out
+    source = Path(cli.__file__).read_text()
+    options = set(re.findall(r'add_argument\("(--[a-z-]+)"', source))
+    assert {"--roster", "--deadline", "--late-penalty", "--timeout", "--chapters"} <= options
+    assert sorted(option for option in options if option not in text) == []
+
+
+def test_grading_folders_are_ignored_by_git():
+    paths = ["submissions/alice/ch03.ipynb", "results/grades.csv", "grader-output/report.html",
+             "results-extra/results.json"]
+    done = subprocess.run(["git", "check-ignore", *paths], cwd=ROOT, capture_output=True,
+                          text=True)
+    assert done.stdout.split() == paths
