@@ -431,6 +431,10 @@ def lateness(row: SubmissionResult, source: SubmissionSource, settings: ClassSet
              ) -> tuple[tuple[dict, ...], float]:
     """The late chapters of a graded row (with how late) and the penalty they cost.
 
+    Late means: submitted after the chapter's deadline plus the learner's extension, or marked
+    late by the LMS (Canvas's ``LATE``, with or without a deadline given here; by an unknown
+    amount).
+
     A chapter's penalty is the policy's share of the chapter's maximum points, at most what the
     learner scored in it.
     """
@@ -443,20 +447,19 @@ def lateness(row: SubmissionResult, source: SubmissionSource, settings: ClassSet
             possible[chapter] = possible.get(chapter, 0.0) + result.max_points
     for chapter, entry in _chapter_notebooks(row, exercise_chapter).items():
         deadline = settings.deadlines.of(chapter)
-        if deadline is None:
-            continue
-        due = deadline + extension
+        due = None if deadline is None else deadline + extension
         seconds = None
-        if entry.submitted_at:
+        if due is not None and entry.submitted_at:
             seconds = (parse_time(entry.submitted_at) - due).total_seconds()
             if seconds <= 0:
                 continue
-        elif not source.late_marked:
+        elif not source.late_marked:  # the LMS's own late mark counts without --deadline
             continue
         cost = min(scored.get(chapter, 0.0),
                    settings.penalty.penalty(possible.get(chapter, 0.0), seconds))
         late.append({"chapter": chapter, "submitted_at": entry.submitted_at,
-                     "deadline": due.isoformat(), "seconds_late": seconds, "penalty": cost})
+                     "deadline": due.isoformat() if due else None, "seconds_late": seconds,
+                     "penalty": cost})
         penalty += cost
     return tuple(late), penalty
 

@@ -81,7 +81,7 @@ def histogram_svg(values: list[float], maximum: float, bins: int = 10, width: in
     step = width / bins
     bars = []
     for index, count in enumerate(counts):
-        tall = (height - 20) * count / top
+        tall = (height - 30) * count / top
         colour = GOOD if index == bins - 1 else BAD if index == 0 else "#1565c0"
         bars.append(f'<rect x="{index * step + 1:.1f}" y="{height - 14 - tall:.1f}" '
                     f'width="{step - 2:.1f}" height="{tall:.1f}" fill="{colour}">'
@@ -134,8 +134,8 @@ def class_report_html(batch: BatchResults) -> str:
              + ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
              + f". Mean final score {mean:.1f} / {batch.max_score:g}. Generated "
              f"{escape(batch.generated_at)}.</p>"]
-    parts.append(f"<h2>Overall score</h2><figure>{histogram_svg(totals, batch.max_score)}"
-                 "</figure>")
+    parts.append("<h2>Overall score</h2><figure style='max-width:30em;margin:0'>"
+                 f"{histogram_svg(totals, batch.max_score)}</figure>")
     figures = []
     for entry in batch.exercises:
         scores = [row.exercises[entry.id].score for row in graded if entry.id in row.exercises]

@@ -27,11 +27,12 @@ PAGE_STYLE = (
     "pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f6f6;padding:.5em;"
     "margin:.3em 0;font-size:.85em}.ex{display:flex;flex-wrap:wrap;align-items:center;"
     "gap:.2em .8em;padding:.35em 0;border-bottom:1px solid #eee}.ex .id{flex:1 1 12em;"
-    "font-family:monospace}.bar{flex:0 0 8em;height:.8em;background:#e0e0e0;border-radius:.4em;"
+    "font-family:monospace}.bar{display:inline-block;vertical-align:middle;flex:0 0 8em;width:8em;"
+    "height:.8em;background:#e0e0e0;border-radius:.4em;"
     "overflow:hidden}.bar span{display:block;height:100%}.check{padding:.4em 0;"
     "border-bottom:1px solid #eee}.muted{color:#666;font-size:.9em}details summary{cursor:pointer;"
     "padding:.4em 0}.warn{background:#fff3e0;padding:.5em;border-left:4px solid #ef6c00}"
-    ".pill{font-size:.8em;padding:0 .4em;border-radius:.6em;color:#fff}")
+    ".pill{font-size:.8em;padding:0 .4em;border-radius:.6em;color:#fff;white-space:nowrap}")
 
 VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
 
@@ -116,7 +117,8 @@ def _late_lines(row: SubmissionResult) -> str:
         return ""
     items = "".join(
         f"<li>{html.escape(entry['chapter'])}: late by "
-        f"{describe_delay(entry['seconds_late'])} (deadline {html.escape(entry['deadline'])})"
+        f"{describe_delay(entry['seconds_late'])} (deadline "
+        f"{html.escape(entry['deadline'] or 'set in the LMS')})"
         f", penalty {entry['penalty']:g} point(s)</li>" for entry in row.late)
     return f'<div class="warn">Late submission:<ul>{items}</ul></div>'
 
