@@ -3,29 +3,20 @@ the class report; screenshots saved to artifacts/screenshots/ for people to look
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 from pathlib import Path
 
 import pytest
 
-from browser_support import DESKTOP, PHONE, ROOT, SCREENSHOT_DIR
+import class_samples as samples
+from browser_support import DESKTOP, PHONE, SCREENSHOT_DIR
 from grader.cli import main
 
 pytestmark = pytest.mark.browser
 
 
-def _samples():
-    spec = importlib.util.spec_from_file_location(
-        "class_samples", ROOT / "tests" / "grader" / "class_samples.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory) -> Path:
-    samples = _samples()
     folder = tmp_path_factory.mktemp("pages")
     subs = folder / "subs"
     subs.mkdir()

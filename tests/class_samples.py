@@ -10,7 +10,7 @@ import json
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = json.loads((ROOT / "solutions" / "ch03_activations.ipynb").read_text())
 BLANK = (ROOT / "exercises" / "ch03_activations.ipynb").read_bytes()
 MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.M)
