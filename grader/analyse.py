@@ -9,14 +9,17 @@ Nothing here runs learner code.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .authoring import SETUP_SOURCE
+from .authoring import SETUP_SOURCE, make_stub
 from .catalog import PRELUDE, Catalog, Chapter, Exercise
 from .checks import MissingFunction
 from .intake import NotebookFile
 from .notebook import Cell, Notebook
+from .roster import parse_time
+from .similarity import fingerprints
 from .source import defined_functions, definitions_only, mentions_def, parse_cell, strip_magics
 
 
@@ -42,12 +45,16 @@ class ExercisePlan:
     problem : Exception or None
         Why the exercise cannot run (:class:`~grader.checks.MissingFunction` or
         :class:`CellSyntaxError`); every check of the exercise reports it.
+    fingerprints : frozenset of int
+        Winnowed fingerprints of the learner's graded code, those of the exercise's stub left
+        out (empty when the learner wrote nothing): for the class report's similarity flags.
     """
 
     exercise: Exercise
     notebook: str
     parts: tuple[tuple[str, str], ...] = ()
     problem: Exception | None = None
+    fingerprints: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -81,12 +88,20 @@ class SubmissionPlan:
     flags : tuple of Flag
     not_gradable : str or None
         Why nothing can be graded.
+    uses : dict of str to (str, str)
+        Notebook path to what was done with it and why: ``graded``, ``duplicate`` (another
+        notebook of its chapter was graded, see :data:`SEVERAL_NOTEBOOKS_RULE`) or
+        ``unmatched`` (no exercise of the course in it). Unreadable files are not in it.
+    solution_marked : frozenset of str
+        Notebooks that still hold ``### BEGIN SOLUTION`` markers (a solution notebook?).
     """
 
     chapters: tuple[ChapterPlan, ...]
     assigned: dict[str, str]
     flags: tuple[Flag, ...]
     not_gradable: str | None = None
+    uses: dict[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
+    solution_marked: frozenset[str] = frozenset()
 
 
 # --------------------------------------------------------------------------- finding code
@@ -167,12 +182,26 @@ def build_parts(notebook: Notebook, chapter: Chapter, cell: Cell) -> tuple[tuple
     return tuple(parts)
 
 
+def is_stub(cell: Cell, exercise: Exercise) -> bool:
+    """The cell still holds the exercise's ``raise NotImplementedError`` line (not attempted)."""
+    return f'NotImplementedError("Exercise {exercise.id}' in cell.source
+
+
+def code_fingerprints(cell: Cell, exercise: Exercise) -> frozenset[int]:
+    """Fingerprints of the learner's code of an exercise, the stub's own left out."""
+    if is_stub(cell, exercise):
+        return frozenset()
+    stub = fingerprints(make_stub(exercise.solution_source, exercise.id))
+    return frozenset(fingerprints(strip_magics(cell.source)) - stub)
+
+
 def plan_exercise(notebook: Notebook, chapter: Chapter, exercise: Exercise) -> ExercisePlan:
     """The plan of one exercise found (or not) in a learner's notebook."""
     cell, problem = find_exercise_code(notebook, exercise)
     if problem is not None:
         return ExercisePlan(exercise, notebook.path, problem=problem)
-    return ExercisePlan(exercise, notebook.path, parts=build_parts(notebook, chapter, cell))
+    return ExercisePlan(exercise, notebook.path, parts=build_parts(notebook, chapter, cell),
+                        fingerprints=code_fingerprints(cell, exercise))
 
 
 def plan_missing_chapter(chapter: Chapter) -> ChapterPlan:
@@ -208,16 +237,90 @@ def match_score(notebook: Notebook, chapter: Chapter) -> tuple[int, int]:
     return (strong, weak)
 
 
-def assign_chapters(notebooks: list[Notebook], catalog: Catalog) -> dict[str, Notebook]:
-    """For each chapter, the best-matching notebook (the later one on a tie), if any matches."""
-    assigned = {}
+SEVERAL_NOTEBOOKS_RULE = (
+    "When a learner has several notebooks for one chapter, one is graded: the one with the "
+    "latest submission time (when the layout records times and they differ), else the one "
+    "with the most exercises attempted (code written in place of the stub), else the one that "
+    "matches the chapter best, else the last in path order. The others are listed as "
+    "'duplicate' and not graded.")
+"""The one documented rule (grader/README.md quotes it)."""
+
+
+def attempted(notebook: Notebook, chapter: Chapter) -> int:
+    """How many of the chapter's exercises the notebook has code for (not the stub)."""
+    count = 0
+    for exercise in chapter.exercises:
+        cell, problem = find_exercise_code(notebook, exercise)
+        count += problem is None and cell is not None and not is_stub(cell, exercise)
+    return count
+
+
+def _time_key(times: dict[str, str], notebook: Notebook):
+    try:
+        return parse_time(times[notebook.path]).timestamp()
+    except (KeyError, ValueError):
+        return None
+
+
+def choose_notebook(candidates: list[tuple[int, Notebook]], chapter: Chapter,
+                    times: dict[str, str]) -> tuple[Notebook, str]:
+    """Apply :data:`SEVERAL_NOTEBOOKS_RULE` to the (position, notebook) pairs of one chapter.
+
+    Returns
+    -------
+    tuple of (Notebook, str)
+        The notebook to grade and what decided (``""`` when there was one candidate).
+    """
+    if len(candidates) == 1:
+        return candidates[0][1], ""
+    stamps = [_time_key(times, notebook) for _, notebook in candidates]
+    use_time = None not in stamps and len(set(stamps)) > 1
+    criteria = [("latest submission time", lambda entry: entry[0])] if use_time else []
+    criteria += [("most exercises attempted", lambda entry: entry[1]),
+                 ("best match with the chapter", lambda entry: entry[2]),
+                 ("last in path order", lambda entry: entry[3])]
+    scored = [(stamp if use_time else 0, attempted(notebook, chapter),
+               match_score(notebook, chapter), position, notebook)
+              for stamp, (position, notebook) in zip(stamps, candidates)]
+    for reason, key in criteria:
+        best = max(map(key, scored))
+        tied = [entry for entry in scored if key(entry) == best]
+        if len(tied) == 1:
+            return tied[0][4], reason
+        scored = tied
+    return scored[-1][4], "last in path order"
+
+
+def assign_chapters(notebooks: list[Notebook], catalog: Catalog,
+                    times: dict[str, str] | None = None
+                    ) -> tuple[dict[str, Notebook], dict[str, str]]:
+    """For each chapter, the notebook to grade, if any matches.
+
+    Returns
+    -------
+    tuple of (dict of str to Notebook, dict of str to str)
+        Chapter name to notebook; and the path of every matching notebook that was not chosen
+        to a note naming the graded one and the rule's deciding criterion.
+    """
+    assigned, passed_over = {}, {}
     for chapter in catalog.chapters.values():
-        scored = [(match_score(notebook, chapter), position, notebook)
-                  for position, notebook in enumerate(notebooks)]
-        scored = [entry for entry in scored if entry[0] != (0, 0)]
-        if scored:
-            assigned[chapter.name] = max(scored, key=lambda entry: entry[:2])[2]
-    return assigned
+        candidates = [(position, notebook) for position, notebook in enumerate(notebooks)
+                      if match_score(notebook, chapter) != (0, 0)]
+        if not candidates:
+            continue
+        chosen, reason = choose_notebook(candidates, chapter, times or {})
+        assigned[chapter.name] = chosen
+        for _, notebook in candidates:
+            if notebook is not chosen:
+                passed_over[notebook.path] = (
+                    f"not graded: {len(candidates)} notebooks for {chapter.name}; "
+                    f"{chosen.path} was graded ({reason})")
+    return assigned, passed_over
+
+
+def solution_marked(notebook: Notebook) -> bool:
+    """The notebook holds ``### BEGIN SOLUTION`` markers: a solution notebook, not a learner's."""
+    return any("### BEGIN SOLUTION" in cell.source for cell in notebook.code_cells)
 
 
 # --------------------------------------------------------------------------- suspicious code
@@ -327,8 +430,22 @@ def _not_gradable_reason(files: list[NotebookFile]) -> str:
     return "no exercise of the course was found in the notebook(s)"
 
 
+def _uses(notebooks: list[Notebook], first_chapter: dict[str, str],
+          passed_over: dict[str, str]) -> dict[str, tuple[str, str]]:
+    uses = {}
+    for notebook in notebooks:
+        if notebook.path in first_chapter:
+            uses[notebook.path] = ("graded", "")
+        elif notebook.path in passed_over:
+            uses[notebook.path] = ("duplicate", passed_over[notebook.path])
+        else:
+            uses[notebook.path] = ("unmatched", "no exercise of the course was found in it")
+    return uses
+
+
 def plan_submission(files: list[NotebookFile], catalog: Catalog,
-                    chapters: list[str] | None = None) -> SubmissionPlan:
+                    chapters: list[str] | None = None,
+                    times: dict[str, str] | None = None) -> SubmissionPlan:
     """The plan for one learner's notebooks.
 
     Parameters
@@ -338,6 +455,8 @@ def plan_submission(files: list[NotebookFile], catalog: Catalog,
     catalog : Catalog
     chapters : list of str, optional
         The chapters to grade (a missing one scores zero); default: those found.
+    times : dict of str to str, optional
+        Submission time per notebook path (for :data:`SEVERAL_NOTEBOOKS_RULE`).
 
     Returns
     -------
@@ -345,17 +464,20 @@ def plan_submission(files: list[NotebookFile], catalog: Catalog,
     """
     notebooks = [entry.notebook for entry in files if entry.notebook is not None]
     flags = tuple(flag for notebook in notebooks for flag in scan_notebook(notebook))
-    assigned = assign_chapters(notebooks, catalog)
+    assigned, passed_over = assign_chapters(notebooks, catalog, times)
     first_chapter = {}
     for name, notebook in assigned.items():
         first_chapter.setdefault(notebook.path, name)
+    extra = {"uses": _uses(notebooks, first_chapter, passed_over),
+             "solution_marked": frozenset(notebook.path for notebook in notebooks
+                                          if solution_marked(notebook))}
     wanted = list(chapters) if chapters else list(assigned)
     if not wanted:
-        return SubmissionPlan((), first_chapter, flags, _not_gradable_reason(files))
+        return SubmissionPlan((), first_chapter, flags, _not_gradable_reason(files), **extra)
     plans = []
     for name in wanted:
         chapter, notebook = catalog.chapters[name], assigned.get(name)
         plans.append(plan_missing_chapter(chapter) if notebook is None else ChapterPlan(
             chapter, tuple(plan_exercise(notebook, chapter, exercise)
                            for exercise in chapter.exercises)))
-    return SubmissionPlan(tuple(plans), first_chapter, flags)
+    return SubmissionPlan(tuple(plans), first_chapter, flags, **extra)

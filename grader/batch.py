@@ -25,7 +25,7 @@ from .execute import SandboxConfig
 from .grade import grade_snapshot
 from .intake import Snapshot, read_submission
 from .report import write_atomically, write_reports
-from .results import BatchResults, SubmissionResult
+from .results import BatchResults, ClassSettings, SubmissionResult, enrol
 
 IN_FLIGHT_PER_WORKER = 2
 """Snapshots held in memory per worker process (bounds the batch's memory)."""
@@ -108,7 +108,8 @@ class RowStore:
     def save(self, snapshot: Snapshot, row: SubmissionResult):
         """Save a finished row (atomically), unless the grader itself failed on it."""
         if not is_internal_error(row):
-            write_atomically(self._path(snapshot), json.dumps(row.to_dict(), ensure_ascii=False))
+            write_atomically(self._path(snapshot),
+                             json.dumps(row.to_dict(private=True), ensure_ascii=False))
 
 
 class Progress:
@@ -246,7 +247,8 @@ def _grade_sources(sources: list[SubmissionSource], catalog: Catalog, config: Sa
 
 def grade_batch(inputs: list[Path], out: Path | None, catalog: Catalog, config: SandboxConfig,
                 workers: int = 2, force: bool = False, chapters: list[str] | None = None,
-                use_cache: bool = True, progress: bool = True) -> BatchResults:
+                use_cache: bool = True, progress: bool = True,
+                settings: ClassSettings | None = None) -> BatchResults:
     """Grade every submission found under ``inputs``.
 
     Parameters
@@ -267,6 +269,8 @@ def grade_batch(inputs: list[Path], out: Path | None, catalog: Catalog, config: 
         False: neither reuse nor save rows.
     progress : bool, default True
         Show a progress bar on stderr.
+    settings : ClassSettings, optional
+        Roster, deadlines and late penalty (:func:`grader.results.enrol`).
 
     Returns
     -------
@@ -288,7 +292,10 @@ def grade_batch(inputs: list[Path], out: Path | None, catalog: Catalog, config: 
                           Progress(len(sources), enabled=progress))
     wanted = chapters if chapters is not None else _batch_chapters(rows, catalog)
     rows = [row.with_chapters(wanted, catalog) for row in rows]
-    batch = BatchResults.of(wanted, catalog, rows, round(time.monotonic() - started, 3))
+    settings = settings or ClassSettings()
+    rows, missing, unmatched = enrol(rows, sources, catalog, settings)
+    batch = BatchResults.of(wanted, catalog, rows, round(time.monotonic() - started, 3),
+                            settings=settings, missing=tuple(missing), unmatched=tuple(unmatched))
     if out is not None:
         write_reports(batch, Path(out))
     return batch

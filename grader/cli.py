@@ -1,9 +1,12 @@
-"""Command line: grade notebooks, learners' folders or folders of learners' folders.
+"""Command line: grade notebooks, learners' folders, nbgrader's or an LMS's bulk download.
 
     python -m grader exercises/ch03_activations.ipynb          # a learner grades their notebook
     python -m grader grade SUBMISSIONS/ --out results/ --workers 2 [--extra-tests DIR] [--force]
+        [--roster roster.csv] [--deadline [CHAPTER=]TIME ...] [--late-penalty 10%/day]
     python -m grader protections                               # what the sandbox can do here
     python -m grader generate | check                          # = python -m grader.authoring ...
+
+`python -m grader grade --help` lists the options of grading.
 """
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ from .authoring import main as authoring_main
 from .batch import grade_batch, unknown_chapters
 from .catalog import Catalog
 from .paths import checks_dir, solutions_dir
+from .results import ClassSettings
+from .roster import Deadlines, PenaltyPolicy, Roster, RosterError, describe_delay
 from .sandbox import SandboxConfig, Session, default_hidden_paths
 
 
@@ -25,22 +30,69 @@ def _config(args, extra_hide=()) -> SandboxConfig:
                          namespaces=not args.no_namespaces, hide=default_hidden_paths(extra_hide))
 
 
-def _summary(report: dict, stream=sys.stdout, detail: bool = False):
-    for s in report["submissions"]:
-        if s["status"] != "graded":
-            print("%s: NOT GRADABLE: %s" % (s["name"], s["reason"]), file=stream)
+def _problems(row: dict) -> list[str]:
+    """What the instructor should look at in one row, as short phrases."""
+    found = []
+    for entry in row.get("notebooks", []):
+        if entry.get("use") in ("unreadable", "duplicate", "unmatched"):
+            detail = entry.get("reason") or entry.get("note") or ""
+            found.append(f"{entry['use']}: {entry['path']}" + (f" ({detail})" if detail else ""))
+        if entry.get("solution_marked"):
+            found.append(f"solution-marked: {entry['path']}")
+    for entry in row.get("late", []):
+        found.append(f"late: {entry['chapter']} by {describe_delay(entry['seconds_late'])}"
+                     + (f", penalty {entry['penalty']:g}" if entry["penalty"] else ""))
+    return found
+
+
+def _test_lines(row: dict, stream):
+    for test in row["tests"]:
+        mark = "ok  " if test["status"] == "passed" else "FAIL"
+        print("  %s %-55s %4g/%-4g %s" % (
+            mark, test["test_id"], test["points"], test["max_points"],
+            "" if test["status"] == "passed" else test["status"]), file=stream)
+        if test["status"] != "passed" and test["message"]:
+            for line in test["message"].splitlines()[:12]:
+                print("         " + line, file=stream)
+
+
+def _summary(report: dict, stream=None, detail: bool = False, changes=()):
+    """The terminal summary: a line per learner with its problems, then the class's."""
+    stream = stream or sys.stdout
+    for row in report["submissions"]:
+        if row["status"] == "missing":
+            print(f"{row['name']}: MISSING (in the roster, no submission)", file=stream)
             continue
-        print("%s: %g / %g%s" % (s["name"], s["score"], s["max_score"], " (cached)" if s.get("cached") else ""), file=stream)
-        if detail:
-            for t in s["tests"]:
-                mark = "ok  " if t["status"] == "passed" else "FAIL"
-                print("  %s %-55s %4g/%-4g %s" % (mark, t["test_id"], t["points"], t["max_points"],
-                                                   "" if t["status"] == "passed" else t["status"]), file=stream)
-                if t["status"] != "passed" and t["message"]:
-                    for ln in t["message"].splitlines()[:12]:
-                        print("         " + ln, file=stream)
-            for f in s.get("flags", []):
-                print("  flagged for review: %s cell %s line %s: %s" % (f["notebook"], f["cell"], f["line"], f["reason"]), file=stream)
+        if row["status"] != "graded":
+            print(f"{row['name']}: NOT GRADABLE: {row['reason']}", file=stream)
+        else:
+            penalty = (f" - late penalty {row['penalty']:g} = {row['final_score']:g}"
+                       if row.get("penalty") else "")
+            cached = " (cached)" if row.get("cached") else ""
+            print(f"{row['name']}: {row['score']:g} / {row['max_score']:g}{penalty}{cached}",
+                  file=stream)
+        for problem in _problems(row):
+            print(f"  ! {problem}", file=stream)
+        if detail and row["status"] == "graded":
+            _test_lines(row, stream)
+        for flag in row.get("flags", []) if detail else ():
+            print(f"  flagged for review: {flag['notebook']} cell {flag['cell']} line "
+                  f"{flag['line']}: {flag['reason']}", file=stream)
+    if report.get("unmatched"):
+        print(f"not in the roster: {', '.join(report['unmatched'])}", file=stream)
+    if report.get("missing"):
+        print(f"missing (no submission): {', '.join(report['missing'])}", file=stream)
+    for change in changes:
+        old = "-" if change["old_score"] is None else f"{change['old_score']:g}"
+        new = "-" if change["new_score"] is None else f"{change['new_score']:g}"
+        print(f"changed: {change['name']}: {old} -> {new} ({change['why']})", file=stream)
+
+
+def _settings(args) -> ClassSettings:
+    """Roster, deadlines and late penalty from the command line (RosterError if invalid)."""
+    roster = Roster.read(args.roster) if args.roster else None
+    return ClassSettings(roster, Deadlines.parse(args.deadline or []),
+                         PenaltyPolicy.parse(args.late_penalty), args.lms_assignment)
 
 
 def cmd_grade(args) -> int:
@@ -58,6 +110,11 @@ def cmd_grade(args) -> int:
         print("error: %s" % exc, file=sys.stderr)
         return 2
     chapters = args.chapters.split(",") if args.chapters else None
+    try:
+        settings = _settings(args)
+    except RosterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     problem = unknown_chapters(chapters, catalog)
     if problem:
         print(f"error: --chapters: {problem}", file=sys.stderr)
@@ -65,14 +122,17 @@ def cmd_grade(args) -> int:
     hide = [*inputs, *(args.extra_tests or []), *([out] if out else [])]
     report = grade_batch(inputs, out, catalog, _config(args, [p if p.is_dir() else p.parent for p in hide if p.exists()] + ([out] if out and out.exists() else [])),
                          workers=args.workers, force=args.force, chapters=chapters,
-                         use_cache=not args.no_cache, progress=not args.quiet and sys.stderr.isatty() or args.progress).to_dict()
+                         use_cache=not args.no_cache, progress=not args.quiet and sys.stderr.isatty() or args.progress,
+                         settings=settings).to_dict()
+    changes = json.loads((out / "results.json").read_text())["changes"] if out else []
     if args.json:
         print(json.dumps(report, indent=1))
     else:
         single = len(report["submissions"]) == 1
-        _summary(report, detail=single or args.verbose)
+        _summary(report, detail=single or args.verbose, changes=changes)
         if out:
-            print("wrote %s/results.json, grades.csv, feedback/*.html" % out)
+            print(f"wrote {out}/results.json, grades.csv, report.html, feedback/, instructor/"
+                  + (", canvas.csv, moodle.csv" if settings.roster else ""))
     return 0
 
 
@@ -95,7 +155,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="nn-grade", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     for name in ("grade", "protections"):
-        p = sub.add_parser(name)
+        p = sub.add_parser(name, help="grade submissions" if name == "grade"
+                           else "print what the sandbox can do on this machine")
         p.add_argument("--timeout", type=float, default=3.0, help="seconds per call (default 3)")
         p.add_argument("--memory-mb", type=int, default=1536, help="address-space limit of learner code")
         p.add_argument("--no-namespaces", action="store_true", help="do not use Linux namespaces")
@@ -103,15 +164,30 @@ def main(argv=None) -> int:
             p.add_argument("paths", nargs="+", help="notebook, learner folder, or folder of learner folders")
             p.add_argument("--out", help="output folder (results.json, grades.csv, feedback/); default "
                            "grader-output/ for folders, none for a single notebook")
-            p.add_argument("--workers", type=int, default=2)
+            p.add_argument("--workers", type=int, default=2,
+                           help="submissions graded in parallel, one sandbox each (default 2)")
             p.add_argument("--force", action="store_true", help="regrade even if unchanged (ignore the cache)")
-            p.add_argument("--no-cache", action="store_true")
+            p.add_argument("--no-cache", action="store_true",
+                           help="neither reuse nor save rows in OUT/.cache/")
             p.add_argument("--extra-tests", action="append", type=Path, help="folder of instructor-only test_*.py")
             p.add_argument("--chapters", help="comma-separated chapters every submission must contain")
             p.add_argument("--json", action="store_true", help="print results.json to stdout")
             p.add_argument("--verbose", "-v", action="store_true", help="per-test lines for every submission")
             p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
             p.add_argument("--progress", action="store_true", help="progress bar even when stderr is not a terminal")
+            p.add_argument("--roster", type=Path, help="CSV of the class: id,name[,lms_id,section,"
+                           "extension,email]; adds missing learners, lists unmatched submissions, "
+                           "writes canvas.csv and moodle.csv")
+            p.add_argument("--deadline", action="append", metavar="[CHAPTER=]TIME",
+                           help="deadline (ISO 8601, e.g. 2026-03-01T23:59+01:00; no zone = UTC) "
+                           "for every chapter or for one; repeatable")
+            p.add_argument("--late-penalty", default="none", metavar="POLICY",
+                           help="none (default), zero, or P%%/day[,max=M%%] of a late chapter's points")
+            p.add_argument("--lms-assignment", default=ClassSettings.assignment, metavar="TITLE",
+                           help="assignment column title in canvas.csv/moodle.csv; Canvas: "
+                           "'Title (12345)' updates assignment 12345")
+    ap.epilog = "\n".join(f"--- python -m grader {name} ---\n{parser.format_help()}"
+                           for name, parser in sub.choices.items())
     args = ap.parse_args(argv)
     try:
         return cmd_grade(args) if args.cmd == "grade" else cmd_protections(args)

@@ -22,10 +22,22 @@ from .results import NotebookEntry, SubmissionResult, chapter_results
 __all__ = ["grade_snapshot", "chapter_config"]
 
 
-def _notebook_entries(files: list[NotebookFile], plan: SubmissionPlan) -> tuple[NotebookEntry, ...]:
-    return tuple(NotebookEntry(entry.path, plan.assigned.get(entry.path), entry.reason,
-                               entry.notebook.warnings if entry.notebook else ())
-                 for entry in files)
+def _notebook_entries(files: list[NotebookFile], plan: SubmissionPlan,
+                      times: dict[str, str]) -> tuple[NotebookEntry, ...]:
+    entries = []
+    for entry in files:
+        use, note = plan.uses.get(entry.path, ("unreadable", ""))
+        entries.append(NotebookEntry(
+            entry.path, plan.assigned.get(entry.path), entry.reason,
+            entry.notebook.warnings if entry.notebook else (), use, note,
+            times.get(entry.path), entry.path in plan.solution_marked))
+    return tuple(entries)
+
+
+def _fingerprints(plan: SubmissionPlan) -> dict[str, tuple[int, ...]]:
+    return {exercise.exercise.id: tuple(sorted(exercise.fingerprints))
+            for chapter in plan.chapters for exercise in chapter.exercises
+            if exercise.fingerprints}
 
 
 def grade_snapshot(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig | None = None,
@@ -53,9 +65,9 @@ def grade_snapshot(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig |
         if snapshot.files:
             executor.start_early()  # the sandbox imports numpy while we analyse
         files = read_notebooks(snapshot)
-        plan = plan_submission(files, catalog, chapters)
-        common = {"notebooks": _notebook_entries(files, plan), "flags": plan.flags,
-                  "content_hash": snapshot.content_hash}
+        plan = plan_submission(files, catalog, chapters, snapshot.times)
+        common = {"notebooks": _notebook_entries(files, plan, snapshot.times),
+                  "flags": plan.flags, "content_hash": snapshot.content_hash}
         if plan.not_gradable:
             return SubmissionResult.not_gradable(
                 snapshot.name, snapshot.origin, plan.not_gradable,
@@ -68,5 +80,6 @@ def grade_snapshot(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig |
             exercises.update(chapter_exercises)
             tests += chapter_tests
         result = SubmissionResult(snapshot.name, snapshot.origin, exercises=exercises,
-                                  tests=tuple(tests), protections=executor.protections, **common)
+                                  tests=tuple(tests), protections=executor.protections,
+                                  fingerprints=_fingerprints(plan), **common)
     return dataclasses.replace(result, seconds=round(time.monotonic() - started, 3))

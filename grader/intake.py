@@ -45,18 +45,22 @@ class Snapshot:
         :data:`~grader.notebook.MAX_NOTEBOOK_BYTES` holds only its first bytes (it is refused).
     unreadable : dict of str to str
         Relative path to the reason a file could not be read (permissions, not a regular file).
+    times : dict of str to str
+        Relative path to its submission time (ISO 8601), where the layout records one.
     """
 
     name: str
     origin: str
     files: dict[str, bytes] = field(default_factory=dict)
     unreadable: dict[str, str] = field(default_factory=dict)
+    times: dict[str, str] = field(default_factory=dict)
 
     @property
     def content_hash(self) -> str:
         """sha256 over the files in path order: each relative path, NUL, sha256 of its bytes.
 
-        The cache key of a submission; an unreadable file contributes its reason instead.
+        The cache key of a submission; an unreadable file contributes its reason instead, and a
+        file with a submission time its time too (the time can decide which notebook is graded).
         """
         digest = hashlib.sha256()
         for path in sorted({*self.files, *self.unreadable}, key=PurePosixPath):
@@ -65,6 +69,8 @@ class Snapshot:
                 digest.update(hashlib.sha256(self.files[path]).digest())
             else:
                 digest.update(b"unreadable: " + self.unreadable[path].encode())
+            if path in self.times:
+                digest.update(b"time: " + self.times[path].encode())
         return digest.hexdigest()
 
 
@@ -126,15 +132,18 @@ def read_submission(source: SubmissionSource) -> Snapshot:
     """
     files: dict[str, bytes] = {}
     unreadable: dict[str, str] = {}
+    times: dict[str, str] = {}
     for path in source.paths:
         relative = _relative(path, source.base)
         while relative in files or relative in unreadable:  # names equal once made valid text
             relative += "'"
+        if source.time_of(path):
+            times[relative] = source.time_of(path)
         try:
             files[relative] = read_file(path)
         except UnreadableFile as exc:
             unreadable[relative] = exc.reason
-    return Snapshot(source.name, display_name(str(source.base)), files, unreadable)
+    return Snapshot(source.name, display_name(str(source.base)), files, unreadable, times)
 
 
 def read_notebook(path: str, data: bytes) -> NotebookFile:

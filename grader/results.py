@@ -18,9 +18,11 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 
 from . import __version__
-from .analyse import ExercisePlan, Flag, plan_missing_chapter
+from .analyse import SEVERAL_NOTEBOOKS_RULE, ExercisePlan, Flag, plan_missing_chapter
 from .catalog import Catalog, Exercise
+from .discover import SubmissionSource
 from .execute import CheckOutcome
+from .roster import Deadlines, PenaltyPolicy, Roster, parse_time
 from .verdict import Status, classify, learner_message
 
 SCHEMA_VERSION = 1
@@ -33,6 +35,7 @@ class SubmissionStatus(str, enum.Enum):
 
     GRADED = "graded"
     NOT_GRADABLE = "not_gradable"  # with a reason, e.g. no notebook could be read
+    MISSING = "missing"  # a learner of the roster with no submission
 
     def __str__(self) -> str:
         return self.value
@@ -85,6 +88,8 @@ class TestResult(_ValidText):
     message: str = ""
     output: str = ""
     output_truncated: bool = False
+    check: str = ""
+    detail: str = ""
 
     @classmethod
     def judge(cls, exercise: Exercise, notebook: str, outcome: CheckOutcome) -> TestResult:
@@ -99,22 +104,40 @@ class TestResult(_ValidText):
                 f"(printed output truncated: {outcome.output_total} bytes printed, "
                 f"{outcome.output_kept} kept; printing never affects the score)")
         passed = verdict.status is Status.PASSED
+        detail = ""
+        if spec.hidden:  # for the instructor's view only: what a public check would have said
+            detail = learner_message(verdict, hint=spec.hint, ran=outcome.ran)
+            if outcome.output:
+                detail += "\n--- printed output ---\n" + outcome.output[-OUTPUT_KEPT:]
         return cls(notebook, exercise.id, exercise.test_id(spec), spec.hidden, verdict.status,
                    spec.points if passed else 0.0, spec.points, message,
-                   "" if spec.hidden else outcome.output[-OUTPUT_KEPT:], outcome.output_truncated)
+                   "" if spec.hidden else outcome.output[-OUTPUT_KEPT:], outcome.output_truncated,
+                   spec.name, detail)
 
-    def to_dict(self) -> dict:
-        """The results.json form (see grader/README.md)."""
+    def to_dict(self, private: bool = False) -> dict:
+        """The results.json form (see grader/README.md).
+
+        ``private=True`` (the row store in ``OUT/.cache/``, the instructor's own) also keeps a
+        hidden check's function name and ``detail``; results.json never holds them.
+        """
+        shown = private or not self.hidden
         return _clean({"notebook": self.notebook, "exercise": self.exercise,
                        "test_id": self.test_id, "hidden": self.hidden, "status": self.status,
                        "points": self.points, "max_points": self.max_points,
                        "message": self.message, "output": self.output,
-                       "output_truncated": self.output_truncated})
+                       "output_truncated": self.output_truncated,
+                       "check": self.check if shown else "", "detail": self.detail if shown else ""})
 
     @classmethod
     def from_dict(cls, data: dict) -> TestResult:
         """Read back the form written by :meth:`to_dict`."""
         return cls(**{**data, "status": Status(data["status"])})
+
+    @property
+    def title(self) -> str:
+        """The check's name for people: ``test_sigmoid_known_values`` -> ``sigmoid known values``."""
+        name = self.check or self.test_id.split("::")[-1]
+        return name.removeprefix("test_").replace("_", " ")
 
 
 @dataclass(frozen=True)
@@ -157,12 +180,22 @@ class ExerciseResult:
 
 @dataclass(frozen=True)
 class NotebookEntry(_ValidText):
-    """One submitted file: read (with warnings) or unreadable (with a reason)."""
+    """One submitted file: read (with warnings) or unreadable (with a reason), and its use.
+
+    ``use`` is what was done with it: ``graded``, ``duplicate`` (another notebook of its
+    chapter was graded; ``note`` says which and why), ``unmatched`` (no exercise of the course
+    in it) or ``unreadable``. ``submitted_at`` is the time the layout records, if any;
+    ``solution_marked`` says that it holds ``### BEGIN SOLUTION`` markers.
+    """
 
     path: str
     chapter: str | None
     reason: str | None = None
     warnings: tuple[str, ...] = ()
+    use: str = "graded"
+    note: str = ""
+    submitted_at: str | None = None
+    solution_marked: bool = False
 
     @property
     def status(self) -> str:
@@ -171,7 +204,9 @@ class NotebookEntry(_ValidText):
 
     def to_dict(self) -> dict:
         """The results.json form (see grader/README.md)."""
-        data = {"path": self.path, "chapter": self.chapter, "status": self.status}
+        data = {"path": self.path, "chapter": self.chapter, "status": self.status,
+                "use": self.use, "note": self.note, "submitted_at": self.submitted_at,
+                "solution_marked": self.solution_marked}
         data.update({"reason": self.reason} if self.reason is not None
                     else {"warnings": list(self.warnings)})
         return _clean(data)
@@ -180,7 +215,9 @@ class NotebookEntry(_ValidText):
     def from_dict(cls, data: dict) -> NotebookEntry:
         """Read back the form written by :meth:`to_dict`."""
         return cls(data["path"], data["chapter"], data.get("reason"),
-                   tuple(data.get("warnings", ())))
+                   tuple(data.get("warnings", ())), data.get("use", "graded"),
+                   data.get("note", ""), data.get("submitted_at"),
+                   data.get("solution_marked", False))
 
 
 def _flag_dict(flag: Flag) -> dict:
@@ -209,6 +246,11 @@ class SubmissionResult(_ValidText):
     seconds: float = 0.0
     content_hash: str = ""
     cached: bool = False
+    fingerprints: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    learner: dict | None = None
+    layout: str = ""
+    late: tuple[dict, ...] = ()
+    penalty: float = 0.0
 
     @classmethod
     def not_gradable(cls, name: str, path: str, reason: str, **fields) -> SubmissionResult:
@@ -239,6 +281,23 @@ class SubmissionResult(_ValidText):
         """Maximum of the bonus exercises."""
         return self._sum(True, "max_points")
 
+    @property
+    def final_score(self) -> float:
+        """``score`` less the late penalty (never below zero)."""
+        return max(0.0, self.score - self.penalty)
+
+    def problems(self) -> dict[str, list[str]]:
+        """What the instructor should look at, by kind: ``unreadable``, ``duplicate``,
+        ``unmatched`` (notebooks with no exercise of the course), ``solution_marked``; each a
+        list of notebook paths."""
+        found = {"unreadable": [], "duplicate": [], "unmatched": [], "solution_marked": []}
+        for entry in self.notebooks:
+            if entry.use in found:
+                found[entry.use].append(entry.path)
+            if entry.solution_marked:
+                found["solution_marked"].append(entry.path)
+        return found
+
     def with_chapters(self, chapters: list[str], catalog: Catalog) -> SubmissionResult:
         """This result with every chapter of ``chapters`` (a missing one scores zero), in order.
 
@@ -266,18 +325,26 @@ class SubmissionResult(_ValidText):
                     tests += missing[1]
         return replace(self, exercises=exercises, tests=tuple(tests))
 
-    def to_dict(self) -> dict:
-        """The results.json form (see grader/README.md)."""
+    def to_dict(self, private: bool = False) -> dict:
+        """The results.json form (see grader/README.md).
+
+        ``private=True`` (the row store) also keeps what results.json leaves out: hidden checks'
+        names and details (see :meth:`TestResult.to_dict`) and the code fingerprints.
+        """
         return _clean({
             "name": self.name, "path": self.path, "status": self.status, "reason": self.reason,
             "score": self.score, "max_score": self.max_score, "bonus_score": self.bonus_score,
             "bonus_max": self.bonus_max,
             "notebooks": [entry.to_dict() for entry in self.notebooks],
             "exercises": {key: value.to_dict() for key, value in self.exercises.items()},
-            "tests": [test.to_dict() for test in self.tests],
+            "tests": [test.to_dict(private) for test in self.tests],
             "flags": [_flag_dict(flag) for flag in self.flags],
             "protections": self.protections, "seconds": self.seconds,
-            "content_hash": self.content_hash, "cached": self.cached})
+            "content_hash": self.content_hash, "cached": self.cached,
+            "learner": self.learner, "layout": self.layout, "late": list(self.late),
+            "penalty": self.penalty, "final_score": self.final_score,
+            **({"fingerprints": {key: list(value) for key, value in self.fingerprints.items()}}
+               if private else {})})
 
     @classmethod
     def from_dict(cls, data: dict) -> SubmissionResult:
@@ -288,7 +355,10 @@ class SubmissionResult(_ValidText):
             {key: ExerciseResult.from_dict(value) for key, value in data["exercises"].items()},
             tuple(TestResult.from_dict(test) for test in data["tests"]),
             tuple(Flag(**flag) for flag in data["flags"]), data["protections"],
-            data["seconds"], data["content_hash"], data["cached"])
+            data["seconds"], data["content_hash"], data["cached"],
+            {key: tuple(value) for key, value in data.get("fingerprints", {}).items()},
+            data.get("learner"), data.get("layout", ""), tuple(data.get("late", ())),
+            data.get("penalty", 0.0))
 
 
 def judge_exercise(plan: ExercisePlan, outcomes: list[CheckOutcome]
@@ -328,6 +398,107 @@ class ExerciseEntry:
 
 
 @dataclass(frozen=True)
+class ClassSettings:
+    """The class around the grading: roster, deadlines, late penalty (all optional)."""
+
+    roster: Roster | None = None
+    deadlines: Deadlines = field(default_factory=Deadlines)
+    penalty: PenaltyPolicy = field(default_factory=PenaltyPolicy)
+    assignment: str = "Neural network exercises"
+    """The assignment's title in the LMS gradebook exports."""
+
+    def to_dict(self) -> dict:
+        """As recorded in results.json (``class``)."""
+        return {"roster": self.roster.source if self.roster else None,
+                "lms_assignment": self.assignment,
+                "learners": len(self.roster.learners) if self.roster else None,
+                "deadlines": self.deadlines.to_dict(), "late_penalty": str(self.penalty)}
+
+
+def _chapter_notebooks(row: SubmissionResult, exercise_chapter: dict[str, str]) -> dict:
+    """Chapter -> the notebook entry graded for it."""
+    entries = {entry.path: entry for entry in row.notebooks}
+    found = {}
+    for test in row.tests:
+        chapter = exercise_chapter.get(test.exercise)
+        if chapter and test.notebook in entries:
+            found.setdefault(chapter, entries[test.notebook])
+    return found
+
+
+def lateness(row: SubmissionResult, source: SubmissionSource, settings: ClassSettings,
+             exercise_chapter: dict[str, str], extension: datetime.timedelta
+             ) -> tuple[tuple[dict, ...], float]:
+    """The late chapters of a graded row (with how late) and the penalty they cost.
+
+    Late means: submitted after the chapter's deadline plus the learner's extension, or marked
+    late by the LMS (Canvas's ``LATE``, with or without a deadline given here; by an unknown
+    amount).
+
+    A chapter's penalty is the policy's share of the chapter's maximum points, at most what the
+    learner scored in it.
+    """
+    late, penalty = [], 0.0
+    scored, possible = {}, {}
+    for key, result in row.exercises.items():
+        if not result.bonus and key in exercise_chapter:
+            chapter = exercise_chapter[key]
+            scored[chapter] = scored.get(chapter, 0.0) + result.score
+            possible[chapter] = possible.get(chapter, 0.0) + result.max_points
+    for chapter, entry in _chapter_notebooks(row, exercise_chapter).items():
+        deadline = settings.deadlines.of(chapter)
+        due = None if deadline is None else deadline + extension
+        seconds = None
+        if due is not None and entry.submitted_at:
+            seconds = (parse_time(entry.submitted_at) - due).total_seconds()
+            if seconds <= 0:
+                continue
+        elif not source.late_marked:  # the LMS's own late mark counts without --deadline
+            continue
+        cost = min(scored.get(chapter, 0.0),
+                   settings.penalty.penalty(possible.get(chapter, 0.0), seconds))
+        late.append({"chapter": chapter, "submitted_at": entry.submitted_at,
+                     "deadline": due.isoformat() if due else None, "seconds_late": seconds,
+                     "penalty": cost})
+        penalty += cost
+    return tuple(late), penalty
+
+
+def enrol(rows: list[SubmissionResult], sources: list[SubmissionSource], catalog: Catalog,
+          settings: ClassSettings) -> tuple[list[SubmissionResult], list[str], list[str]]:
+    """Rows named after the roster's learners, with lateness and penalties; missing learners.
+
+    Returns
+    -------
+    tuple of (list of SubmissionResult, list of str, list of str)
+        Every row (one ``missing`` row per roster learner without a submission, at the end),
+        the ids of the missing learners, and the names of the submissions that match no
+        learner of the roster (empty without a roster).
+    """
+    exercise_chapter = {key: exercise.chapter for key, exercise in catalog.exercises.items()}
+    done, unmatched, seen = [], [], {}
+    for row, source in zip(rows, sources):
+        learner = settings.roster.match(source.name, source.lms_id) if settings.roster else None
+        late, penalty = ((), 0.0)
+        if row.status is SubmissionStatus.GRADED:
+            late, penalty = lateness(row, source, settings, exercise_chapter,
+                                     learner.extension if learner else datetime.timedelta())
+        name = row.name
+        if learner is not None:
+            seen[learner.id] = seen.get(learner.id, 0) + 1
+            name = learner.id if seen[learner.id] == 1 else f"{learner.id} ({seen[learner.id]})"
+        elif settings.roster is not None:
+            unmatched.append(row.name)
+        done.append(replace(row, name=name, learner=learner.to_dict() if learner else None,
+                            layout=source.layout, late=late, penalty=penalty))
+    missing = [learner for learner in settings.roster.learners
+               if learner.id not in seen] if settings.roster else []
+    done += [SubmissionResult(learner.id, "", SubmissionStatus.MISSING, "no submission found",
+                              learner=learner.to_dict()) for learner in missing]
+    return done, [learner.id for learner in missing], unmatched
+
+
+@dataclass(frozen=True)
 class BatchResults:
     """The whole results.json: every submission, and what they were graded with."""
 
@@ -339,16 +510,23 @@ class BatchResults:
     versions: dict = field(default_factory=versions)
     generated_at: str = field(default_factory=lambda: datetime.datetime.now(
         datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    fingerprint: str = ""
+    extra_tests: tuple[str, ...] = ()
+    settings: ClassSettings = field(default_factory=ClassSettings)
+    missing: tuple[str, ...] = ()
+    unmatched: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, chapters: list[str], catalog: Catalog, submissions: list[SubmissionResult],
-           seconds: float) -> BatchResults:
+           seconds: float, **details) -> BatchResults:
         """The batch's results; ``protections`` are the first that a sandbox reported."""
         entries = tuple(ExerciseEntry(exercise.id, exercise.chapter, exercise.max_points,
                                       exercise.bonus)
                         for name in chapters for exercise in catalog.chapters[name].exercises)
         protections = next((row.protections for row in submissions if row.protections), {})
-        return cls(tuple(chapters), entries, tuple(submissions), protections, seconds)
+        return cls(tuple(chapters), entries, tuple(submissions), protections, seconds,
+                   fingerprint=catalog.fingerprint,
+                   extra_tests=tuple(str(path) for path in catalog.extra_files), **details)
 
     @property
     def max_score(self) -> float:
@@ -368,7 +546,10 @@ class BatchResults:
             "chapters": list(self.chapters), "max_score": self.max_score,
             "bonus_max": self.bonus_max,
             "exercises": [entry.to_dict() for entry in self.exercises],
-            "seconds": self.seconds,
+            "seconds": self.seconds, "catalog_fingerprint": self.fingerprint,
+            "extra_tests": list(self.extra_tests), "class": self.settings.to_dict(),
+            "several_notebooks_rule": SEVERAL_NOTEBOOKS_RULE,
+            "missing": list(self.missing), "unmatched": list(self.unmatched),
             "submissions": [row.to_dict() for row in self.submissions]})
 
 
