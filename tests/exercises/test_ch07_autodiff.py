@@ -6,6 +6,11 @@ d(x*x + x)/dx = 2x + 1) or the defining sums of broadcasting. Graphs are sent as
 (lists of node numbers and local derivatives); the learner's Value class is exercised through the
 notebook's given helper ``run_program``, which returns plain numbers. Hidden checks use other
 values, random graphs and programs, and other shapes.
+
+The optional challenge ``ch07.hessian_vector_product`` (bonus points) is checked against central
+differences, along the direction, of the gradient computed by nnlib's Tensor engine, against
+second differences of the loss, and against two identities of a Hessian-vector product: symmetry,
+u·(H v) = v·(H u), to rounding (which finite differences do not reach), and linearity in v.
 """
 from __future__ import annotations
 
@@ -553,3 +558,117 @@ def test_add_backward_other_shapes(sub):
         got = _tuple_of(run(sub.add_backward, A, B, G), 2, "add_backward")
         expected = _probe_gradients(lambda a, b: a + b, [A, B], G)
         expect_gradients(dict(zip("AB", got)), dict(zip("AB", expected)), tol=1e-7)
+
+
+# ----------------------------------------------------------------- Hessian-vector product (challenge)
+HVP_NAMES = ("W1", "b1", "W2", "b2")
+HVP_HINT = ("Give every array of the forward and the backward pass a tangent (its derivative along "
+            "the direction) and apply the product rule line by line: Z1' = X V1 + c1, "
+            "H' = (1 - H**2) * Z1', Z2' = H' W2 + H V2 + c2, P' = P * (Z2' - sum(P * Z2', axis=1)), "
+            "then (P - Y)/n, dH = G2 W2^T, G1 = dH * (1 - H**2) and the gradients, each with the "
+            "tangents of all its factors.")
+
+
+def _hvp_case(seed, n, d, h, k, scale=1.0):
+    """Inputs, one-hot targets, parameters and a direction for a d-h-k tanh/softmax network."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    Y = np.eye(k)[rng.integers(0, k, size=n)]
+    shapes = {"W1": (d, h), "b1": (h,), "W2": (h, k), "b2": (k,)}
+    params = {name: scale * rng.normal(size=shape) for name, shape in shapes.items()}
+    direction = {name: rng.normal(size=shape) for name, shape in shapes.items()}
+    return X, Y, params, direction
+
+
+def _shifted(params, direction, t):
+    return {name: params[name] + t * direction[name] for name in HVP_NAMES}
+
+
+def _mlp_loss(X, Y, params):
+    """Mean cross-entropy of softmax(tanh(X W1 + b1) W2 + b2), written here in numpy."""
+    hidden = np.tanh(X @ params["W1"] + params["b1"])
+    logits = hidden @ params["W2"] + params["b2"]
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return float(-np.sum(Y * log_p) / X.shape[0])
+
+
+def _mlp_gradient(X, Y, params):
+    """The gradient by nnlib's Tensor engine (trusted, tested in tests/nnlib)."""
+    from nnlib.autodiff import Tensor, softmax_cross_entropy
+    leaves = {name: Tensor(params[name]) for name in HVP_NAMES}
+    hidden = (Tensor(X) @ leaves["W1"] + leaves["b1"]).tanh()
+    softmax_cross_entropy(hidden @ leaves["W2"] + leaves["b2"], Y).backward()
+    return {name: leaves[name].grad for name in HVP_NAMES}
+
+
+def _hvp_numeric(X, Y, params, direction, eps=1e-5):
+    """H v by central differences of the gradient along v: (g(θ + εv) - g(θ - εv)) / 2ε."""
+    up = _mlp_gradient(X, Y, _shifted(params, direction, eps))
+    down = _mlp_gradient(X, Y, _shifted(params, direction, -eps))
+    return {name: (up[name] - down[name]) / (2 * eps) for name in HVP_NAMES}
+
+
+def _hvp(sub, X, Y, params, direction):
+    """The learner's H v, checked to be a dict of arrays shaped like the parameters."""
+    got = run(sub.hessian_vector_product, X, Y, params, direction)
+    expect_true(isinstance(got, dict), "hessian_vector_product should return a dict with keys %s, "
+                "got %s" % (list(HVP_NAMES), type(got).__name__), kind="type")
+    missing = [name for name in HVP_NAMES if name not in got]
+    expect_true(not missing, "the dict returned lacks the key(s) %s" % missing, kind="keys")
+    for name in HVP_NAMES:
+        shape = np.shape(got[name])
+        expect_true(shape == params[name].shape, "(Hv)_%s has shape %s, expected %s, the shape "
+                    "of %s" % (name, shape, params[name].shape, name), kind="shape")
+    return got
+
+
+def _inner(first, second):
+    """The dot product of two parameter vectors stored as dicts of arrays."""
+    return float(sum(np.sum(np.asarray(first[name]) * second[name]) for name in HVP_NAMES))
+
+
+@check("ch07.hessian_vector_product", points=2, hint=HVP_HINT)
+def test_hvp_central_differences_of_the_gradient(sub):
+    X, Y, params, direction = _hvp_case(86, 4, 3, 5, 3)
+    expect_gradients(_hvp(sub, X, Y, params, direction), _hvp_numeric(X, Y, params, direction),
+                     tol=1e-6, prefix="(Hv)_", what="H v")
+
+
+@check("ch07.hessian_vector_product", points=1, hint="A Hessian is symmetric, so u·(H v) must "
+       "equal v·(H u), up to rounding. If it does not, a product-rule term is missing, typically "
+       "one of the cross terms H'^T G2 or G2 V2^T. Finite differences of the gradient are not "
+       "exact enough for this check: differentiate the backward pass. " + HVP_HINT)
+def test_hvp_symmetry(sub):
+    X, Y, params, u = _hvp_case(87, 5, 2, 3, 4)
+    v = _hvp_case(88, 5, 2, 3, 4)[3]
+    u_Hv = _inner(u, _hvp(sub, X, Y, params, v))
+    v_Hu = _inner(v, _hvp(sub, X, Y, params, u))
+    expect_close(u_Hv, v_Hu, rtol=1e-11, atol=1e-14, what="u·(H v) against v·(H u)")
+
+
+@check("ch07.hessian_vector_product", points=1, hidden=True)
+def test_hvp_other_shapes(sub):
+    for seed, shape, scale in [(89, (1, 4, 2, 2), 1.0), (90, (9, 2, 6, 5), 0.3),
+                               (91, (6, 5, 3, 7), 2.0)]:
+        X, Y, params, direction = _hvp_case(seed, *shape, scale=scale)
+        expect_gradients(_hvp(sub, X, Y, params, direction),
+                         _hvp_numeric(X, Y, params, direction), tol=1e-6, prefix="(Hv)_",
+                         what="H v for a %d-%d-%d network and %d samples" % (shape[1:] + shape[:1]))
+
+
+@check("ch07.hessian_vector_product", points=1, hidden=True)
+def test_hvp_curvature_from_the_loss_and_linearity(sub):
+    X, Y, params, v = _hvp_case(92, 6, 3, 4, 3)
+    u = _hvp_case(93, 6, 3, 4, 3)[3]
+    eps = 1e-4        # v·(H v) from the loss alone: (L(θ + εv) - 2 L(θ) + L(θ - εv)) / ε²
+    curvature = (_mlp_loss(X, Y, _shifted(params, v, eps)) - 2 * _mlp_loss(X, Y, params)
+                 + _mlp_loss(X, Y, _shifted(params, v, -eps))) / eps**2
+    Hv = _hvp(sub, X, Y, params, v)
+    expect_close(_inner(v, Hv), curvature, rtol=1e-5, atol=1e-8,
+                 what="v·(H v) against second differences of the loss")
+    Hu = _hvp(sub, X, Y, params, u)
+    combined = _hvp(sub, X, Y, params, {name: 2 * u[name] - 3 * v[name] for name in HVP_NAMES})
+    expect_gradients(combined, {name: 2 * Hu[name] - 3 * np.asarray(Hv[name])
+                                for name in HVP_NAMES}, tol=1e-9, prefix="(H(2u - 3v))_",
+                     what="H (2u - 3v) against 2 Hu - 3 Hv")
