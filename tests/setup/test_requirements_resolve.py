@@ -1,0 +1,70 @@
+"""Every pin has a binary wheel on PyPI for every supported Python on Linux, macOS and Windows,
+and every dependency each target needs is pinned: a pin that breaks one version fails here.
+
+pip resolves ``requirements.txt`` for each (Python, platform) against PyPI with ``--dry-run
+--only-binary=:all: --python-version --platform`` and without this machine's pip configuration.
+``requirements-learner.txt`` repeats lines of ``requirements.txt`` (test_requirement_files.py),
+so its wheels are among those; its completeness is checked with the same metadata. Contacts PyPI
+(an install-resolution check); the resolutions run in parallel, once per session.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from requirement_pins import (FULL, LEARNER, PLATFORMS, SUPPORTED_PYTHONS, Pin, read_pins,
+                              resolve, select, unmet_dependencies)
+
+pytestmark = pytest.mark.slow
+TARGETS = [(python, platform) for python in SUPPORTED_PYTHONS for platform in sorted(PLATFORMS)]
+IDS = [f"py{python}-{platform}" for python, platform in TARGETS]
+
+
+@pytest.fixture(scope="session")
+def resolutions(tmp_path_factory) -> dict:
+    """pip's answer for requirements.txt on each target: ``{(python, platform): result}``."""
+    pins = read_pins(FULL)
+
+    def run(target):
+        python, platform = target
+        selected = select(pins, PLATFORMS[platform].environment(python))
+        workdir = tmp_path_factory.mktemp(f"resolve-{python}-{platform}")
+        return target, resolve(selected, python, PLATFORMS[platform], workdir)
+
+    # pip's time goes to fetching and parsing index pages: overlap the waits on both cores.
+    with ThreadPoolExecutor(max_workers=2 * (os.cpu_count() or 1)) as pool:
+        return dict(pool.map(run, TARGETS))
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=IDS)
+def test_every_pin_has_a_wheel(resolutions, target):
+    result = resolutions[target]
+    assert result["ok"], f"requirements.txt on Python {target[0]}, {target[1]}:\n{result['error']}"
+
+
+@pytest.mark.parametrize("path", [FULL, LEARNER], ids=lambda p: p.name)
+@pytest.mark.parametrize("target", TARGETS, ids=IDS)
+def test_every_needed_dependency_is_pinned(resolutions, target, path):
+    python, platform = target
+    result = resolutions[target]
+    if not result["ok"]:
+        pytest.fail(f"no metadata: pip failed on Python {python}, {platform} (see "
+                    "test_every_pin_has_a_wheel)", pytrace=False)
+    environment = PLATFORMS[platform].environment(python)
+    pins = select(read_pins(path), environment)
+    unresolved = sorted(set(pins) - set(result["metadata"]))
+    assert not unresolved, f"{path.name} pins these, requirements.txt does not: {unresolved}"
+    problems = unmet_dependencies(pins, result["metadata"], environment)
+    assert not problems, f"{path.name} on Python {python}, {platform}:\n" + "\n".join(problems)
+
+
+def test_a_pin_without_a_wheel_for_the_target_fails(tmp_path):
+    """The check can fail: numpy 1.26 has no wheels for Python 3.13."""
+    pin = Pin("numpy", "1.26.4", None, "numpy==1.26.4", "test:1")
+    linux = PLATFORMS["linux"]
+    assert resolve({"numpy": pin}, "3.12", linux, tmp_path)["ok"]
+    result = resolve({"numpy": pin}, "3.13", linux, tmp_path)
+    assert not result["ok"]
+    assert "numpy==1.26.4" in result["error"]
