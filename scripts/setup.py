@@ -27,7 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # Every pin in requirements*.txt has a binary wheel for each of these CPython versions on Linux
-# (x86-64), macOS (Apple silicon) and Windows (x86-64): tests/setup/test_requirements_resolve.py.
+# (x86-64), macOS (Apple silicon) and Windows (x86-64): tests/setup/test_requirements_resolve.py
+# checks it for each version listed here. Not 3.15 yet: h5py (needed by Keras) has no wheels for it.
 SUPPORTED_PYTHONS = ((3, 11), (3, 12), (3, 13), (3, 14))
 REQUIREMENT_FILES = {"full": "requirements.txt", "learner": "requirements-learner.txt"}
 STAMP_NAME = ".course-install-stamp"  # in the venv: digest of what was last installed
@@ -42,7 +43,7 @@ def say(message):
 
 
 def supported_range():
-    """The supported Python versions as text, e.g. ``"3.11 to 3.15"``."""
+    """The supported Python versions as text, e.g. ``"3.11 to 3.14"``."""
     first, last = SUPPORTED_PYTHONS[0], SUPPORTED_PYTHONS[-1]
     return "%d.%d to %d.%d" % (first + last)
 
@@ -69,8 +70,11 @@ def python_support_error(version_info, implementation, free_threaded, executable
     found = "%s %d.%d.%d" % (implementation, *version_info[:3])
     if implementation != "cpython":
         problem = "%s (%s) is not CPython" % (found, executable)
-    elif tuple(version_info[:2]) not in SUPPORTED_PYTHONS:
-        problem = "Python %d.%d.%d (%s) is not supported" % (*version_info[:3], executable)
+    elif tuple(version_info[:2]) < SUPPORTED_PYTHONS[0]:
+        problem = "Python %d.%d.%d (%s) is too old" % (*version_info[:3], executable)
+    elif tuple(version_info[:2]) > SUPPORTED_PYTHONS[-1]:
+        problem = ("Python %d.%d.%d (%s) is not supported yet: some pinned packages have no "
+                   "wheels for it" % (*version_info[:3], executable))
     elif free_threaded:
         problem = ("Python %d.%d.%d (%s) is a free-threaded build, for which several pinned "
                    "packages have no wheels" % (*version_info[:3], executable))
@@ -78,7 +82,7 @@ def python_support_error(version_info, implementation, free_threaded, executable
         return None
     example = "%d.%d" % SUPPORTED_PYTHONS[-2]
     return (
-        f"{problem}. The course's pinned packages need CPython {supported_range()} "
+        f"{problem}. The course needs CPython {supported_range()} "
         "(the standard build from python.org or your system's packages).\n"
         f"Run this script with a supported Python, e.g. `python{example} scripts/setup.py "
         f"--learner` (Windows: `py -{example} scripts\\setup.py --learner`); for the bash "
@@ -171,8 +175,8 @@ def install(python, venv_dir, kind, quiet):
     if installed in satisfied_by:
         return False
     requirements = ROOT / REQUIREMENT_FILES[kind]
-    say("installing %s into %s (the first run downloads several hundred MB)"
-        % (requirements.name, venv_dir))
+    say("installing %s into %s (the first time, this downloads a few hundred MB and takes "
+        "a few minutes)" % (requirements.name, venv_dir))
     pip = [str(python), "-m", "pip", "--disable-pip-version-check"]
     options = ["--quiet"] if quiet else []
     steps = [

@@ -8,12 +8,15 @@ reports, that every dependency the target needs is pinned at a version that sati
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
+from importlib.metadata import version as metadata_version
 from pathlib import Path
 
 from packaging.markers import Marker
@@ -24,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FULL = ROOT / "requirements.txt"
 LEARNER = ROOT / "requirements-learner.txt"
 PYPI = "https://pypi.org/simple/"
+CACHE_SECONDS = 24 * 3600
 
 
 def load_setup_script():
@@ -124,27 +128,47 @@ def pip_environment() -> dict:
     return environment
 
 
+def resolution_cache() -> Path:
+    """Where successful resolutions are kept for a day (pins do not lose their wheels)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "nn-course" / "pin-resolution"
+
+
 def resolve(pins: dict[str, Pin], python: str, platform: Platform, workdir: Path) -> dict:
     """Ask pip (against PyPI) for a binary wheel of every pin for ``python`` on ``platform``.
 
-    Returns ``{"ok": bool, "error": str, "metadata": {name: core metadata}}``.
+    Returns ``{"ok": bool, "error": str, "metadata": {name: core metadata}, "cached": bool}``.
+    A success is cached for a day under the pins, target and pip version; a failure never is.
     """
-    requirements = workdir / "requirements.txt"
-    requirements.write_text("".join(f"{pin.name}=={pin.version}\n" for pin in pins.values()))
-    report = workdir / "report.json"
+    pinned = "".join(f"{pin.name}=={pin.version}\n" for pin in pins.values())
     command = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
                "--no-deps", "--only-binary=:all:", "--implementation", "cp",
-               "--python-version", python, "--index-url", PYPI, "--report", str(report),
-               "--quiet", "--disable-pip-version-check", "--no-input", "-r", str(requirements)]
+               "--python-version", python, "--index-url", PYPI, "--quiet",
+               "--disable-pip-version-check", "--no-input"]
     for tag in platform.wheel_tags:
         command += ["--platform", tag]
+    key = hashlib.sha256("\n".join([pinned, *command[1:], metadata_version("pip")]).encode()).hexdigest()
+    cached = resolution_cache() / f"{key}.json"
+    if cached.exists() and time.time() - cached.stat().st_mtime < CACHE_SECONDS:
+        return {**json.loads(cached.read_text()), "cached": True}
+
+    requirements = workdir / "requirements.txt"
+    requirements.write_text(pinned)
+    report = workdir / "report.json"
+    command += ["--report", str(report), "-r", str(requirements)]
     proc = subprocess.run(command, capture_output=True, text=True, env=pip_environment(),
                           timeout=600)
     if proc.returncode != 0:
-        return {"ok": False, "error": proc.stderr.strip(), "metadata": {}}
-    installs = json.loads(report.read_text())["install"]
-    metadata = {canonicalize_name(item["metadata"]["name"]): item["metadata"] for item in installs}
-    return {"ok": True, "error": "", "metadata": metadata}
+        return {"ok": False, "error": proc.stderr.strip(), "metadata": {}, "cached": False}
+    metadata = {}
+    for item in json.loads(report.read_text())["install"]:
+        fields = item["metadata"]
+        metadata[canonicalize_name(fields["name"])] = {
+            "version": fields["version"], "requires_dist": fields.get("requires_dist", [])}
+    result = {"ok": True, "error": "", "metadata": metadata}
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    cached.write_text(json.dumps(result))
+    return {**result, "cached": False}
 
 
 def unmet_dependencies(pins: dict[str, Pin], metadata: dict[str, dict],

@@ -5,7 +5,8 @@ pip resolves ``requirements.txt`` for each (Python, platform) against PyPI with 
 --only-binary=:all: --python-version --platform`` and without this machine's pip configuration.
 ``requirements-learner.txt`` repeats lines of ``requirements.txt`` (test_requirement_files.py),
 so its wheels are among those; its completeness is checked with the same metadata. Contacts PyPI
-(an install-resolution check); the resolutions run in parallel, once per session.
+(an install-resolution check); the resolutions run in parallel, once per session, and a success
+is remembered for a day (requirement_pins.resolution_cache), so unchanged pins cost nothing.
 """
 from __future__ import annotations
 
