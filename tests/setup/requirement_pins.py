@@ -21,6 +21,7 @@ from pathlib import Path
 
 from packaging.markers import Marker
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,7 +138,9 @@ def resolution_cache() -> Path:
 def resolve(pins: dict[str, Pin], python: str, platform: Platform, workdir: Path) -> dict:
     """Ask pip (against PyPI) for a binary wheel of every pin for ``python`` on ``platform``.
 
-    Returns ``{"ok": bool, "error": str, "metadata": {name: core metadata}, "cached": bool}``.
+    Returns ``{"ok": bool, "error": str, "metadata": {name: metadata}, "cached": bool}``, the
+    metadata holding the version, ``requires_dist``, ``requires_python`` and whether the wheel
+    is pure Python.
     A success is cached for a day under the pins, target and pip version; a failure never is.
     """
     pinned = "".join(f"{pin.name}=={pin.version}\n" for pin in pins.values())
@@ -164,11 +167,21 @@ def resolve(pins: dict[str, Pin], python: str, platform: Platform, workdir: Path
     for item in json.loads(report.read_text())["install"]:
         fields = item["metadata"]
         metadata[canonicalize_name(fields["name"])] = {
-            "version": fields["version"], "requires_dist": fields.get("requires_dist", [])}
+            "version": fields["version"], "requires_dist": fields.get("requires_dist", []),
+            "requires_python": fields.get("requires_python", ""),
+            "pure": item["download_info"]["url"].endswith("-none-any.whl")}
     result = {"ok": True, "error": "", "metadata": metadata}
     cached.parent.mkdir(parents=True, exist_ok=True)
     cached.write_text(json.dumps(result))
     return {**result, "cached": False}
+
+
+def portable(metadata: dict[str, dict], environment: dict) -> dict[str, dict]:
+    """The packages of a resolution whose wheel installs unchanged in ``environment``: pure
+    Python wheels whose Requires-Python admits its Python."""
+    python = environment["python_full_version"]
+    return {name: fields for name, fields in metadata.items()
+            if fields["pure"] and SpecifierSet(fields["requires_python"]).contains(python)}
 
 
 def unmet_dependencies(pins: dict[str, Pin], metadata: dict[str, dict],

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from requirement_pins import (FULL, LEARNER, PLATFORMS, SUPPORTED_PYTHONS, Pin, read_pins,
-                              select, unmet_dependencies)
+from requirement_pins import (FULL, LEARNER, PLATFORMS, SUPPORTED_PYTHONS, Pin, portable,
+                              read_pins, select, unmet_dependencies)
 
 
 def test_every_learner_pin_is_a_pin_of_the_full_file():
@@ -89,3 +89,16 @@ def test_unpinned_and_out_of_range_dependencies_are_found():
         'ipython needs colorama>=0.4.4; sys_platform == "win32", which is not pinned',
         out_of_range, extra]
 
+
+
+def test_only_pure_wheels_for_the_python_are_portable():
+    metadata = {
+        "six": {"pure": True, "requires_python": ">=2.7, !=3.0.*", "version": "1.17.0"},
+        "soupsieve": {"pure": True, "requires_python": ">=3.11.5", "version": "4.1.2"},
+        "numpy": {"pure": False, "requires_python": ">=3.11", "version": "2.4.6"},
+        "absl-py": {"pure": True, "requires_python": "", "version": "2.5.1"},
+    }
+    assert sorted(portable(metadata, PLATFORMS["windows"].environment("3.12"))) == [
+        "absl-py", "six", "soupsieve"]
+    assert sorted(portable(metadata, PLATFORMS["windows"].environment("3.11"))) == [
+        "absl-py", "six"]

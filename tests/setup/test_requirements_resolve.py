@@ -2,7 +2,8 @@
 and every dependency each target needs is pinned: a pin that breaks one version fails here.
 
 pip resolves ``requirements.txt`` for each (Python, platform) against PyPI with ``--dry-run
---only-binary=:all: --python-version --platform`` and without this machine's pip configuration.
+--only-binary=:all: --python-version --platform`` and without this machine's pip configuration
+(for all but the first target, only the pins whose wheel is not pure Python).
 ``requirements-learner.txt`` repeats lines of ``requirements.txt`` (test_requirement_files.py),
 so its wheels are among those; its completeness is checked with the same metadata. Contacts PyPI
 (an install-resolution check); the resolutions run in parallel, once per session, and a success
@@ -15,8 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from requirement_pins import (FULL, LEARNER, PLATFORMS, SUPPORTED_PYTHONS, Pin, read_pins,
-                              resolve, select, unmet_dependencies)
+from requirement_pins import (FULL, LEARNER, PLATFORMS, SUPPORTED_PYTHONS, Pin, portable,
+                              read_pins, resolve, select, unmet_dependencies)
 
 pytestmark = pytest.mark.slow
 TARGETS = [(python, platform) for python in SUPPORTED_PYTHONS for platform in sorted(PLATFORMS)]
@@ -25,18 +26,32 @@ IDS = [f"py{python}-{platform}" for python, platform in TARGETS]
 
 @pytest.fixture(scope="session")
 def resolutions(tmp_path_factory) -> dict:
-    """pip's answer for requirements.txt on each target: ``{(python, platform): result}``."""
+    """pip's answer for requirements.txt on each target: ``{(python, platform): result}``.
+
+    The first target (the oldest Python, Linux) gets every pin; the others only the pins whose
+    wheel there is not pure Python or excludes their Python (a pure wheel installs wherever its
+    Requires-Python admits the Python), which saves most of pip's time. The metadata of the pins
+    left out comes from the first answer.
+    """
     pins = read_pins(FULL)
 
-    def run(target):
+    def run(target, reference=None):
         python, platform = target
-        selected = select(pins, PLATFORMS[platform].environment(python))
+        environment = PLATFORMS[platform].environment(python)
+        selected = select(pins, environment)
+        shared = {name: fields for name, fields in portable(reference or {}, environment).items()
+                  if name in selected and fields["version"] == selected[name].version}
+        needed = {name: pin for name, pin in selected.items() if name not in shared}
         workdir = tmp_path_factory.mktemp(f"resolve-{python}-{platform}")
-        return target, resolve(selected, python, PLATFORMS[platform], workdir)
+        result = resolve(needed, python, PLATFORMS[platform], workdir)
+        return target, {**result, "metadata": {**shared, **result["metadata"]}}
 
+    first, rest = TARGETS[0], TARGETS[1:]
+    reference = run(first)[1]
     # pip's time goes to fetching and parsing index pages: overlap the waits on both cores.
     with ThreadPoolExecutor(max_workers=2 * (os.cpu_count() or 1)) as pool:
-        return dict(pool.map(run, TARGETS))
+        others = pool.map(lambda target: run(target, reference["metadata"]), rest)
+        return {first: reference, **dict(others)}
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=IDS)
