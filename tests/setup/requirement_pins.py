@@ -29,6 +29,7 @@ FULL = ROOT / "requirements.txt"
 LEARNER = ROOT / "requirements-learner.txt"
 PYPI = "https://pypi.org/simple/"
 CACHE_SECONDS = 24 * 3600
+CACHE_FORMAT = "2"  # change when the cached fields change
 
 
 def load_setup_script():
@@ -150,7 +151,8 @@ def resolve(pins: dict[str, Pin], python: str, platform: Platform, workdir: Path
                "--disable-pip-version-check", "--no-input"]
     for tag in platform.wheel_tags:
         command += ["--platform", tag]
-    key = hashlib.sha256("\n".join([pinned, *command[1:], metadata_version("pip")]).encode()).hexdigest()
+    key_text = "\n".join([CACHE_FORMAT, pinned, *command[1:], metadata_version("pip")])
+    key = hashlib.sha256(key_text.encode()).hexdigest()
     cached = resolution_cache() / f"{key}.json"
     if cached.exists() and time.time() - cached.stat().st_mtime < CACHE_SECONDS:
         return {**json.loads(cached.read_text()), "cached": True}
