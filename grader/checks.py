@@ -16,6 +16,7 @@ import inspect
 import math
 import sys
 import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +27,8 @@ from nnlib.gradcheck import numerical_gradient, relative_error
 __all__ = [
     "CheckFailed", "NotImplementedYet", "LearnerError", "MissingFunction", "TimedOut", "Crashed",
     "KIND_TEXT", "CheckSpec", "check", "run", "describe", "call_text", "compare", "expect_close",
-    "expect_same", "expect_true", "expect_raises", "expect_gradients", "numerical_gradient",
-    "relative_error",
+    "expect_same", "expect_true", "expect_no_warnings", "expect_raises", "expect_gradients",
+    "numerical_gradient", "relative_error",
 ]
 
 
@@ -91,7 +92,7 @@ KIND_TEXT = {
     "none": "returned None", "type": "wrong type", "shape": "wrong shape", "dtype": "wrong dtype",
     "nan": "NaN or infinite values", "values": "wrong values", "mutation": "modified its input",
     "length": "wrong number of items", "keys": "wrong dictionary keys",
-    "too_large": "result too large",
+    "too_large": "result too large", "warning": "emitted a warning (e.g. overflow)",
 }
 """What a hidden check says about each kind of :class:`CheckFailed`."""
 
@@ -135,6 +136,7 @@ class CheckSpec:
 
 def _run_fresh(func: Callable, fixtures: dict):
     _LAST_CALL.set(None)
+    _LAST_WARNINGS.set(())
     return func(**fixtures)
 
 
@@ -195,6 +197,8 @@ class Call:
 
 _LAST_CALL: contextvars.ContextVar[Call | None] = contextvars.ContextVar("grader_last_call",
                                                                        default=None)
+_LAST_WARNINGS: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "grader_last_warnings", default=())
 
 
 def describe(value, limit: int = 300) -> str:
@@ -267,24 +271,28 @@ def _learner_frames(exc: BaseException) -> str:
 
 
 def _call_in_process(func, name: str, args: tuple, kwargs: dict):
-    """Call ``func`` on deep copies; returns (value, args after, kwargs after)."""
+    """Call ``func`` on deep copies; returns (value, args after, kwargs after, warnings)."""
     args_copy, kwargs_copy = copy.deepcopy(args), copy.deepcopy(kwargs)
     try:
-        value = func(*args_copy, **kwargs_copy)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            value = func(*args_copy, **kwargs_copy)
     except NotImplementedError as exc:
         raise NotImplementedYet(str(exc)) from None
     except (CheckFailed, NotImplementedYet, TimedOut):
         raise
     except Exception as exc:
         raise LearnerError(name, type(exc).__name__, str(exc), _learner_frames(exc)) from exc
-    return value, args_copy, kwargs_copy
+    texts = tuple(f"{item.category.__name__}: {str(item.message)[:300]}" for item in caught[:5])
+    return value, args_copy, kwargs_copy, texts
 
 
 def run(fn, *args, **kwargs):
     """Call a learner's function on deep copies of the arguments and return its result.
 
     Fails with kind ``mutation`` if the function modified an argument in place. Remembers the
-    call so that :func:`expect_close` can show the input in its message. A function with a
+    call so that :func:`expect_close` can show the input in its message, and the warnings it
+    emitted for :func:`expect_no_warnings`. A function with a
     ``call_detailed(args, kwargs)`` method (the grader's sandbox proxy) is called through it.
 
     Returns
@@ -294,10 +302,12 @@ def run(fn, *args, **kwargs):
     """
     name = _func_name(fn)
     _LAST_CALL.set(Call(name, args, kwargs))
+    _LAST_WARNINGS.set(())
     if hasattr(fn, "call_detailed"):
-        value, args_after, kwargs_after = fn.call_detailed(args, kwargs)
+        value, args_after, kwargs_after, emitted = fn.call_detailed(args, kwargs)
     else:
-        value, args_after, kwargs_after = _call_in_process(fn, name, args, kwargs)
+        value, args_after, kwargs_after, emitted = _call_in_process(fn, name, args, kwargs)
+    _LAST_WARNINGS.set(tuple(emitted))
     for position, (before, after) in enumerate(zip(args, args_after or ())):
         if not _equal_plain(before, after):
             raise CheckFailed(f"{name} modified its argument {position + 1} in place "
@@ -524,6 +534,27 @@ def expect_true(condition, message: str, kind: str = "values"):
     """Fail with ``message`` (and ``kind`` for hidden feedback) unless ``condition`` holds."""
     if not condition:
         raise CheckFailed(message, kind=kind)
+
+
+def expect_no_warnings(requirement: str = "the exercise requires no warnings",
+                       matching: str = ""):
+    """Fail (kind ``warning``) if the last :func:`run` call emitted a warning.
+
+    For the checks of a requirement the exercise states, e.g. "without warnings" for a
+    numerically stable formula: elsewhere warnings never cost points.
+
+    Parameters
+    ----------
+    requirement : str
+        What the exercise requires, added to the message.
+    matching : str, default ""
+        Only warnings whose text contains this count (e.g. Keras's ``input_dim`` warning).
+    """
+    emitted = [text for text in _LAST_WARNINGS.get() if matching in text]
+    if emitted:
+        more = f" (and {len(emitted) - 1} more)" if len(emitted) > 1 else ""
+        raise CheckFailed(f"{call_text()} emitted {emitted[0]}{more}; {requirement}",
+                          kind="warning")
 
 
 def expect_raises(fn, *args, error: str = "ValueError", what: str = "this input"):

@@ -15,7 +15,7 @@ os.environ.setdefault("KERAS_BACKEND", "jax")  # the reference solutions import 
 import numpy as np
 import pytest
 
-from grader.checks import check, expect_close, expect_true, run
+from grader.checks import check, expect_close, expect_no_warnings, expect_true, run
 from grader.paths import course_root
 
 # Under pytest, tests/ is on sys.path and tests/nnlib/ (a folder without __init__.py) would be
@@ -108,6 +108,9 @@ def _check_binary_structure(info, n_features):
 @check("ch10.build_binary_classifier", points=3, hint=BIN_HINT)
 def test_binary_classifier_structure(sub):
     info = run(sub.binary_classifier_report, 10)
+    expect_no_warnings("the first entry must be keras.Input(shape=(n_features,)), not Keras 2's "
+                       "input_dim= or input_shape= on the first Dense layer",
+                       matching="input_dim")
     _check_binary_structure(info, 10)
 
 
