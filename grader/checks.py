@@ -34,12 +34,20 @@ __all__ = [
 
 # --------------------------------------------------------------------------- failures
 class CheckFailed(AssertionError):
-    """The learner's answer is wrong. ``kind`` names what is wrong (for hidden feedback)."""
+    """The learner's answer is wrong. ``kind`` names what is wrong (for hidden feedback).
 
-    def __init__(self, message: str, kind: str = "values"):
+    A failed comparison also keeps what it compared, for :mod:`grader.diagnosis` and the
+    side-by-side feedback: ``got``, ``expected`` (None when not known), and ``inputs``, the
+    arguments of the learner's call (``()`` when not known).
+    """
+
+    def __init__(self, message: str, kind: str = "values", got=None, expected=None,
+                 inputs: tuple = (), compared: bool = False):
         super().__init__(message)
         self.kind = kind
         self.message = message
+        self.got, self.expected, self.inputs = got, expected, tuple(inputs)
+        self.compared = compared  # got and expected are the values compared
 
 
 class NotImplementedYet(Exception):
@@ -201,7 +209,7 @@ _LAST_WARNINGS: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar
     "grader_last_warnings", default=())
 
 
-def describe(value, limit: int = 300) -> str:
+def describe(value, limit: int = 300, precision: int = 6) -> str:
     """Short description of a value: type, shape, dtype and (small) contents.
 
     Parameters
@@ -209,13 +217,15 @@ def describe(value, limit: int = 300) -> str:
     value : object
     limit : int, default 300
         Characters of contents kept (nested values get half as many each).
+    precision : int, default 6
+        Digits of array entries shown.
 
     Returns
     -------
     str
     """
     if isinstance(value, np.ndarray):
-        with np.printoptions(precision=6, threshold=20, edgeitems=3, linewidth=100):
+        with np.printoptions(precision=precision, threshold=20, edgeitems=3, linewidth=100):
             body = np.array2string(value, separator=", ")
         if len(body) > limit:
             body = body[:limit] + " ..."
@@ -344,6 +354,27 @@ def _shape_tip(got: tuple, expected: tuple) -> str:
     return ""
 
 
+NEAR_MISS = 10.0
+"""A miss within this many tolerances of passing shows the tolerance; larger misses do not."""
+
+
+def tolerance_note(distance: float, allowed: float, rtol: float, atol: float) -> str:
+    """`` (tolerance ...)`` for a near miss (rounding matters there), else ``""``."""
+    if not math.isfinite(distance) or distance > NEAR_MISS * allowed:
+        return ""
+    return (f" (off by {distance:.2g}, {distance / allowed:.1f} times the tolerance "
+            f"rtol={rtol:g}, atol={atol:g}: nearly right; look for float32, a rounded constant "
+            "or an epsilon)")
+
+
+def digits_to_tell_apart(distance: float, magnitude: float) -> int:
+    """Digits an array print needs so that values ``distance`` apart look different (6-16)."""
+    if not math.isfinite(distance) or distance <= 0:
+        return 6
+    relative = distance / max(magnitude, 1e-300)
+    return int(min(16, max(6, math.ceil(-math.log10(relative)) + 2)))
+
+
 def _array_values_problem(got, expected, rtol, atol, what):
     """Values of two arrays of equal shape and acceptable dtype; None or (kind, message)."""
     if got.dtype.kind in "fc" and expected.dtype.kind in "fciub":
@@ -361,10 +392,14 @@ def _array_values_problem(got, expected, rtol, atol, what):
         distance = np.where(close, 0, np.nan_to_num(distance, nan=np.inf))
         worst = np.unravel_index(int(np.argmax(distance)), distance.shape) if distance.ndim else ()
         worst = tuple(int(i) for i in worst)
+        allowed = atol + rtol * abs(expected[worst].item())
+        digits = digits_to_tell_apart(distance[worst], abs(expected[worst].item()))
+        note = tolerance_note(distance[worst], allowed, rtol, atol)
         return "values", (f"{what} is wrong at {int((~close).sum())} of {close.size} positions; "
                           f"worst at index {worst}: got {got[worst].item()!r}, expected "
-                          f"{expected[worst].item()!r} (tolerance rtol={rtol:g}, atol={atol:g})\n"
-                          f"  expected: {describe(expected)}\n  got:      {describe(got)}")
+                          f"{expected[worst].item()!r}{note}\n"
+                          f"  expected: {describe(expected, precision=digits)}\n"
+                          f"  got:      {describe(got, precision=digits)}")
     if not np.array_equal(got, expected):
         return "values", f"{what} is wrong\n  expected: {describe(expected)}\n  got:      " \
                          f"{describe(got)}"
@@ -435,8 +470,9 @@ def _compare_number(got, expected, rtol, atol, dtype, what, equal_nan):
         return "nan", f"{what} is {got_value!r}, expected the finite value {expected_value!r}"
     if (not math.isclose(got_value, expected_value, rel_tol=rtol, abs_tol=atol)
             and not (math.isnan(got_value) and math.isnan(expected_value))):
-        return "values", (f"{what} is {got_value!r}, expected {expected_value!r} "
-                          f"(rtol={rtol:g}, atol={atol:g})")
+        allowed = atol + rtol * abs(expected_value)
+        note = tolerance_note(abs(got_value - expected_value), allowed, rtol, atol)
+        return "values", f"{what} is {got_value!r}, expected {expected_value!r}{note}"
     return None
 
 
@@ -512,7 +548,9 @@ def expect_close(got, expected, rtol: float = 1e-7, atol: float = 1e-12, dtype: 
     problem = compare(got, expected, rtol=rtol, atol=atol, dtype=dtype, what=what,
                       equal_nan=equal_nan)
     if problem:
-        raise CheckFailed(problem[1], kind=problem[0])
+        call = _LAST_CALL.get()
+        raise CheckFailed(problem[1], kind=problem[0], got=got, expected=expected,
+                          inputs=call.args if call is not None else (), compared=True)
 
 
 def expect_same(fn, ref_fn, *args, rtol: float = 1e-7, atol: float = 1e-12,
@@ -626,4 +664,6 @@ def expect_gradients(got, expected: dict, tol: float = 1e-6, prefix: str = "d",
             kinds.append(problem[0])
             parts.append(problem[1])
     if kinds:
-        raise CheckFailed(", ".join(parts), kind=kinds[0] if len(set(kinds)) == 1 else "values")
+        raise CheckFailed(", ".join(parts), kind=kinds[0] if len(set(kinds)) == 1 else "values",
+                          got={name: got[name] for name in expected}, expected=expected,
+                          compared=True)

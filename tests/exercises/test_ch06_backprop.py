@@ -5,7 +5,8 @@ reference forward pass, parameter by parameter ("dW2 wrong (rel. error 4.2e-01),
 """
 import numpy as np
 
-from grader.checks import CheckFailed, check, expect_close, expect_gradients, numerical_gradient, run
+from grader.checks import (CheckFailed, check, expect_close, expect_gradients, expect_true,
+                           numerical_gradient, run)
 
 NOTEBOOK = "ch06_backprop"
 
@@ -103,11 +104,19 @@ def test_mlp_backward_hidden_layer(sub, ref):
     expect_gradients(got, {"W1": num["W1"], "b1": num["b1"]}, tol=1e-6)
 
 
-@check("ch06.mlp_backward", points=1, hint="Return a dict with exactly the keys W1, b1, W2, b2.")
+@check("ch06.mlp_backward", points=1,
+       hint="Return a dict with exactly the keys W1, b1, W2, b2, each gradient shaped like its parameter.")
 def test_mlp_backward_keys_and_shapes(sub, ref):
     X, Y, params, cache = _mlp_case(ref, 66, 3, 2, 4, 2)
     got = _mlp_grads(sub, cache, params, Y)
-    expect_close(got, ref.mlp_backward(cache, params, Y), rtol=1e-6, atol=1e-9, what="the gradients dict")
+    expect_true(isinstance(got, dict), "mlp_backward should return a dict of gradients, got %s"
+                % type(got).__name__, kind="type")
+    expect_true(set(got) == set(params), "the gradients dict has keys %s, expected %s"
+                % (sorted(map(str, got)), sorted(params)), kind="keys")
+    for name, value in params.items():
+        shape = getattr(got[name], "shape", None)
+        expect_true(shape == value.shape, "d%s has shape %s, expected %s (the shape of %s)"
+                    % (name, shape, value.shape, name), kind="shape")
 
 
 @check("ch06.mlp_backward", points=2, hidden=True)
