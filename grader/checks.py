@@ -464,6 +464,15 @@ def _compare_number(got, expected, rtol, atol, dtype, what, equal_nan):
         if not (isinstance(got, np.ndarray) and got.shape == ()):
             return "type", f"{what} should be a number, got {describe(got, 120)}"
         got = got[()]
+    if dtype == "exact":
+        if isinstance(got, np.float32 | np.float16) and not isinstance(expected,
+                                                                         np.float32 | np.float16):
+            return "dtype", (f"{what} is a {type(got).__name__} number, expected a float64 one "
+                             "(float32 arithmetic somewhere, e.g. .astype(np.float32)?)")
+        if (isinstance(expected, int | np.integer) and not isinstance(expected, bool)
+                and isinstance(got, float | np.floating)):
+            return "dtype", (f"{what} is {got!r}, a float; expected the integer {expected!r} "
+                             "(a count: use integer arithmetic, e.g. // instead of /, or int())")
     got_value, expected_value = float(got), float(expected)
     if (math.isnan(got_value) and not math.isnan(expected_value)
             or math.isinf(got_value) and not math.isinf(expected_value)):

@@ -119,7 +119,7 @@ def _time_limit(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-def _run_one(spec: CheckSpec, sub, ref) -> BaseException | None:
+def run_one(spec: CheckSpec, sub, ref) -> BaseException | None:
     """Run one check in process; what it raised, or None if it passed."""
     try:
         with _time_limit(max(TIME_LIMIT, spec.timeout or 0)):
@@ -162,7 +162,7 @@ def run_checks(exercise: str, *funcs, catalog: Catalog | None = None, **named) -
         if spec.hidden:
             continue
         report.max_points += spec.points
-        error = _run_one(spec, sub, ref)
+        error = run_one(spec, sub, ref)
         verdict = classify(error)
         report.rows.append((verdict.status, _pretty_name(spec.name),
                             learner_message(verdict, hint=spec.hint)))

@@ -21,7 +21,7 @@ FOUNDATION = ["paths", "checks", "diagnosis", "notebook", "source", "catalog", "
 """Course formats and the check API: imported by the stages, importing none of them."""
 
 LAYERS = STAGES + ORCHESTRATORS
-SANDBOX_USERS = {"execute", "cli"}  # cli builds the sandbox's configuration and probes it
+SANDBOX_USERS = {"execute", "cli", "mutation"}  # they build a sandbox configuration
 OWNED_ELSEWHERE = ("sandbox", "_child")  # the sandbox package has its own tests
 
 
