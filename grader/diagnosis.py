@@ -153,6 +153,34 @@ def _returned_input(got, expected, inputs):
     return None
 
 
+def _input_term(got, expected, inputs):
+    """got - expected is a multiple of one argument: that term is missing, doubled or flipped."""
+    pair = _same_shape(got, expected)
+    if pair is None or pair[0].size < 2:
+        return None
+    difference = pair[0] - pair[1]
+    for position, value in enumerate(inputs, 1):
+        array = _float_array(value)
+        if array is None or array.size < 2 or not np.all(np.isfinite(array)):
+            continue
+        try:
+            term = np.broadcast_to(array, difference.shape)
+        except ValueError:
+            continue
+        usable = np.abs(term) > 1e-12
+        if usable.sum() < 2:
+            continue
+        factor = float(np.median(difference[usable] / term[usable]))
+        if abs(factor) > 1e-9 and _close(difference, factor * term):
+            what = ("is missing" if abs(factor + 1) < 1e-6 else "is counted twice"
+                    if abs(factor - 1) < 1e-6 else "has the wrong sign or factor")
+            return Diagnosis("missing or wrong term", (
+                f"your result differs from the expected one by {factor:.4g} times argument "
+                f"{position} of the call: the term with that argument {what} (e.g. the bias, "
+                "or + where - belongs)"))
+    return None
+
+
 def _sign(got, expected, inputs):
     pair = _same_shape(got, expected)
     if pair is None or not np.any(np.abs(pair[1]) > 1e-9):
@@ -288,7 +316,7 @@ def _precision(got, expected, inputs):
 
 RECOGNISERS: tuple[Callable, ...] = (
     _missing_return, _integer_result, _overflow, _shape_mistake, _returned_input, _sign,
-    _complement, _normalised_axis, _transposed_square, _reversed, _shifted, _constant_factor,
+    _input_term, _complement, _normalised_axis, _transposed_square, _reversed, _shifted, _constant_factor,
     _constant_offset, _precision,
 )
 """Tried in this order; the first one that recognises the difference names the mistake."""

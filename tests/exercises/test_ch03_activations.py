@@ -52,7 +52,9 @@ def test_sigmoid_symmetry_float32(sub):
 
 
 # ----------------------------------------------------------------------------- sigmoid'
-@check("ch03.sigmoid_derivative", points=1, hint="sigmoid'(z) = sigmoid(z) * (1 - sigmoid(z)); its maximum is 0.25 at z = 0.")
+@check("ch03.sigmoid_derivative", points=1,
+       hint="sigmoid'(z) = sigmoid(z) * (1 - sigmoid(z)) with z the pre-activation: call sigmoid once, "
+            "not twice; the maximum is 0.25 at z = 0.")
 def test_sigmoid_derivative_known_values(sub):
     z = np.array([0.0, np.log(3.0)])
     expect_close(run(sub.sigmoid_derivative, z), np.array([0.25, 0.75 * 0.25]))
