@@ -10,6 +10,10 @@ from grader.checks import check, expect_close, expect_no_warnings, expect_same, 
 
 NOTEBOOK = "ch03_activations"
 
+PLOTS = {"ch03.sigmoid": (-6.0, 6.0), "ch03.sigmoid_derivative": (-6.0, 6.0),
+         "ch03.relu": (-3.0, 3.0), "ch03.relu_derivative": (-3.0, 3.0)}
+"""Element-wise exercises whose self-check plots the learner's function over this x range."""
+
 
 # ----------------------------------------------------------------------------- sigmoid
 @check("ch03.sigmoid", points=1, hint="sigmoid(z) = 1 / (1 + exp(-z)); sigmoid(0) = 0.5.")
