@@ -25,6 +25,41 @@ def _config(args, extra_hide=()) -> SandboxConfig:
                          namespaces=not args.no_namespaces, hide=default_hidden_paths(extra_hide))
 
 
+MESSAGE_LINES = 12
+"""Lines of a failed test's message printed in the terminal report."""
+
+
+def _points(got: float, out_of: float) -> str:
+    return f"{got:g}/{out_of:g}"
+
+
+def _detail(submission: dict, stream):
+    """Per-exercise blocks of aligned test rows (name, points, status), then the flags."""
+    tests = submission["tests"]
+    by_exercise: dict[str, list[dict]] = {}
+    for test in tests:
+        by_exercise.setdefault(test["exercise"], []).append(test)
+    name_width = max((len(t["test_id"].split("::", 1)[-1]) for t in tests), default=0)
+    name_width = max([name_width, *(len(key) - 2 for key in by_exercise)])
+    points_width = max((len(_points(t["points"], t["max_points"])) for t in tests), default=3)
+    for exercise, rows in by_exercise.items():
+        got, out_of = sum(t["points"] for t in rows), sum(t["max_points"] for t in rows)
+        print(f"  {exercise:<{name_width + 7}} {_points(got, out_of):>{points_width}}", file=stream)
+        for test in rows:
+            passed = test["status"] == "passed"
+            name = test["test_id"].split("::", 1)[-1]
+            status = "" if passed else f"  {test['status']}"
+            print(f"    {'ok  ' if passed else 'FAIL'} {name:<{name_width}} "
+                  f"{_points(test['points'], test['max_points']):>{points_width}}{status}",
+                  file=stream)
+            if not passed and test["message"]:
+                for line in test["message"].splitlines()[:MESSAGE_LINES]:
+                    print(f"         {line}", file=stream)
+    for flag in submission.get("flags", []):
+        print(f"  flagged for review: {flag['notebook']} cell {flag['cell']} line {flag['line']}: "
+              f"{flag['reason']}", file=stream)
+
+
 def _summary(report: dict, stream=sys.stdout, detail: bool = False):
     for s in report["submissions"]:
         if s["status"] != "graded":
@@ -32,15 +67,18 @@ def _summary(report: dict, stream=sys.stdout, detail: bool = False):
             continue
         print("%s: %g / %g%s" % (s["name"], s["score"], s["max_score"], " (cached)" if s.get("cached") else ""), file=stream)
         if detail:
-            for t in s["tests"]:
-                mark = "ok  " if t["status"] == "passed" else "FAIL"
-                print("  %s %-55s %4g/%-4g %s" % (mark, t["test_id"], t["points"], t["max_points"],
-                                                   "" if t["status"] == "passed" else t["status"]), file=stream)
-                if t["status"] != "passed" and t["message"]:
-                    for ln in t["message"].splitlines()[:12]:
-                        print("         " + ln, file=stream)
-            for f in s.get("flags", []):
-                print("  flagged for review: %s cell %s line %s: %s" % (f["notebook"], f["cell"], f["line"], f["reason"]), file=stream)
+            _detail(s, stream)
+
+
+OUTPUT_SUFFIX = "-graded"
+"""A folder FOLDER is reported into FOLDER-graded/ next to it (ignored by git: *-graded/)."""
+
+
+def default_output(inputs: list[Path]) -> Path:
+    """Where the reports go without --out: next to the first folder graded, never inside it
+    (a folder of submissions must stay as the learners left it), e.g. exercises-graded/."""
+    folder = next(path for path in inputs if path.is_dir()).resolve()
+    return folder.with_name(folder.name + OUTPUT_SUFFIX)
 
 
 def cmd_grade(args) -> int:
@@ -51,7 +89,7 @@ def cmd_grade(args) -> int:
             return 2
     out = Path(args.out) if args.out else None
     if out is None and any(p.is_dir() for p in inputs):
-        out = Path("grader-output")
+        out = default_output(inputs)
     try:
         catalog = Catalog(solutions_dir(), checks_dir(), args.extra_tests or [])
     except Exception as exc:
@@ -72,7 +110,8 @@ def cmd_grade(args) -> int:
         single = len(report["submissions"]) == 1
         _summary(report, detail=single or args.verbose)
         if out:
-            print("wrote %s/results.json, grades.csv, feedback/*.html" % out)
+            print(f"wrote the reports to {out.resolve()}/: results.json, grades.csv and "
+                  "feedback/<name>.html (open it in a browser)")
     return 0
 
 
@@ -102,7 +141,8 @@ def main(argv=None) -> int:
         if name == "grade":
             p.add_argument("paths", nargs="+", help="notebook, learner folder, or folder of learner folders")
             p.add_argument("--out", help="output folder (results.json, grades.csv, feedback/); default "
-                           "grader-output/ for folders, none for a single notebook")
+                           "FOLDER-graded/ next to the first folder graded (e.g. exercises-graded/), none for a "
+                           "single notebook")
             p.add_argument("--workers", type=int, default=2)
             p.add_argument("--force", action="store_true", help="regrade even if unchanged (ignore the cache)")
             p.add_argument("--no-cache", action="store_true")

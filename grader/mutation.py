@@ -36,7 +36,7 @@ from .checks import CheckSpec
 from .execute import Session, chapter_config, run_exercise
 from .notebook import parse_notebook
 from .paths import checks_dir
-from .sandbox import SandboxConfig
+from .sandbox import SandboxConfig, default_hidden_paths
 from .selfcheck import run_one
 from .source import strip_magics
 from .verdict import Status, classify, learner_message
@@ -316,7 +316,8 @@ class SandboxGrader:
     """Grades mutants through the real grader: one sandbox per chapter configuration."""
 
     def __init__(self, catalog: Catalog, config: SandboxConfig | None = None):
-        self.catalog, self.config = catalog, config or SandboxConfig()
+        self.catalog = catalog
+        self.config = config or SandboxConfig(hide=default_hidden_paths())  # as the CLI
         self.sessions: dict[str, tuple[Session, SandboxConfig]] = {}
         self.notebooks: dict[str, dict] = {}
 

@@ -148,4 +148,6 @@ EQUIVALENT = {
         "is never touched",
     ("ch08.minibatch_indices", "minibatch_indices line 11: modifies its input n_samples"):
         "n_samples is an int, which cannot be modified in place",
+    ("ch07.value", "neuron_gradients line 9: modifies its input x"):
+        "x is rebound to Value(x) on the first line: the caller's float is never touched",
 }
