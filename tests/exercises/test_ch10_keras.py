@@ -142,9 +142,11 @@ def test_binary_classifier_other_input_size(sub):
 
 
 # ------------------------------------------------------------------ ch10.train_digits_cnn
-CNN_HINT = ("keras.Input(shape=(8, 8, 1)), Conv2D(16, (3, 3), activation='relu', padding='same'), "
-            "MaxPooling2D((2, 2)), ..., Flatten(), Dense(10, activation='softmax'); with integer "
-            "labels use loss='sparse_categorical_crossentropy'.")
+CNN_HINT = ("Think of the network as two parts: convolution blocks that detect local strokes and "
+            "halve the map, then a classifier over the flattened features with one probability "
+            "per digit. Follow the shapes on an 8x8 image: how many 3x3 convolutions and 2x2 "
+            "poolings fit before the map is 1x1? And which cross-entropy takes integer labels "
+            "as they are?")
 
 
 def _check_cnn_structure(info):
