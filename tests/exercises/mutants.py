@@ -151,3 +151,15 @@ EQUIVALENT = {
     ("ch07.value", "neuron_gradients line 9: modifies its input x"):
         "x is rebound to Value(x) on the first line: the caller's float is never touched",
 }
+
+MUTANTS += [
+    {"exercise": "ch06.softplus_dense_backward", "name": "softplus itself as its derivative",
+     "names": ("e^z / (1 + e^z)", "chapter 3"),
+     "replace": [("dZ = dA * sigmoid(Z)", "dZ = dA * np.logaddexp(0, Z)")]},
+    {"exercise": "ch06.softplus_dense_backward", "name": "unstable e^z / (1 + e^z)",
+     "requirement": True, "names": ("overflow", "warning", "nan"),
+     "replace": [("dZ = dA * sigmoid(Z)", "dZ = dA * np.exp(Z) / (1 + np.exp(Z))")]},
+    {"exercise": "ch06.softplus_dense_backward", "name": "activation derivative forgotten",
+     "names": ("e^z / (1 + e^z)", "chapter 3"),
+     "replace": [("dZ = dA * sigmoid(Z)", "dZ = dA")]},
+]
