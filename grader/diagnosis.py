@@ -316,8 +316,8 @@ def _precision(got, expected, inputs):
 
 RECOGNISERS: tuple[Callable, ...] = (
     _missing_return, _integer_result, _overflow, _shape_mistake, _returned_input, _sign,
-    _complement, _normalised_axis, _input_term, _transposed_square, _reversed, _shifted, _constant_factor,
-    _constant_offset, _precision,
+    _complement, _normalised_axis, _input_term, _transposed_square, _reversed, _shifted,
+    _constant_factor, _constant_offset, _precision,
 )
 """Tried in this order; the first one that recognises the difference names the mistake."""
 

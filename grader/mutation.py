@@ -114,8 +114,8 @@ def _edits(node: ast.AST, function: ast.FunctionDef) -> Iterator[tuple[str, call
             _SWAPPED_COMPARISONS:
         swapped = _SWAPPED_COMPARISONS[type(node.ops[0])]
         yield (f"{_SYMBOL[type(node.ops[0])]} -> {_SYMBOL[swapped]}", setter("ops", [swapped()]))
-    if isinstance(node, ast.keyword) and node.arg == "axis" and isinstance(node.value,
-                                                                         ast.Constant | ast.UnaryOp):
+    numeric = (ast.Constant, ast.UnaryOp)
+    if isinstance(node, ast.keyword) and node.arg == "axis" and isinstance(node.value, numeric):
         yield ("axis changed", lambda target: setattr(target, "value", ast.Constant(
             0 if ast.unparse(target.value) in ("-1", "1") else -1)))
     if isinstance(node, ast.Call) and any(keyword.arg == "keepdims" for keyword in node.keywords):
@@ -410,7 +410,8 @@ def report(results: list[MutantResult], equivalent: dict, stream=sys.stdout) -> 
     print("\nfeedback per mutant (first failing check; '-' = survived):", file=stream)
     for row in results:
         tag = "hand" if row.mutant.hand_written else "auto"
-        mark = "" if not row.mutant.names else (" [names it]" if row.named else " [does NOT name it]")
+        mark = ("" if not row.mutant.names
+                else " [names it]" if row.named else " [does NOT name it]")
         print(f"  {row.mutant.exercise} [{tag}] {row.mutant.name}{mark}\n"
               f"      {_short(row.feedback) if row.killed else '-'}", file=stream)
     return {"overall": overall, "killed": total_killed, "counted": total_counted,

@@ -148,6 +148,21 @@ EQUIVALENT = {
         "is never touched",
     ("ch08.minibatch_indices", "minibatch_indices line 11: modifies its input n_samples"):
         "n_samples is an int, which cannot be modified in place",
+    ("ch10.build_binary_classifier", "build_binary_classifier line 12: modifies its input "
+                                     "n_features"):
+        "n_features is an int, which cannot be modified in place",
+    ("ch10.train_digits_cnn", "train_digits_cnn line 9: constant 2 -> 3"):
+        "a (3, 2) pooling window is another valid CNN: the exercise leaves the architecture free "
+        "within its stated rules (Conv2D with ReLU, MaxPooling2D, Flatten, softmax output) and "
+        "grades the accuracy",
+    ("ch10.train_digits_cnn", "train_digits_cnn line 9: constant 2 -> 3'"):
+        "a (2, 3) pooling window: as above, a valid architecture",
+    ("ch10.train_digits_cnn", "train_digits_cnn line 11: constant 2 -> 3"):
+        "the second pooling window (3, 2): as above, a valid architecture",
+    ("ch10.train_digits_cnn", "train_digits_cnn line 11: constant 2 -> 3'"):
+        "the second pooling window (2, 3): as above, a valid architecture",
+    ("ch10.transfer_weights", "transfer_weights line 16: float32 result"):
+        "Keras already predicts float32: .astype(np.float32) changes nothing",
     ("ch07.value", "neuron_gradients line 9: modifies its input x"):
         "x is rebound to Value(x) on the first line: the caller's float is never touched",
 }

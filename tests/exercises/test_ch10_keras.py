@@ -256,6 +256,10 @@ def test_transfer_two_hidden_layers(sub):
     X = np.random.default_rng(4).normal(size=(9, 5))
     got = np.asarray(run(sub.transfer_weights, net.get_weights(), X), dtype=float)
     expect_close(got, net.predict(X), rtol=0, atol=1e-5, dtype="any")
+    two_classes = _nnlib_mlp([5, 3, 2], seed=5)   # two outputs are a softmax, not two sigmoids
+    got = np.asarray(run(sub.transfer_weights, two_classes.get_weights(), X), dtype=float)
+    expect_close(got, two_classes.predict(X), rtol=0, atol=1e-5, dtype="any",
+                 what="the Keras twin of a network with two softmax outputs")
 
 
 @check("ch10.transfer_weights", points=1, hidden=True, timeout=TRAIN_TIMEOUT)
