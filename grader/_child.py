@@ -26,6 +26,7 @@ import json
 import os
 import struct
 import sys
+import warnings
 
 MAGIC = b"NNGR"
 MAX_FRAME = 256 * 1024 * 1024  # the trusted side applies its own, smaller cap
@@ -336,6 +337,17 @@ def _exc_info(exc):
             "traceback": _format_exc(exc, exc.__traceback__, "")}
 
 
+def warning_texts(caught, limit=5):
+    """The first ``limit`` warnings a call emitted, as ``"Category: message"`` strings."""
+    texts = []
+    for item in caught[:limit]:
+        try:
+            texts.append("%s: %s" % (item.category.__name__, str(item.message)[:300]))
+        except Exception:  # noqa: BLE001 - a learner's warning class may not print
+            texts.append("Warning: (unprintable)")
+    return texts
+
+
 def worker(req_fd, resp_fd, msg):
     """Run one exercise's learner code and serve calls until 'end'."""
     ns = {"__name__": "__exercise__", "__builtins__": __builtins__}
@@ -374,10 +386,13 @@ def worker(req_fd, resp_fd, msg):
             kwargs = decode(header["kwargs"], blobs)
             if not callable(fn):
                 raise NameError("name %r is not defined" % header.get("func"))
-            result = fn(*args, **kwargs)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                result = fn(*args, **kwargs)
             out_blobs = []
             reply = {"op": "result", "ok": True, "value": encode(result, out_blobs),
-                     "args_after": encode(args, out_blobs), "kwargs_after": encode(kwargs, out_blobs)}
+                     "args_after": encode(args, out_blobs), "kwargs_after": encode(kwargs, out_blobs),
+                     "warnings": warning_texts(caught)}
         except BaseException as exc:  # noqa: BLE001
             out_blobs = []
             reply = {"op": "result", "ok": False, "error": _exc_info(exc)}

@@ -16,6 +16,7 @@ import inspect
 import math
 import sys
 import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,19 +27,27 @@ from nnlib.gradcheck import numerical_gradient, relative_error
 __all__ = [
     "CheckFailed", "NotImplementedYet", "LearnerError", "MissingFunction", "TimedOut", "Crashed",
     "KIND_TEXT", "CheckSpec", "check", "run", "describe", "call_text", "compare", "expect_close",
-    "expect_same", "expect_true", "expect_raises", "expect_gradients", "numerical_gradient",
-    "relative_error",
+    "expect_same", "expect_true", "expect_no_warnings", "expect_raises", "expect_gradients",
+    "numerical_gradient", "relative_error",
 ]
 
 
 # --------------------------------------------------------------------------- failures
 class CheckFailed(AssertionError):
-    """The learner's answer is wrong. ``kind`` names what is wrong (for hidden feedback)."""
+    """The learner's answer is wrong. ``kind`` names what is wrong (for hidden feedback).
 
-    def __init__(self, message: str, kind: str = "values"):
+    A failed comparison also keeps what it compared, for :mod:`grader.diagnosis` and the
+    side-by-side feedback: ``got``, ``expected`` (None when not known), and ``inputs``, the
+    arguments of the learner's call (``()`` when not known).
+    """
+
+    def __init__(self, message: str, kind: str = "values", got=None, expected=None,
+                 inputs: tuple = (), compared: bool = False):
         super().__init__(message)
         self.kind = kind
         self.message = message
+        self.got, self.expected, self.inputs = got, expected, tuple(inputs)
+        self.compared = compared  # got and expected are the values compared
 
 
 class NotImplementedYet(Exception):
@@ -91,7 +100,7 @@ KIND_TEXT = {
     "none": "returned None", "type": "wrong type", "shape": "wrong shape", "dtype": "wrong dtype",
     "nan": "NaN or infinite values", "values": "wrong values", "mutation": "modified its input",
     "length": "wrong number of items", "keys": "wrong dictionary keys",
-    "too_large": "result too large",
+    "too_large": "result too large", "warning": "emitted a warning (e.g. overflow)",
 }
 """What a hidden check says about each kind of :class:`CheckFailed`."""
 
@@ -135,6 +144,7 @@ class CheckSpec:
 
 def _run_fresh(func: Callable, fixtures: dict):
     _LAST_CALL.set(None)
+    _LAST_WARNINGS.set(())
     return func(**fixtures)
 
 
@@ -195,9 +205,11 @@ class Call:
 
 _LAST_CALL: contextvars.ContextVar[Call | None] = contextvars.ContextVar("grader_last_call",
                                                                        default=None)
+_LAST_WARNINGS: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "grader_last_warnings", default=())
 
 
-def describe(value, limit: int = 300) -> str:
+def describe(value, limit: int = 300, precision: int = 6) -> str:
     """Short description of a value: type, shape, dtype and (small) contents.
 
     Parameters
@@ -205,13 +217,15 @@ def describe(value, limit: int = 300) -> str:
     value : object
     limit : int, default 300
         Characters of contents kept (nested values get half as many each).
+    precision : int, default 6
+        Digits of array entries shown.
 
     Returns
     -------
     str
     """
     if isinstance(value, np.ndarray):
-        with np.printoptions(precision=6, threshold=20, edgeitems=3, linewidth=100):
+        with np.printoptions(precision=precision, threshold=20, edgeitems=3, linewidth=100):
             body = np.array2string(value, separator=", ")
         if len(body) > limit:
             body = body[:limit] + " ..."
@@ -267,24 +281,28 @@ def _learner_frames(exc: BaseException) -> str:
 
 
 def _call_in_process(func, name: str, args: tuple, kwargs: dict):
-    """Call ``func`` on deep copies; returns (value, args after, kwargs after)."""
+    """Call ``func`` on deep copies; returns (value, args after, kwargs after, warnings)."""
     args_copy, kwargs_copy = copy.deepcopy(args), copy.deepcopy(kwargs)
     try:
-        value = func(*args_copy, **kwargs_copy)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            value = func(*args_copy, **kwargs_copy)
     except NotImplementedError as exc:
         raise NotImplementedYet(str(exc)) from None
     except (CheckFailed, NotImplementedYet, TimedOut):
         raise
     except Exception as exc:
         raise LearnerError(name, type(exc).__name__, str(exc), _learner_frames(exc)) from exc
-    return value, args_copy, kwargs_copy
+    texts = tuple(f"{item.category.__name__}: {str(item.message)[:300]}" for item in caught[:5])
+    return value, args_copy, kwargs_copy, texts
 
 
 def run(fn, *args, **kwargs):
     """Call a learner's function on deep copies of the arguments and return its result.
 
     Fails with kind ``mutation`` if the function modified an argument in place. Remembers the
-    call so that :func:`expect_close` can show the input in its message. A function with a
+    call so that :func:`expect_close` can show the input in its message, and the warnings it
+    emitted for :func:`expect_no_warnings`. A function with a
     ``call_detailed(args, kwargs)`` method (the grader's sandbox proxy) is called through it.
 
     Returns
@@ -294,10 +312,12 @@ def run(fn, *args, **kwargs):
     """
     name = _func_name(fn)
     _LAST_CALL.set(Call(name, args, kwargs))
+    _LAST_WARNINGS.set(())
     if hasattr(fn, "call_detailed"):
-        value, args_after, kwargs_after = fn.call_detailed(args, kwargs)
+        value, args_after, kwargs_after, emitted = fn.call_detailed(args, kwargs)
     else:
-        value, args_after, kwargs_after = _call_in_process(fn, name, args, kwargs)
+        value, args_after, kwargs_after, emitted = _call_in_process(fn, name, args, kwargs)
+    _LAST_WARNINGS.set(tuple(emitted))
     for position, (before, after) in enumerate(zip(args, args_after or ())):
         if not _equal_plain(before, after):
             raise CheckFailed(f"{name} modified its argument {position + 1} in place "
@@ -334,6 +354,27 @@ def _shape_tip(got: tuple, expected: tuple) -> str:
     return ""
 
 
+NEAR_MISS = 10.0
+"""A miss within this many tolerances of passing shows the tolerance; larger misses do not."""
+
+
+def tolerance_note(distance: float, allowed: float, rtol: float, atol: float) -> str:
+    """`` (tolerance ...)`` for a near miss (rounding matters there), else ``""``."""
+    if not math.isfinite(distance) or distance > NEAR_MISS * allowed:
+        return ""
+    return (f" (off by {distance:.2g}, {distance / allowed:.1f} times the tolerance "
+            f"rtol={rtol:g}, atol={atol:g}: nearly right; look for float32, a rounded constant "
+            "or an epsilon)")
+
+
+def digits_to_tell_apart(distance: float, magnitude: float) -> int:
+    """Digits an array print needs so that values ``distance`` apart look different (6-16)."""
+    if not math.isfinite(distance) or distance <= 0:
+        return 6
+    relative = distance / max(magnitude, 1e-300)
+    return int(min(16, max(6, math.ceil(-math.log10(relative)) + 2)))
+
+
 def _array_values_problem(got, expected, rtol, atol, what):
     """Values of two arrays of equal shape and acceptable dtype; None or (kind, message)."""
     if got.dtype.kind in "fc" and expected.dtype.kind in "fciub":
@@ -351,10 +392,14 @@ def _array_values_problem(got, expected, rtol, atol, what):
         distance = np.where(close, 0, np.nan_to_num(distance, nan=np.inf))
         worst = np.unravel_index(int(np.argmax(distance)), distance.shape) if distance.ndim else ()
         worst = tuple(int(i) for i in worst)
+        allowed = atol + rtol * abs(expected[worst].item())
+        digits = digits_to_tell_apart(distance[worst], abs(expected[worst].item()))
+        note = tolerance_note(distance[worst], allowed, rtol, atol)
         return "values", (f"{what} is wrong at {int((~close).sum())} of {close.size} positions; "
                           f"worst at index {worst}: got {got[worst].item()!r}, expected "
-                          f"{expected[worst].item()!r} (tolerance rtol={rtol:g}, atol={atol:g})\n"
-                          f"  expected: {describe(expected)}\n  got:      {describe(got)}")
+                          f"{expected[worst].item()!r}{note}\n"
+                          f"  expected: {describe(expected, precision=digits)}\n"
+                          f"  got:      {describe(got, precision=digits)}")
     if not np.array_equal(got, expected):
         return "values", f"{what} is wrong\n  expected: {describe(expected)}\n  got:      " \
                          f"{describe(got)}"
@@ -419,14 +464,24 @@ def _compare_number(got, expected, rtol, atol, dtype, what, equal_nan):
         if not (isinstance(got, np.ndarray) and got.shape == ()):
             return "type", f"{what} should be a number, got {describe(got, 120)}"
         got = got[()]
+    if dtype == "exact":
+        if isinstance(got, np.float32 | np.float16) and not isinstance(expected,
+                                                                         np.float32 | np.float16):
+            return "dtype", (f"{what} is a {type(got).__name__} number, expected a float64 one "
+                             "(float32 arithmetic somewhere, e.g. .astype(np.float32)?)")
+        if (isinstance(expected, int | np.integer) and not isinstance(expected, bool)
+                and isinstance(got, float | np.floating)):
+            return "dtype", (f"{what} is {got!r}, a float; expected the integer {expected!r} "
+                             "(a count: use integer arithmetic, e.g. // instead of /, or int())")
     got_value, expected_value = float(got), float(expected)
     if (math.isnan(got_value) and not math.isnan(expected_value)
             or math.isinf(got_value) and not math.isinf(expected_value)):
         return "nan", f"{what} is {got_value!r}, expected the finite value {expected_value!r}"
     if (not math.isclose(got_value, expected_value, rel_tol=rtol, abs_tol=atol)
             and not (math.isnan(got_value) and math.isnan(expected_value))):
-        return "values", (f"{what} is {got_value!r}, expected {expected_value!r} "
-                          f"(rtol={rtol:g}, atol={atol:g})")
+        allowed = atol + rtol * abs(expected_value)
+        note = tolerance_note(abs(got_value - expected_value), allowed, rtol, atol)
+        return "values", f"{what} is {got_value!r}, expected {expected_value!r}{note}"
     return None
 
 
@@ -502,7 +557,9 @@ def expect_close(got, expected, rtol: float = 1e-7, atol: float = 1e-12, dtype: 
     problem = compare(got, expected, rtol=rtol, atol=atol, dtype=dtype, what=what,
                       equal_nan=equal_nan)
     if problem:
-        raise CheckFailed(problem[1], kind=problem[0])
+        call = _LAST_CALL.get()
+        raise CheckFailed(problem[1], kind=problem[0], got=got, expected=expected,
+                          inputs=call.args if call is not None else (), compared=True)
 
 
 def expect_same(fn, ref_fn, *args, rtol: float = 1e-7, atol: float = 1e-12,
@@ -524,6 +581,27 @@ def expect_true(condition, message: str, kind: str = "values"):
     """Fail with ``message`` (and ``kind`` for hidden feedback) unless ``condition`` holds."""
     if not condition:
         raise CheckFailed(message, kind=kind)
+
+
+def expect_no_warnings(requirement: str = "the exercise requires no warnings",
+                       matching: str = ""):
+    """Fail (kind ``warning``) if the last :func:`run` call emitted a warning.
+
+    For the checks of a requirement the exercise states, e.g. "without warnings" for a
+    numerically stable formula: elsewhere warnings never cost points.
+
+    Parameters
+    ----------
+    requirement : str
+        What the exercise requires, added to the message.
+    matching : str, default ""
+        Only warnings whose text contains this count (e.g. Keras's ``input_dim`` warning).
+    """
+    emitted = [text for text in _LAST_WARNINGS.get() if matching in text]
+    if emitted:
+        more = f" (and {len(emitted) - 1} more)" if len(emitted) > 1 else ""
+        raise CheckFailed(f"{call_text()} emitted {emitted[0]}{more}; {requirement}",
+                          kind="warning")
 
 
 def expect_raises(fn, *args, error: str = "ValueError", what: str = "this input"):
@@ -595,4 +673,6 @@ def expect_gradients(got, expected: dict, tol: float = 1e-6, prefix: str = "d",
             kinds.append(problem[0])
             parts.append(problem[1])
     if kinds:
-        raise CheckFailed(", ".join(parts), kind=kinds[0] if len(set(kinds)) == 1 else "values")
+        raise CheckFailed(", ".join(parts), kind=kinds[0] if len(set(kinds)) == 1 else "values",
+                          got={name: got[name] for name in expected}, expected=expected,
+                          compared=True)

@@ -45,15 +45,39 @@ def _problems(row: dict) -> list[str]:
     return found
 
 
-def _test_lines(row: dict, stream):
-    for test in row["tests"]:
-        mark = "ok  " if test["status"] == "passed" else "FAIL"
-        print("  %s %-55s %4g/%-4g %s" % (
-            mark, test["test_id"], test["points"], test["max_points"],
-            "" if test["status"] == "passed" else test["status"]), file=stream)
-        if test["status"] != "passed" and test["message"]:
-            for line in test["message"].splitlines()[:12]:
-                print("         " + line, file=stream)
+MESSAGE_LINES = 12
+"""Lines of a failed test's message printed in the terminal report."""
+
+
+def _points(got: float, out_of: float) -> str:
+    return f"{got:g}/{out_of:g}"
+
+
+def _detail(submission: dict, stream):
+    """Per-exercise blocks of aligned test rows (name, points, status), then the flags."""
+    tests = submission["tests"]
+    by_exercise: dict[str, list[dict]] = {}
+    for test in tests:
+        by_exercise.setdefault(test["exercise"], []).append(test)
+    name_width = max((len(t["test_id"].split("::", 1)[-1]) for t in tests), default=0)
+    name_width = max([name_width, *(len(key) - 2 for key in by_exercise)])
+    points_width = max((len(_points(t["points"], t["max_points"])) for t in tests), default=3)
+    for exercise, rows in by_exercise.items():
+        got, out_of = sum(t["points"] for t in rows), sum(t["max_points"] for t in rows)
+        print(f"  {exercise:<{name_width + 7}} {_points(got, out_of):>{points_width}}", file=stream)
+        for test in rows:
+            passed = test["status"] == "passed"
+            name = test["test_id"].split("::", 1)[-1]
+            status = "" if passed else f"  {test['status']}"
+            print(f"    {'ok  ' if passed else 'FAIL'} {name:<{name_width}} "
+                  f"{_points(test['points'], test['max_points']):>{points_width}}{status}",
+                  file=stream)
+            if not passed and test["message"]:
+                for line in test["message"].splitlines()[:MESSAGE_LINES]:
+                    print(f"         {line}", file=stream)
+    for flag in submission.get("flags", []):
+        print(f"  flagged for review: {flag['notebook']} cell {flag['cell']} line {flag['line']}: "
+              f"{flag['reason']}", file=stream)
 
 
 def _summary(report: dict, stream=None, detail: bool = False, changes=()):
@@ -69,15 +93,14 @@ def _summary(report: dict, stream=None, detail: bool = False, changes=()):
             penalty = (f" - late penalty {row['penalty']:g} = {row['final_score']:g}"
                        if row.get("penalty") else "")
             cached = " (cached)" if row.get("cached") else ""
-            print(f"{row['name']}: {row['score']:g} / {row['max_score']:g}{penalty}{cached}",
-                  file=stream)
+            bonus = (f" + bonus {row['bonus_score']:g} / {row['bonus_max']:g}"
+                     if row.get("bonus_max") else "")
+            print(f"{row['name']}: {row['score']:g} / {row['max_score']:g}{bonus}{penalty}"
+                  f"{cached}", file=stream)
         for problem in _problems(row):
             print(f"  ! {problem}", file=stream)
         if detail and row["status"] == "graded":
-            _test_lines(row, stream)
-        for flag in row.get("flags", []) if detail else ():
-            print(f"  flagged for review: {flag['notebook']} cell {flag['cell']} line "
-                  f"{flag['line']}: {flag['reason']}", file=stream)
+            _detail(row, stream)
     if report.get("unmatched"):
         print(f"not in the roster: {', '.join(report['unmatched'])}", file=stream)
     if report.get("missing"):
@@ -95,6 +118,17 @@ def _settings(args) -> ClassSettings:
                          PenaltyPolicy.parse(args.late_penalty), args.lms_assignment)
 
 
+OUTPUT_SUFFIX = "-graded"
+"""A folder FOLDER is reported into FOLDER-graded/ next to it (ignored by git: *-graded/)."""
+
+
+def default_output(inputs: list[Path]) -> Path:
+    """Where the reports go without --out: next to the first folder graded, never inside it
+    (a folder of submissions must stay as the learners left it), e.g. exercises-graded/."""
+    folder = next(path for path in inputs if path.is_dir()).resolve()
+    return folder.with_name(folder.name + OUTPUT_SUFFIX)
+
+
 def cmd_grade(args) -> int:
     inputs = [Path(p) for p in args.paths]
     for p in inputs:
@@ -103,7 +137,7 @@ def cmd_grade(args) -> int:
             return 2
     out = Path(args.out) if args.out else None
     if out is None and any(p.is_dir() for p in inputs):
-        out = Path("grader-output")
+        out = default_output(inputs)
     try:
         catalog = Catalog(solutions_dir(), checks_dir(), args.extra_tests or [])
     except Exception as exc:
@@ -131,7 +165,8 @@ def cmd_grade(args) -> int:
         single = len(report["submissions"]) == 1
         _summary(report, detail=single or args.verbose, changes=changes)
         if out:
-            print(f"wrote {out}/results.json, grades.csv, report.html, feedback/, instructor/"
+            print(f"wrote the reports to {out.resolve()}/: results.json, grades.csv, report.html, "
+                  "feedback/<name>.html (open it in a browser), instructor/"
                   + (", canvas.csv, moodle.csv" if settings.roster else ""))
     return 0
 
@@ -163,7 +198,8 @@ def main(argv=None) -> int:
         if name == "grade":
             p.add_argument("paths", nargs="+", help="notebook, learner folder, or folder of learner folders")
             p.add_argument("--out", help="output folder (results.json, grades.csv, feedback/); default "
-                           "grader-output/ for folders, none for a single notebook")
+                           "FOLDER-graded/ next to the first folder graded (e.g. exercises-graded/), "
+                           "none for a single notebook")
             p.add_argument("--workers", type=int, default=2,
                            help="submissions graded in parallel, one sandbox each (default 2)")
             p.add_argument("--force", action="store_true", help="regrade even if unchanged (ignore the cache)")

@@ -191,8 +191,8 @@ class RemoteFunction:
         self.runner, self.name, self.__name__ = runner, name, name
 
     def call_detailed(self, args: tuple, kwargs: dict):
-        """(value, args after the call, kwargs after the call): :func:`checks.run` needs both."""
-        return self.runner.call(self.name, args, kwargs)
+        """(value, args after, kwargs after, warnings emitted): :func:`checks.run` needs all."""
+        return (*self.runner.call(self.name, args, kwargs), self.runner.session.last_warnings)
 
     def __call__(self, *args, **kwargs):
         return self.call_detailed(args, kwargs)[0]

@@ -100,6 +100,7 @@ class Session:
         self.output_total = 0
         self.starts = 0
         self.ready = False
+        self.last_warnings: tuple[str, ...] = ()  # warnings of the last successful call
 
     # ------------------------------------------------------------------ lifecycle
     def start(self, wait: bool = True):
@@ -328,7 +329,8 @@ class Session:
     def call(self, func: str, args: tuple, kwargs: dict, timeout: float | None = None):
         """Call ``func(*args, **kwargs)`` in the worker; returns the reply header decoded.
 
-        Returns (ok, value_or_error, args_after, kwargs_after).
+        Returns (ok, value_or_error, args_after, kwargs_after); the warnings the call emitted
+        are in :attr:`last_warnings`.
         """
         blobs: list[bytes] = []
         header = {"op": "call", "func": func, "args": _child.encode(tuple(args), blobs),
@@ -342,6 +344,7 @@ class Session:
         if reply.get("op") != "result":
             self.kill()
             raise SandboxError("protocol", "unexpected message from the sandbox")
+        self.last_warnings = tuple(str(text)[:400] for text in reply.get("warnings", ())[:5])
         if not reply.get("ok"):
             return False, reply.get("error", {}), None, None
         try:

@@ -16,13 +16,13 @@ import types
 from contextlib import contextmanager
 
 from .catalog import Catalog, default_catalog
-from .checks import CheckSpec, NotImplementedYet, TimedOut
-from .verdict import Status, classify, learner_message
+from .checks import CheckFailed, CheckSpec, NotImplementedYet, TimedOut
+from .feedback import NEUTRAL_COLOUR, Row, function_plot, html_report, text_report
+from .verdict import classify, learner_message
 
 TIME_LIMIT = 5.0
 """Seconds a public check may take in the learner's kernel (a check's ``timeout`` if longer)."""
 
-PASSED_COLOUR, FAILED_COLOUR, NEUTRAL_COLOUR = "#2e7d32", "#c62828", "#888"
 NOT_IMPLEMENTED = ("not implemented yet (replace the `raise NotImplementedError(...)` line with "
                    "your code)")
 
@@ -39,37 +39,31 @@ def _in_notebook() -> bool:
 
 
 class Report:
-    """The public checks of one exercise: one row (status, check name, message) per check."""
+    """The public checks of one exercise: one :class:`~grader.feedback.Row` per check."""
 
     def __init__(self, exercise: str):
         self.exercise = exercise
-        self.rows: list[tuple[str, str, str]] = []
+        self.rows: list[Row] = []
         self.not_implemented = False
         self.points = self.max_points = 0.0
         self.seconds = 0.0
+        self.plot = ""  # inline SVG of an element-wise function against the reference
 
     @property
     def passed(self) -> bool:
         """Whether every public check passed."""
-        return bool(self.rows) and all(status == Status.PASSED for status, _, _ in self.rows)
+        return bool(self.rows) and all(row.passed for row in self.rows)
 
     @property
     def n_passed(self) -> int:
         """Number of public checks that passed."""
-        return sum(1 for status, _, _ in self.rows if status == Status.PASSED)
+        return sum(row.passed for row in self.rows)
 
     def text(self) -> str:
-        """The report as plain text (printed outside Jupyter)."""
+        """The report as plain text (printed outside Jupyter, and Jupyter's text fallback)."""
         if self.not_implemented:
             return f"{self.exercise}: {NOT_IMPLEMENTED}"
-        lines = [f"{self.exercise}: {self.n_passed} of {len(self.rows)} public checks passed"]
-        for status, name, message in self.rows:
-            lines.append(f"  {'✓' if status == Status.PASSED else '✗'} {name}")
-            lines += [f"      {line}" for line in message.splitlines()]
-        if self.passed:
-            lines.append("All public checks pass. The grader also runs hidden checks on other "
-                         "inputs.")
-        return "\n".join(lines)
+        return text_report(self.exercise, self.rows)
 
     def html(self) -> str:
         """The report as HTML (shown in Jupyter); every learner-controlled text is escaped."""
@@ -78,18 +72,7 @@ class Report:
             return (f'<div style="border-left:4px solid {NEUTRAL_COLOUR};padding:4px 8px">'
                     f"<b>{escape(self.exercise)}</b>: not implemented yet (replace the "
                     "<code>raise NotImplementedError(...)</code> line with your code)</div>")
-        colour = PASSED_COLOUR if self.passed else FAILED_COLOUR
-        parts = [f'<div style="border-left:4px solid {colour};padding:4px 8px">'
-                 f"<b>{escape(self.exercise)}</b>: {self.n_passed} of {len(self.rows)} public "
-                 'checks passed<ul style="margin:2px 0">']
-        for status, name, message in self.rows:
-            passed = status == Status.PASSED
-            detail = (f'<pre style="margin:2px 0;white-space:pre-wrap">{escape(message)}</pre>'
-                      if message else "")
-            parts.append(f'<li><span style="color:{PASSED_COLOUR if passed else FAILED_COLOUR}">'
-                         f"{'✓' if passed else '✗'}</span> {escape(name)}{detail}</li>")
-        parts.append("</ul></div>")
-        return "".join(parts)
+        return html_report(self.exercise, self.rows, self.plot)
 
     def _repr_pretty_(self, printer, cycle):  # pragma: no cover - IPython display
         printer.text(self.text())
@@ -119,7 +102,7 @@ def _time_limit(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-def _run_one(spec: CheckSpec, sub, ref) -> BaseException | None:
+def run_one(spec: CheckSpec, sub, ref) -> BaseException | None:
     """Run one check in process; what it raised, or None if it passed."""
     try:
         with _time_limit(max(TIME_LIMIT, spec.timeout or 0)):
@@ -162,16 +145,31 @@ def run_checks(exercise: str, *funcs, catalog: Catalog | None = None, **named) -
         if spec.hidden:
             continue
         report.max_points += spec.points
-        error = _run_one(spec, sub, ref)
+        error = run_one(spec, sub, ref)
         verdict = classify(error)
-        report.rows.append((verdict.status, _pretty_name(spec.name),
-                            learner_message(verdict, hint=spec.hint)))
+        report.rows.append(Row(verdict.status, _pretty_name(spec.name),
+                               learner_message(verdict, hint=spec.hint), verdict.diagnosis,
+                               error if isinstance(error, CheckFailed) else None,
+                               verdict.hidden_text))
         if isinstance(error, NotImplementedYet):
             report.not_implemented = True
             break
         if error is None:
             report.points += spec.points
+    x_range = _plot_range(found)
+    if x_range is not None and not report.not_implemented and hasattr(sub, found.main):
+        report.plot = function_plot(found.main, getattr(sub, found.main),
+                                    getattr(ref, found.main), x_range)
     return report
+
+
+def _plot_range(exercise) -> tuple[float, float] | None:
+    """The x range a check module's ``PLOTS`` dict gives an element-wise exercise, if any."""
+    for spec in exercise.checks:
+        ranges = getattr(spec.func, "__globals__", {}).get("PLOTS") or {}
+        if exercise.id in ranges:
+            return tuple(ranges[exercise.id])
+    return None
 
 
 def check(exercise: str, *funcs, **named):

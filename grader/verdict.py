@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from .analyse import CellSyntaxError
 from .checks import (KIND_TEXT, CheckFailed, Crashed, LearnerError, MissingFunction,
                      NotImplementedYet, TimedOut)
+from .diagnosis import Diagnosis, diagnose
 from .execute import LoadFailed
 
 
@@ -46,12 +47,17 @@ class Verdict:
     message : str
         What a public check shows: what is wrong, with the input and values when known.
     hidden_text : str
-        All a hidden check reveals: the kind of problem, e.g. ``"wrong shape"``.
+        All a hidden check reveals: the kind of problem, e.g. ``"wrong shape"``, and the
+        mistake when one is recognised (``"wrong values (sign error?)"``).
+    diagnosis : Diagnosis or None
+        The mistake :func:`grader.diagnosis.diagnose` recognised; its text replaces the check's
+        generic hint.
     """
 
     status: Status
     message: str = ""
     hidden_text: str = ""
+    diagnosis: Diagnosis | None = None
 
 
 PASSED = Verdict(Status.PASSED)
@@ -73,9 +79,21 @@ def _load_failed(exc: LoadFailed) -> Verdict:
     return Verdict(Status(exc.kind), exc.message, exc.kind.replace("_", " "))
 
 
+KIND_DIAGNOSES = {"mutation": Diagnosis("modified its input", "")}
+"""Mistakes named by the kind of failure alone (the message already says how to fix them)."""
+
+
+def _check_failed(exc: CheckFailed) -> Verdict:
+    found = diagnose(exc.got, exc.expected, exc.inputs) if exc.compared else None
+    found = found or KIND_DIAGNOSES.get(exc.kind)
+    hidden = KIND_TEXT.get(exc.kind, "wrong answer")
+    if found is not None and found.label not in hidden:
+        hidden = f"{hidden} ({found.label}?)"
+    return Verdict(Status.FAILED, exc.message, hidden, found)
+
+
 VERDICTS = (
-    (CheckFailed, lambda exc: Verdict(Status.FAILED, exc.message,
-                                      KIND_TEXT.get(exc.kind, "wrong answer"))),
+    (CheckFailed, _check_failed),
     (NotImplementedYet, lambda exc: Verdict(
         Status.NOT_IMPLEMENTED,
         "not implemented yet (the function still raises NotImplementedError)", "not implemented")),
@@ -122,7 +140,8 @@ def learner_message(verdict: Verdict, *, hint: str = "", hidden_number: int | No
     ----------
     verdict : Verdict
     hint : str
-        The check's hint, added to a failure or error of a public check.
+        The check's hint, added to a failure or error of a public check unless the verdict
+        names a recognised mistake (its diagnosis is shown instead).
     hidden_number : int or None
         For a hidden check, its number within the exercise: the message then names only the
         kind of problem (``hidden test 2 failed: wrong shape``).
@@ -136,6 +155,9 @@ def learner_message(verdict: Verdict, *, hint: str = "", hidden_number: int | No
         return verdict.message
     if hidden_number is not None:
         return f"hidden test {hidden_number} failed: {verdict.hidden_text}"
+    if verdict.diagnosis is not None:
+        text = verdict.diagnosis.text
+        return f"{verdict.message}\nlikely mistake: {text}" if text else verdict.message
     if hint and verdict.status in (Status.FAILED, Status.ERROR):
         return f"{verdict.message}\nhint: {hint}"
     return verdict.message

@@ -59,14 +59,20 @@ def _brute_force_can_compute(table, grid):
 
 # ------------------------------------------------------------------ ch02.perceptron
 def _as_number(got):
-    """Let a float, a numpy scalar and a 0-d array all count as one number.
+    """Let a float, a numpy float scalar and a 0-d float array all count as one float.
 
-    Any other shape (e.g. an array of shape (1,)) is passed through and fails with a clear
-    message from expect_close.
+    The exercise asks for "a single float": an integer (a Python int, a numpy integer, a 0-d
+    integer array) fails as a wrong dtype. Any other shape (e.g. an array of shape (1,)) is passed
+    through and fails with a clear message from expect_close.
     """
-    if isinstance(got, np.ndarray) and got.shape == () and got.dtype.kind in "fiu":
-        return float(got)
-    return got
+    value = got[()] if isinstance(got, np.ndarray) and got.shape == () else got
+    is_integer = (isinstance(value, (int, np.integer, np.bool_))
+                  or isinstance(value, np.ndarray) and value.dtype.kind in "iub")
+    expect_true(not is_integer, f"for one sample the result should be a single float (1.0 or "
+                f"0.0), got the integer {value!r} of type {type(got).__name__}"
+                f"{f' with dtype {got.dtype}' if isinstance(got, np.ndarray) else ''}: return "
+                "float(...) or use float arithmetic", kind="dtype")
+    return float(value) if isinstance(value, np.floating) else got
 
 
 PERCEPTRON_HINT = ("Compute z = x @ w + b (np.dot works for one sample of shape (d,) and for a "

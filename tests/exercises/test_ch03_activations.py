@@ -8,9 +8,13 @@ reference solution (``ref``) run in the trusted process. The optional challenge 
 """
 import numpy as np
 
-from grader.checks import check, expect_close, expect_same, expect_true, run
+from grader.checks import check, expect_close, expect_no_warnings, expect_same, expect_true, run
 
 NOTEBOOK = "ch03_activations"
+
+PLOTS = {"ch03.sigmoid": (-6.0, 6.0), "ch03.sigmoid_derivative": (-6.0, 6.0),
+         "ch03.relu": (-3.0, 3.0), "ch03.relu_derivative": (-3.0, 3.0)}
+"""Element-wise exercises whose self-check plots the learner's function over this x range."""
 
 
 # ----------------------------------------------------------------------------- sigmoid
@@ -27,12 +31,16 @@ def test_sigmoid_keeps_shape(sub):
     expect_close(run(sub.sigmoid, z), expected)
 
 
-@check("ch03.sigmoid", points=1, hint="For z < 0 use exp(z) / (1 + exp(z)) so exp never gets a large positive argument.")
+@check("ch03.sigmoid", points=1,
+       hint="1 / (1 + exp(-z)) overflows for z = -1000 (exp(1000) is inf, numpy warns). For z < 0 "
+            "use exp(z) / (1 + exp(z)), so exp never gets a large positive argument.")
 def test_sigmoid_stable_at_1000(sub):
     z = np.array([-1000.0, -40.0, 40.0, 1000.0])
     got = run(sub.sigmoid, z)
-    expect_close(got, np.array([0.0, np.exp(-40.0) / (1 + np.exp(-40.0)), 1.0 / (1.0 + np.exp(-40.0)), 1.0]),
-                 rtol=1e-9, atol=1e-300)
+    expect_no_warnings("the exercise requires sigmoid to work without warnings (numerically "
+                       "stable) for large |z|")
+    tail = np.exp(-40.0) / (1 + np.exp(-40.0))
+    expect_close(got, np.array([0.0, tail, 1.0 - tail, 1.0]), rtol=1e-9, atol=1e-300)
 
 
 @check("ch03.sigmoid", points=1, hidden=True)
@@ -50,7 +58,9 @@ def test_sigmoid_symmetry_float32(sub):
 
 
 # ----------------------------------------------------------------------------- sigmoid'
-@check("ch03.sigmoid_derivative", points=1, hint="sigmoid'(z) = sigmoid(z) * (1 - sigmoid(z)); its maximum is 0.25 at z = 0.")
+@check("ch03.sigmoid_derivative", points=1,
+       hint="sigmoid'(z) = sigmoid(z) * (1 - sigmoid(z)) with z the pre-activation: call sigmoid once, "
+            "not twice; the maximum is 0.25 at z = 0.")
 def test_sigmoid_derivative_known_values(sub):
     z = np.array([0.0, np.log(3.0)])
     expect_close(run(sub.sigmoid_derivative, z), np.array([0.25, 0.75 * 0.25]))
@@ -69,6 +79,7 @@ def test_sigmoid_derivative_matches_finite_differences(sub, ref):
 def test_sigmoid_derivative_random_and_saturated(sub, ref):
     z = np.concatenate([np.random.default_rng(32).normal(scale=4.0, size=9), [-1000.0, 1000.0]]).reshape(1, 11)
     expect_same(sub.sigmoid_derivative, ref.sigmoid_derivative, z, atol=1e-300)
+    expect_no_warnings("use your stable sigmoid: the derivative must not overflow either")
 
 
 # ----------------------------------------------------------------------------- relu

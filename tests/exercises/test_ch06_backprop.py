@@ -8,8 +8,8 @@ layer-normalisation forward pass written in this module, and against two invaria
 """
 import numpy as np
 
-from grader.checks import (CheckFailed, check, expect_close, expect_gradients, expect_true,
-                           numerical_gradient, run)
+from grader.checks import (CheckFailed, check, expect_close, expect_gradients, expect_no_warnings,
+                           expect_true, numerical_gradient, run)
 
 NOTEBOOK = "ch06_backprop"
 
@@ -109,11 +109,19 @@ def test_mlp_backward_hidden_layer(sub, ref):
     expect_gradients(got, {"W1": num["W1"], "b1": num["b1"]}, tol=1e-6)
 
 
-@check("ch06.mlp_backward", points=1, hint="Return a dict with exactly the keys W1, b1, W2, b2.")
+@check("ch06.mlp_backward", points=1,
+       hint="Return a dict with exactly the keys W1, b1, W2, b2, each gradient shaped like its parameter.")
 def test_mlp_backward_keys_and_shapes(sub, ref):
     X, Y, params, cache = _mlp_case(ref, 66, 3, 2, 4, 2)
     got = _mlp_grads(sub, cache, params, Y)
-    expect_close(got, ref.mlp_backward(cache, params, Y), rtol=1e-6, atol=1e-9, what="the gradients dict")
+    expect_true(isinstance(got, dict), "mlp_backward should return a dict of gradients, got %s"
+                % type(got).__name__, kind="type")
+    expect_true(set(got) == set(params), "the gradients dict has keys %s, expected %s"
+                % (sorted(map(str, got)), sorted(params)), kind="keys")
+    for name, value in params.items():
+        shape = getattr(got[name], "shape", None)
+        expect_true(shape == value.shape, "d%s has shape %s, expected %s (the shape of %s)"
+                    % (name, shape, value.shape, name), kind="shape")
 
 
 @check("ch06.mlp_backward", points=2, hidden=True)
@@ -121,6 +129,64 @@ def test_mlp_backward_gradient_check_other_shapes(sub, ref):
     X, Y, params, cache = _mlp_case(ref, 67, 9, 4, 6, 2)
     got = _mlp_grads(sub, cache, params, Y)
     expect_gradients(got, _mlp_numeric(ref, X, Y, params), tol=1e-6)
+
+
+# ----------------------------------------------------------------------------- softplus_dense_backward
+def _softplus_numeric(dA, X, W, b):
+    """Gradients of L = sum(dA * softplus(X @ W + b)), whose dL/dA is dA, by central differences
+    (softplus as np.logaddexp(0, z): an independent, stable forward pass)."""
+    def loss_of(name):
+        def f(v):
+            args = {"X": X, "W": W, "b": b, name: v}
+            return float(np.sum(dA * np.logaddexp(0.0, args["X"] @ args["W"] + args["b"])))
+        return f
+    return {k: numerical_gradient(loss_of(k), v.copy()) for k, v in (("X", X), ("W", W), ("b", b))}
+
+
+def _softplus_case(seed, n, n_in, n_out, scale=1.0):
+    rng = np.random.default_rng(seed)
+    return (rng.normal(size=(n, n_out)), rng.normal(size=(n, n_in)) * scale,
+            rng.normal(size=(n_in, n_out)), rng.normal(size=n_out))
+
+
+SOFTPLUS_HINT = ("d/dz log(1 + e^z) = e^z / (1 + e^z): a function you wrote in chapter 3. Then "
+                 "dZ = dA * (that function of Z) and the dense layer's rules give dX, dW, db.")
+
+
+@check("ch06.softplus_dense_backward", points=1, hint=SOFTPLUS_HINT)
+def test_softplus_backward_slope_one_half_at_zero(sub):
+    # X = 0 and b = 0 make Z = 0, where softplus has slope 1/2: dZ = dA / 2 by hand
+    dA = np.array([[1.0, -2.0], [4.0, 0.5]])
+    X, W, b = np.zeros((2, 3)), np.arange(6.0).reshape(3, 2), np.zeros(2)
+    got = _as_grad_dict(run(sub.softplus_dense_backward, dA, X, W, b))
+    expect_close(got["b"], np.array([2.5, -0.75]), what="db (= sum over rows of dA / 2)")
+    expect_close(got["W"], np.zeros((3, 2)), what="dW (X is zero)")
+    expect_close(got["X"], (dA / 2) @ W.T, what="dX")
+
+
+@check("ch06.softplus_dense_backward", points=2, hint=SOFTPLUS_HINT)
+def test_softplus_backward_gradient_check(sub):
+    dA, X, W, b = _softplus_case(68, 4, 3, 2)
+    got = _as_grad_dict(run(sub.softplus_dense_backward, dA, X, W, b))
+    expect_gradients(got, _softplus_numeric(dA, X, W, b), tol=1e-7)
+
+
+@check("ch06.softplus_dense_backward", points=1, hidden=True)
+def test_softplus_backward_hidden_shapes(sub):
+    dA, X, W, b = _softplus_case(69, 9, 6, 5)
+    got = _as_grad_dict(run(sub.softplus_dense_backward, dA, X, W, b))
+    expect_gradients(got, _softplus_numeric(dA, X, W, b), tol=1e-7)
+
+
+@check("ch06.softplus_dense_backward", points=1, hidden=True)
+def test_softplus_backward_saturated_is_stable(sub):
+    # |Z| about 1000: the slope is exactly 0 or 1 in float64, and nothing may overflow
+    dA = np.ones((2, 2))
+    X, W, b = np.array([[1000.0], [-1000.0]]), np.array([[1.0, -1.0]]), np.zeros(2)
+    got = _as_grad_dict(run(sub.softplus_dense_backward, dA, X, W, b))
+    expect_no_warnings("the derivative must stay finite without overflow for |z| = 1000")
+    expect_close(got["W"], np.array([[1000.0, -1000.0]]), what="dW at |z| = 1000")
+    expect_close(got["b"], np.array([1.0, 1.0]), what="db at |z| = 1000")
 
 
 # ----------------------------------------------------------------- layer_norm_backward (challenge)

@@ -134,8 +134,9 @@ def _adam_by_hand(w, g, m, v, t, lr, b1=0.9, b2=0.999, eps=1e-7):
 
 
 @check("ch08.adam_step", points=1,
-       hint="At t = 1 with m = v = 0: m = 0.1 g, v = 0.001 g**2, alpha_1 = lr * sqrt(1 - 0.999) / (1 - 0.9); "
-            "each parameter moves by about lr.")
+       hint="At t = 1 with m = v = 0: m = 0.1 g, v = 0.001 g**2, and the bias correction gives "
+            "alpha_1 = lr * sqrt(1 - 0.999) / (1 - 0.9), so each parameter moves by about lr; epsilon is "
+            "added after the square root: alpha_t * m / (sqrt(v) + epsilon).")
 def test_adam_first_step_by_hand(sub):
     w, g = np.array([1.0, -2.0]), np.array([0.5, -0.001])
     # m = (0.05, -1e-4), v = (2.5e-4, 1e-9), alpha_1 = sqrt(0.001) = 0.0316228;

@@ -201,7 +201,9 @@ def test_train_epoch_minibatches_in_the_given_order(sub):
 
 
 @check("ch09.train_epoch", points=1,
-       hint="loss_and_grads handles a softmax output and one-hot Y; your loop does not need to change.")
+       hint="loss_and_grads handles a softmax output and one-hot Y, so the loop is the same as for one "
+            "output. With 9 rows in batches of 2 the last batch has 1 row: weight each batch's loss by "
+            "its number of rows, epoch_loss = sum(loss_i * n_i) / n.")
 def test_train_epoch_softmax_three_classes(sub):
     X, Y = _three_classes(9, 5)
     params = nnlib.MLP([4, 6, 5, 3], activation="tanh", seed=4).get_weights()
@@ -210,7 +212,8 @@ def test_train_epoch_softmax_three_classes(sub):
     new = _expect_params(got[0], [4, 6, 5, 3], "train_epoch")
     expected, loss = _sgd_by_hand(params, X, Y, [4, 6, 5, 3], 2, 0.2, order)
     _expect_same_params(new, expected, "train_epoch on a 4-6-5-3 softmax network (batches of 2)")
-    expect_close(float(got[1]), loss, rtol=1e-9, what="the epoch loss")
+    expect_close(float(got[1]), loss, rtol=1e-9,
+                 what="the epoch loss (batch losses weighted by batch size)")
 
 
 @check("ch09.train_epoch", points=1,

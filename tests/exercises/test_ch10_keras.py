@@ -17,7 +17,7 @@ os.environ.setdefault("KERAS_BACKEND", "jax")  # the reference solutions import 
 import numpy as np
 import pytest
 
-from grader.checks import check, expect_close, expect_true, run
+from grader.checks import check, expect_close, expect_no_warnings, expect_true, run
 from grader.paths import course_root
 
 # Under pytest, tests/ is on sys.path and tests/nnlib/ (a folder without __init__.py) would be
@@ -110,6 +110,9 @@ def _check_binary_structure(info, n_features):
 @check("ch10.build_binary_classifier", points=3, hint=BIN_HINT)
 def test_binary_classifier_structure(sub):
     info = run(sub.binary_classifier_report, 10)
+    expect_no_warnings("the first entry must be keras.Input(shape=(n_features,)), not Keras 2's "
+                       "input_dim= or input_shape= on the first Dense layer",
+                       matching="input_dim")
     _check_binary_structure(info, 10)
 
 
@@ -141,9 +144,11 @@ def test_binary_classifier_other_input_size(sub):
 
 
 # ------------------------------------------------------------------ ch10.train_digits_cnn
-CNN_HINT = ("keras.Input(shape=(8, 8, 1)), Conv2D(16, (3, 3), activation='relu', padding='same'), "
-            "MaxPooling2D((2, 2)), ..., Flatten(), Dense(10, activation='softmax'); with integer "
-            "labels use loss='sparse_categorical_crossentropy'.")
+CNN_HINT = ("Think of the network as two parts: convolution blocks that detect local strokes and "
+            "halve the map, then a classifier over the flattened features with one probability "
+            "per digit. Follow the shapes on an 8x8 image: how many 3x3 convolutions and 2x2 "
+            "poolings fit before the map is 1x1? And which cross-entropy takes integer labels "
+            "as they are?")
 
 
 def _check_cnn_structure(info):
@@ -253,6 +258,10 @@ def test_transfer_two_hidden_layers(sub):
     X = np.random.default_rng(4).normal(size=(9, 5))
     got = np.asarray(run(sub.transfer_weights, net.get_weights(), X), dtype=float)
     expect_close(got, net.predict(X), rtol=0, atol=1e-5, dtype="any")
+    two_classes = _nnlib_mlp([5, 3, 2], seed=5)   # two outputs are a softmax, not two sigmoids
+    got = np.asarray(run(sub.transfer_weights, two_classes.get_weights(), X), dtype=float)
+    expect_close(got, two_classes.predict(X), rtol=0, atol=1e-5, dtype="any",
+                 what="the Keras twin of a network with two softmax outputs")
 
 
 @check("ch10.transfer_weights", points=1, hidden=True, timeout=TRAIN_TIMEOUT)

@@ -83,11 +83,12 @@ def _expect_pair(got, what="scaled_dot_product_attention"):
 
 # ----------------------------------------------------------------------------- conv2d
 @check("ch11.conv2d", points=1,
-       hint="Y[i, j] = sum(image[i:i+kh, j:j+kw] * kernel); the output has shape (H-kh+1, W-kw+1).")
+       hint="Y[i, j] = sum(image[i:i+kh, j:j+kw] * kernel), with the kernel as it is: deep "
+            "learning's convolution does not flip it. Here Y[0, 1] = 2*1 + 3*2 = 8.")
 def test_conv2d_hand_example(sub):
     image = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 3.0], [2.0, 0.0, 1.0]])
-    kernel = np.array([[1.0, 0.0], [0.0, -1.0]])
-    expect_close(run(sub.conv2d, image, kernel), np.array([[0.0, -1.0], [0.0, 0.0]]))
+    kernel = np.array([[1.0, 0.0], [0.0, 2.0]])   # Y[i, j] = image[i, j] + 2 image[i+1, j+1]
+    expect_close(run(sub.conv2d, image, kernel), np.array([[3.0, 8.0], [0.0, 3.0]]))
 
 
 @check("ch11.conv2d", points=1,

@@ -15,13 +15,13 @@ GRADER = Path(__file__).resolve().parents[2] / "grader"
 
 STAGES = ["discover", "intake", "analyse", "execute", "verdict", "results", "report"]
 ORCHESTRATORS = ["grade", "batch"]            # one learner, many learners: use the stages
-FRONT_ENDS = ["cli", "selfcheck", "__main__"]  # entry points: may import anything
-FOUNDATION = ["paths", "checks", "notebook", "source", "catalog", "authoring", "sandbox", "_child",
-              "similarity", "roster"]
+FRONT_ENDS = ["cli", "selfcheck", "feedback", "mutation", "__main__"]  # entry points: may import anything
+FOUNDATION = ["paths", "checks", "diagnosis", "notebook", "source", "catalog", "authoring", "sandbox",
+              "_child", "similarity", "roster"]
 """Course formats and the check API: imported by the stages, importing none of them."""
 
 LAYERS = STAGES + ORCHESTRATORS
-SANDBOX_USERS = {"execute", "cli"}  # cli builds the sandbox's configuration and probes it
+SANDBOX_USERS = {"execute", "cli", "mutation"}  # they build a sandbox configuration
 OWNED_ELSEWHERE = ("sandbox", "_child")  # the sandbox package has its own tests
 
 
