@@ -165,8 +165,8 @@ def cmd_grade(args) -> int:
         single = len(report["submissions"]) == 1
         _summary(report, detail=single or args.verbose, changes=changes)
         if out:
-            print(f"wrote the reports to {out.resolve()}/: results.json, grades.csv, report.html, "
-                  "feedback/<name>.html (open it in a browser), instructor/"
+            print(f"wrote {out}/results.json, grades.csv, report.html, feedback/ (one page per "
+                  "learner: open it in a browser), instructor/"
                   + (", canvas.csv, moodle.csv" if settings.roster else ""))
     return 0
 
