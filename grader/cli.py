@@ -2,6 +2,7 @@
 
     python -m grader exercises/ch03_activations.ipynb          # a learner grades their notebook
     python -m grader grade SUBMISSIONS/ --out results/ --workers 2 [--extra-tests DIR] [--force]
+        [--scheduler tcp://HOST:8786]                          # on a Dask cluster
         [--roster roster.csv] [--deadline [CHAPTER=]TIME ...] [--late-penalty 10%/day]
     python -m grader protections                               # what the sandbox can do here
     python -m grader generate | check                          # = python -m grader.authoring ...
@@ -19,6 +20,7 @@ from pathlib import Path
 from .authoring import main as authoring_main
 from .batch import grade_batch, unknown_chapters
 from .catalog import Catalog
+from .distributed import ClusterError, DaskEngine
 from .paths import checks_dir, solutions_dir
 from .results import ClassSettings
 from .roster import Deadlines, PenaltyPolicy, Roster, RosterError, describe_delay
@@ -154,10 +156,19 @@ def cmd_grade(args) -> int:
         print(f"error: --chapters: {problem}", file=sys.stderr)
         return 2
     hide = [*inputs, *(args.extra_tests or []), *([out] if out else [])]
-    report = grade_batch(inputs, out, catalog, _config(args, [p if p.is_dir() else p.parent for p in hide if p.exists()] + ([out] if out and out.exists() else [])),
-                         workers=args.workers, force=args.force, chapters=chapters,
-                         use_cache=not args.no_cache, progress=not args.quiet and sys.stderr.isatty() or args.progress,
-                         settings=settings).to_dict()
+    try:
+        engine = DaskEngine(args.scheduler) if args.scheduler else None
+        try:
+            report = grade_batch(inputs, out, catalog, _config(args, [p if p.is_dir() else p.parent for p in hide if p.exists()] + ([out] if out and out.exists() else [])),
+                                 workers=args.workers, force=args.force, chapters=chapters,
+                                 use_cache=not args.no_cache, progress=not args.quiet and sys.stderr.isatty() or args.progress,
+                                 settings=settings, engine=engine).to_dict()
+        finally:
+            if engine is not None:
+                engine.close()
+    except ClusterError as exc:
+        print(f"error: --scheduler {args.scheduler}: {exc}", file=sys.stderr)
+        return 2
     changes = json.loads((out / "results.json").read_text())["changes"] if out else []
     if args.json:
         print(json.dumps(report, indent=1))
@@ -202,6 +213,10 @@ def main(argv=None) -> int:
                            "none for a single notebook")
             p.add_argument("--workers", type=int, default=2,
                            help="submissions graded in parallel, one sandbox each (default 2)")
+            p.add_argument("--scheduler", metavar="ADDRESS",
+                           help="grade on a running Dask cluster, e.g. tcp://host:8786 (its "
+                           "workers need this course's commit and requirements; see the "
+                           "instructor's guide); default: worker processes on this machine")
             p.add_argument("--force", action="store_true", help="regrade even if unchanged (ignore the cache)")
             p.add_argument("--no-cache", action="store_true",
                            help="neither reuse nor save rows in OUT/.cache/")
