@@ -325,8 +325,10 @@ class DaskEngine:
             Naming each worker whose course differs and what differs.
         """
         course = ShippedCourse.of(catalog)
-        refused = {worker: problem for worker, problem
-                   in self.client.run(worker_problems, course).items() if problem}
+        answers = self.client.run(worker_problems, course, on_error="return")
+        # a worker that left meanwhile answers with an exception: it grades nothing
+        refused = {worker: problem for worker, problem in answers.items()
+                   if isinstance(problem, str) and problem}
         if refused:
             raise CourseMismatch("\n".join(f"worker {worker}: {problem}"
                                            for worker, problem in sorted(refused.items())))

@@ -89,12 +89,16 @@ class Cluster:
                        "--host", "127.0.0.1", "--memory-limit", "0", *options],
                       env, self.folder / f"{log}.log")
 
-    def wait_for(self, count: int, timeout: float = 120):
-        """Until exactly ``count`` workers are connected."""
+    def wait_for(self, count: int, timeout: float = 120, steady: float = 1.0):
+        """Until exactly ``count`` workers have been connected for ``steady`` seconds (workers
+        restarted by their nanny join a moment after the dead ones leave)."""
         deadline = time.monotonic() + timeout
-        while len(self.client.nthreads()) != count:
+        since = time.monotonic()
+        while time.monotonic() - since < steady:
+            if len(self.client.nthreads()) != count:
+                since = time.monotonic()
             assert time.monotonic() < deadline, f"{len(self.client.nthreads())} workers, not {count}"
-            time.sleep(0.2)
+            time.sleep(0.1)
 
     def close(self):
         self.client.close()
