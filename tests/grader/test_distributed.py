@@ -35,6 +35,15 @@ ALLOWED_FAILURES = 1
 
 pytestmark = pytest.mark.slow
 
+EXTRA_CHECK = """
+import numpy as np
+from grader.checks import check, expect_close, run
+
+@check("ch03.softmax", points=2)
+def test_softmax_of_equal_scores(sub):
+    expect_close(run(sub.softmax, np.zeros((2, 4))), np.full((2, 4), 0.25))
+"""
+
 
 def _partial() -> bytes:
     """The solution with softmax wrong (not normalised): some checks fail, others pass."""
@@ -144,7 +153,10 @@ def test_cluster_and_local_results_are_identical(cluster, tmp_path):
                      dave=b"{not a notebook")
     (tmp_path / "roster.csv").write_text("id,name,lms_id\nalice,Alice A,101\nbob,Bob B,102\n"
                                          "carol,Carol C,103\nerin,Erin E,105\n")
-    class_options = ["--roster", str(tmp_path / "roster.csv"),
+    extra = tmp_path / "instructor-tests"  # instructor-only checks travel with the tasks
+    extra.mkdir()
+    (extra / "test_extra_ch03.py").write_text(EXTRA_CHECK)
+    class_options = ["--roster", str(tmp_path / "roster.csv"), "--extra-tests", str(extra),
                      "--deadline", "2000-01-01T00:00+00:00", "--late-penalty", "10%/day"]
     assert _grade(subs, tmp_path / "local", "--workers", "2", *class_options) == 0
     assert _grade(subs, tmp_path / "dask", "--scheduler", cluster.address, *class_options) == 0
@@ -156,14 +168,18 @@ def test_cluster_and_local_results_are_identical(cluster, tmp_path):
         "erin": "missing"}
     scores = {row["name"]: row["score"] for row in local["submissions"]}
     assert scores["alice"] == local["max_score"] > scores["bob"] > scores["carol"] == 0
+    bob = next(row for row in local["submissions"] if row["name"] == "bob")
+    assert [test["status"] for test in bob["tests"]
+            if test["test_id"] == "ch03.softmax::hidden-3"] == ["failed"]  # the extra check
     assert _without_timing(remote) == _without_timing(local)
     for name in ("grades.csv", "canvas.csv", "moodle.csv", *(
             f"{folder}/{page.name}" for folder in ("feedback", "instructor")
             for page in (tmp_path / "local" / folder).glob("*.html"))):
         assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
     # the row store is shared: a rerun in either mode reuses the other's rows
-    assert _grade(subs, tmp_path / "dask", "--workers", "2") == 0
-    assert all(row["cached"] for name, row in _rows(tmp_path / "dask").items() if name != "dave")
+    assert _grade(subs, tmp_path / "dask", "--workers", "2", *class_options) == 0
+    assert {name: row["cached"] for name, row in _rows(tmp_path / "dask").items()} == {
+        "alice": True, "bob": True, "carol": True, "dave": True, "erin": False}  # erin: missing
 
 
 def test_a_worker_killed_mid_task_loses_no_row(cluster, tmp_path):
