@@ -162,19 +162,15 @@ def cmd_grade(args) -> int:
         print(f"error: --chapters: {problem}", file=sys.stderr)
         return 2
     hide = [*inputs, *(args.extra_tests or []), *([out] if out else [])]
+    engine = DaskEngine(args.scheduler) if args.scheduler else None  # ClusterError: see main
     try:
-        engine = DaskEngine(args.scheduler) if args.scheduler else None
-        try:
-            report = grade_batch(inputs, out, catalog, _config(args, [p if p.is_dir() else p.parent for p in hide if p.exists()] + ([out] if out and out.exists() else [])),
-                                 workers=args.workers, force=args.force, chapters=chapters,
-                                 use_cache=not args.no_cache, progress=not args.quiet and sys.stderr.isatty() or args.progress,
-                                 settings=settings, engine=engine).to_dict()
-        finally:
-            if engine is not None:
-                engine.close()
-    except ClusterError as exc:
-        print(f"error: --scheduler {args.scheduler}: {exc}", file=sys.stderr)
-        return 2
+        report = grade_batch(inputs, out, catalog, _config(args, [p if p.is_dir() else p.parent for p in hide if p.exists()] + ([out] if out and out.exists() else [])),
+                             workers=args.workers, force=args.force, chapters=chapters,
+                             use_cache=not args.no_cache, progress=not args.quiet and sys.stderr.isatty() or args.progress,
+                             settings=settings, engine=engine).to_dict()
+    finally:
+        if engine is not None:
+            engine.close()
     changes = json.loads((out / "results.json").read_text())["changes"] if out else []
     if args.json:
         print(json.dumps(report, indent=1))
@@ -306,6 +302,9 @@ def main(argv=None) -> int:
         commands = {"grade": cmd_grade, "protections": cmd_protections,
                     "gradescope": cmd_gradescope, "gradescope-zip": cmd_gradescope_zip}
         return commands[args.cmd](args)
+    except ClusterError as exc:
+        print(f"error: --scheduler {args.scheduler}: {exc}", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         # The reader of our output went away (e.g. `... | head`): stop quietly, like other tools.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
