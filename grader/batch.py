@@ -212,11 +212,14 @@ def _batch_chapters(rows: list[SubmissionResult], catalog: Catalog) -> list[str]
 
 def _grade_sources(sources: list[SubmissionSource], catalog: Catalog, config: SandboxConfig,
                    workers: int, chapters: list[str] | None, store: RowStore | None,
-                   force: bool, bar: Progress) -> list[SubmissionResult]:
+                   force: bool, bar: Progress, engine=None) -> list[SubmissionResult]:
     """One row per source, in order: from the store, graded here, or graded by workers."""
     rows: list[SubmissionResult | None] = [None] * len(sources)
-    pool = None if workers <= 1 or len(sources) == 1 else _Pool(
-        workers, CourseSetup.of(catalog), config, chapters)
+    if engine is not None:
+        pool = engine.open(catalog, config, chapters)
+    else:
+        pool = None if workers <= 1 or len(sources) == 1 else _Pool(
+            workers, CourseSetup.of(catalog), config, chapters)
 
     def finish(index: int, snapshot: Snapshot, row: SubmissionResult):
         rows[index] = row
@@ -248,7 +251,7 @@ def _grade_sources(sources: list[SubmissionSource], catalog: Catalog, config: Sa
 def grade_batch(inputs: list[Path], out: Path | None, catalog: Catalog, config: SandboxConfig,
                 workers: int = 2, force: bool = False, chapters: list[str] | None = None,
                 use_cache: bool = True, progress: bool = True,
-                settings: ClassSettings | None = None) -> BatchResults:
+                settings: ClassSettings | None = None, engine=None) -> BatchResults:
     """Grade every submission found under ``inputs``.
 
     Parameters
@@ -271,6 +274,9 @@ def grade_batch(inputs: list[Path], out: Path | None, catalog: Catalog, config: 
         Show a progress bar on stderr.
     settings : ClassSettings, optional
         Roster, deadlines and late penalty (:func:`grader.results.enrol`).
+    engine : grader.distributed.DaskEngine, optional
+        Grade on this cluster instead of local worker processes (``workers`` is then unused);
+        its ``open(catalog, config, chapters)`` gives a pool with :class:`_Pool`'s interface.
 
     Returns
     -------
@@ -289,7 +295,7 @@ def grade_batch(inputs: list[Path], out: Path | None, catalog: Catalog, config: 
     store = RowStore(Path(out) / ".cache", catalog.fingerprint, chapters) \
         if out is not None and use_cache else None
     rows = _grade_sources(sources, catalog, config, workers, chapters, store, force,
-                          Progress(len(sources), enabled=progress))
+                          Progress(len(sources), enabled=progress), engine)
     wanted = chapters if chapters is not None else _batch_chapters(rows, catalog)
     rows = [row.with_chapters(wanted, catalog) for row in rows]
     settings = settings or ClassSettings()

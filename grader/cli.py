@@ -2,8 +2,11 @@
 
     python -m grader exercises/ch03_activations.ipynb          # a learner grades their notebook
     python -m grader grade SUBMISSIONS/ --out results/ --workers 2 [--extra-tests DIR] [--force]
+        [--scheduler tcp://HOST:8786]                          # on a Dask cluster
         [--roster roster.csv] [--deadline [CHAPTER=]TIME ...] [--late-penalty 10%/day]
     python -m grader protections                               # what the sandbox can do here
+    python -m grader gradescope-zip --out autograder.zip [--chapters ch03_activations]
+    python -m grader gradescope [--root /autograder]           # inside Gradescope's autograder
     python -m grader generate | check                          # = python -m grader.authoring ...
 
 `python -m grader grade --help` lists the options of grading.
@@ -17,9 +20,14 @@ import sys
 from pathlib import Path
 
 from .authoring import main as authoring_main
-from .batch import grade_batch, unknown_chapters
+from .batch import grade_batch, grade_safely, unknown_chapters
 from .catalog import Catalog
+from .distributed import ClusterError, DaskEngine
+from .gradescope import DEFAULT_ROOT, build_zip, gradescope_results, results_text, submission_source
+from .intake import read_submission
+from .paths import course_root
 from .paths import checks_dir, solutions_dir
+from .report import write_atomically
 from .results import ClassSettings
 from .roster import Deadlines, PenaltyPolicy, Roster, RosterError, describe_delay
 from .sandbox import SandboxConfig, Session, default_hidden_paths
@@ -154,10 +162,15 @@ def cmd_grade(args) -> int:
         print(f"error: --chapters: {problem}", file=sys.stderr)
         return 2
     hide = [*inputs, *(args.extra_tests or []), *([out] if out else [])]
-    report = grade_batch(inputs, out, catalog, _config(args, [p if p.is_dir() else p.parent for p in hide if p.exists()] + ([out] if out and out.exists() else [])),
-                         workers=args.workers, force=args.force, chapters=chapters,
-                         use_cache=not args.no_cache, progress=not args.quiet and sys.stderr.isatty() or args.progress,
-                         settings=settings).to_dict()
+    engine = DaskEngine(args.scheduler) if args.scheduler else None  # ClusterError: see main
+    try:
+        report = grade_batch(inputs, out, catalog, _config(args, [p if p.is_dir() else p.parent for p in hide if p.exists()] + ([out] if out and out.exists() else [])),
+                             workers=args.workers, force=args.force, chapters=chapters,
+                             use_cache=not args.no_cache, progress=not args.quiet and sys.stderr.isatty() or args.progress,
+                             settings=settings, engine=engine).to_dict()
+    finally:
+        if engine is not None:
+            engine.close()
     changes = json.loads((out / "results.json").read_text())["changes"] if out else []
     if args.json:
         print(json.dumps(report, indent=1))
@@ -168,6 +181,45 @@ def cmd_grade(args) -> int:
             print(f"wrote {out}/results.json, grades.csv, report.html, feedback/ (one page per "
                   "learner: open it in a browser), instructor/"
                   + (", canvas.csv, moodle.csv" if settings.roster else ""))
+    return 0
+
+
+def cmd_gradescope(args) -> int:
+    """Grade ROOT/submission/ and write ROOT/results/results.json in Gradescope's schema."""
+    root = Path(args.root)
+    chapters = args.chapters.split(",") if args.chapters else None
+    try:
+        source = submission_source(root)
+        catalog = Catalog(solutions_dir(), checks_dir(), args.extra_tests or [])
+        problem = unknown_chapters(chapters, catalog)
+        if problem:
+            raise ValueError(f"--chapters: {problem}")
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    row = grade_safely(read_submission(source), catalog, _config(args, [root]), chapters)
+    row = row.with_chapters(chapters, catalog) if chapters else row
+    report = row.to_dict()
+    bonus = {exercise.id for exercise in catalog.exercises.values() if exercise.bonus}
+    write_atomically(root / "results" / "results.json",
+                     results_text(gradescope_results(report, bonus)))
+    _summary({"submissions": [report]}, detail=True)  # Gradescope shows stdout to instructors
+    return 0
+
+
+def cmd_gradescope_zip(args) -> int:
+    """Build Gradescope's autograder zip."""
+    chapters = args.chapters.split(",") if args.chapters else None
+    try:
+        problem = unknown_chapters(chapters, Catalog(solutions_dir(), checks_dir()))
+        if problem:
+            raise ValueError(f"--chapters: {problem}")
+        members = build_zip(Path(args.out), course_root(), chapters, args.extra_tests or [])
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out} ({len(members)} files): upload it as the assignment's autograder "
+          "(Configure Autograder, Zip file upload; base image Ubuntu 24.04)")
     return 0
 
 
@@ -185,13 +237,17 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ("generate", "check"):
         return authoring_main(argv)
-    if argv and argv[0] not in ("grade", "protections", "-h", "--help"):
+    if argv and argv[0] not in ("grade", "protections", "gradescope", "gradescope-zip", "-h",
+                                "--help"):
         argv.insert(0, "grade")
     ap = argparse.ArgumentParser(prog="nn-grade", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
-    for name in ("grade", "protections"):
-        p = sub.add_parser(name, help="grade submissions" if name == "grade"
-                           else "print what the sandbox can do on this machine")
+    helps = {"grade": "grade submissions",
+             "protections": "print what the sandbox can do on this machine",
+             "gradescope": "inside Gradescope's autograder: grade ROOT/submission/, write "
+                           "ROOT/results/results.json"}
+    for name in ("grade", "protections", "gradescope"):
+        p = sub.add_parser(name, help=helps[name])
         p.add_argument("--timeout", type=float, default=3.0, help="seconds per call (default 3)")
         p.add_argument("--memory-mb", type=int, default=1536, help="address-space limit of learner code")
         p.add_argument("--no-namespaces", action="store_true", help="do not use Linux namespaces")
@@ -202,6 +258,10 @@ def main(argv=None) -> int:
                            "none for a single notebook")
             p.add_argument("--workers", type=int, default=2,
                            help="submissions graded in parallel, one sandbox each (default 2)")
+            p.add_argument("--scheduler", metavar="ADDRESS",
+                           help="grade on a running Dask cluster, e.g. tcp://host:8786 (its "
+                           "workers need this course's commit and requirements; see the "
+                           "instructor's guide); default: worker processes on this machine")
             p.add_argument("--force", action="store_true", help="regrade even if unchanged (ignore the cache)")
             p.add_argument("--no-cache", action="store_true",
                            help="neither reuse nor save rows in OUT/.cache/")
@@ -222,11 +282,29 @@ def main(argv=None) -> int:
             p.add_argument("--lms-assignment", default=ClassSettings.assignment, metavar="TITLE",
                            help="assignment column title in canvas.csv/moodle.csv; Canvas: "
                            "'Title (12345)' updates assignment 12345")
+        if name == "gradescope":
+            p.add_argument("--root", type=Path, default=DEFAULT_ROOT,
+                           help=f"the folder holding submission/ and results/ (default {DEFAULT_ROOT})")
+    for name in ("gradescope", "gradescope-zip"):
+        p = sub.choices.get(name) or sub.add_parser(
+            name, help="build Gradescope's autograder zip (setup.sh, run_autograder, the course)")
+        p.add_argument("--chapters", help="comma-separated chapters every submission is graded on "
+                       "(one not submitted scores zero); default: the chapters submitted")
+        p.add_argument("--extra-tests", action="append", type=Path,
+                       help="folder of instructor-only test_*.py (hidden checks)")
+        if name == "gradescope-zip":
+            p.add_argument("--out", default="autograder.zip", help="the zip to write "
+                           "(default autograder.zip)")
     ap.epilog = "\n".join(f"--- python -m grader {name} ---\n{parser.format_help()}"
                            for name, parser in sub.choices.items())
     args = ap.parse_args(argv)
     try:
-        return cmd_grade(args) if args.cmd == "grade" else cmd_protections(args)
+        commands = {"grade": cmd_grade, "protections": cmd_protections,
+                    "gradescope": cmd_gradescope, "gradescope-zip": cmd_gradescope_zip}
+        return commands[args.cmd](args)
+    except ClusterError as exc:
+        print(f"error: --scheduler {args.scheduler}: {exc}", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         # The reader of our output went away (e.g. `... | head`): stop quietly, like other tools.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
