@@ -13,7 +13,69 @@ from ._validation import as_float, check_2d, check_name
 from .activations import ACTIVATIONS, DERIVATIVES
 
 __all__ = ["plot_activations", "plot_history", "plot_decision_boundary",
-           "plot_descent_path"]
+           "plot_descent_path", "use_book_style", "BOOK_STYLE"]
+
+#: Width of the built book's text column: 672 CSS px, which is 7 inches at the 96 px per inch
+#: of the web (and of an SVG figure whose size is given in points).
+BOOK_COLUMN_INCHES = 7.0
+#: Smallest text in a figure, in points: 12 pt is 16 CSS px at full column width, the size of
+#: the book's figure captions (tests/browser/test_figures.py checks every figure against it).
+BOOK_MIN_FONT_PT = 12.0
+
+#: The book's matplotlib style (see :func:`use_book_style`). Figures are drawn for the column,
+#: 6.8 in wide by default so that a tightly cropped figure stays within 7 in and is shown at
+#: its natural size; every text is ``BOOK_MIN_FONT_PT`` or larger; text in SVG files stays text
+#: (selectable, searchable, small) instead of being converted to outlines.
+BOOK_STYLE = {
+    "figure.figsize": (6.8, 3.8),
+    "figure.dpi": 96,
+    "savefig.dpi": 192,                     # raster parts (images) at twice the screen density
+    "font.size": BOOK_MIN_FONT_PT,
+    "axes.titlesize": BOOK_MIN_FONT_PT + 1,
+    "axes.labelsize": BOOK_MIN_FONT_PT,
+    "xtick.labelsize": BOOK_MIN_FONT_PT,
+    "ytick.labelsize": BOOK_MIN_FONT_PT,
+    "legend.fontsize": BOOK_MIN_FONT_PT,
+    "legend.title_fontsize": BOOK_MIN_FONT_PT,
+    "figure.titlesize": BOOK_MIN_FONT_PT + 1,
+    "legend.framealpha": 0.9,
+    "lines.linewidth": 1.8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.fonttype": "none",
+    "svg.hashsalt": "nnlib-book",           # the same figure gives the same file on every build
+}
+
+
+def use_book_style(formats=("svg",)):
+    """Draw figures in the book's style and show them as SVG in Jupyter.
+
+    Every chapter of the book calls this first. It updates matplotlib's ``rcParams`` with
+    :data:`BOOK_STYLE` and, inside IPython or Jupyter, makes the inline backend show figures
+    as SVG (vector graphics, sharp at any zoom) instead of PNG. Outside IPython only the
+    style is applied.
+
+    Parameters
+    ----------
+    formats : sequence of str, default ("svg",)
+        Output formats of the inline backend, e.g. ``("png",)`` or ``("retina",)``.
+
+    Returns
+    -------
+    dict
+        The rcParams that were set (a copy of :data:`BOOK_STYLE`).
+    """
+    import matplotlib
+
+    matplotlib.rcParams.update(BOOK_STYLE)
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:
+        return dict(BOOK_STYLE)
+    if get_ipython() is not None:
+        set_matplotlib_formats(*formats)
+    return dict(BOOK_STYLE)
 
 
 def _axes(ax, **subplots_kw):
@@ -54,7 +116,7 @@ def plot_activations(names=("sigmoid", "tanh", "relu"), ax=None, z_range=(-5.0, 
     ax.axvline(0, color="0.8", linewidth=0.8, zorder=0)
     ax.set_xlabel("z")
     ax.set_ylabel("f(z), f'(z)")
-    ax.legend(fontsize="small")
+    ax.legend()
     return ax
 
 
@@ -83,7 +145,7 @@ def plot_history(history, axes=None):
     if axes is None:
         import matplotlib.pyplot as plt
 
-        _, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.5), squeeze=False)
+        _, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.4), squeeze=False)
         axes = list(axes[0])
     axes = list(np.atleast_1d(axes))
     if len(axes) < len(panels):
@@ -96,7 +158,7 @@ def plot_history(history, axes=None):
             ax.plot(epochs, logs[f"val_{key}"], label=f"validation {key}", linestyle="--")
         ax.set_xlabel("epoch")
         ax.set_ylabel(key)
-        ax.legend(fontsize="small")
+        ax.legend()
     return axes[: len(panels)]
 
 
@@ -186,7 +248,7 @@ def plot_descent_path(f, path, ax=None, bounds=None, levels=30, resolution=200):
         ax.plot(p[:, 0], p[:, 1], marker="o", markersize=3, linewidth=1.2, label=label)
         ax.plot(*p[-1], marker="*", markersize=12, color="k")
     if any(label is not None for label in paths):
-        ax.legend(fontsize="small")
+        ax.legend()
     ax.set_xlabel("$w_1$")
     ax.set_ylabel("$w_2$")
     return ax

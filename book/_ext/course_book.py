@@ -25,6 +25,7 @@ default colour mode for the theme):
 from __future__ import annotations
 
 import filecmp
+import html
 import importlib.util
 import re
 import shutil
@@ -184,6 +185,40 @@ def _button(text: str, url: str, css: str, title: str) -> nodes.reference:
     return ref
 
 
+#: The command the README gives for starting JupyterLab on the exercises (as root too).
+JUPYTERLAB_COMMAND = "jupyter lab --allow-root exercises/"
+
+
+def _jupyterlab_button(lab_url: str, notebook: str) -> nodes.raw:
+    """"Open in JupyterLab": a link to the default address, which course.js points at the
+    address the reader saved (``data-notebook`` names the file within the exercises folder)."""
+    url = html.escape(f"{lab_url}/{notebook}", quote=True)
+    return nodes.raw("", (
+        f'<a class="sd-btn sd-btn-outline-primary exercise-launch-button exercise-jupyterlab" '
+        f'href="{url}" data-notebook="{html.escape(notebook, quote=True)}" '
+        f'title="In your own JupyterLab, started in the course folder with: '
+        f'{JUPYTERLAB_COMMAND}">Open in JupyterLab</a>'), format="html")
+
+
+def _jupyterlab_address_form(lab_url: str) -> str:
+    """How to start JupyterLab, and a field for its address when it is not the default one."""
+    default = html.escape(lab_url.removesuffix("/lab/tree"))
+    return f"""<details class="exercise-lab-address">
+<summary>JupyterLab not at <span class="exercise-lab-current">{default}</span>?</summary>
+<p>Start JupyterLab in the course folder with <code>{JUPYTERLAB_COMMAND}</code>. It prints
+its address, such as <code>http://localhost:8889/lab?token=...</code>, and opens it in your
+browser; the port (8888, 8889, ...) is the first free one. Paste that address (or just the
+port) here and the "Open in JupyterLab" buttons of every chapter open your JupyterLab. Without
+JavaScript, change the port in the button's link by hand.</p>
+<form class="exercise-lab-form">
+<label>Your JupyterLab address: <input type="text" name="address" inputmode="url"
+ placeholder="{default}" autocomplete="off" spellcheck="false"></label>
+<button type="submit" class="btn btn-sm btn-outline-primary">Use this address</button>
+<span class="exercise-lab-status" role="status"></span>
+</form>
+</details>"""
+
+
 class ExerciseLaunch(SphinxDirective):
     """``exercise-launch`` directive: buttons to get a chapter's exercise notebook."""
 
@@ -231,9 +266,7 @@ class ExerciseLaunch(SphinxDirective):
         lab_url = (self.config.course_jupyterlab_url or "").rstrip("/")
         if lab_url:
             buttons += nodes.Text(" ")
-            buttons += _button("Open in JupyterLab", f"{lab_url}/{name}.ipynb",
-                               "exercise-jupyterlab",
-                               "In your local JupyterLab, started with: jupyter lab exercises/")
+            buttons += _jupyterlab_button(lab_url, f"{name}.ipynb")
 
         hub_url = (launch.get("jupyterhub_url") or "").rstrip("/")
         parts = _github_parts(repo_url)
@@ -252,6 +285,8 @@ class ExerciseLaunch(SphinxDirective):
                                "exercise-colab",
                                "Its first cell installs the course's library, nnlib")
         bar += buttons
+        if lab_url:
+            bar += nodes.raw("", _jupyterlab_address_form(lab_url), format="html")
         return [bar]
 
 

@@ -1,0 +1,220 @@
+/* The course book's page behaviour (added by book/_ext/course_pages.py; loaded deferred).
+ *
+ *  - figures shown smaller than their natural size (on a phone) open full size on tap;
+ *  - display equations wider than the column get a visible "scroll sideways" cue;
+ *  - "Open in JupyterLab" buttons follow the JupyterLab address the reader gives (any port);
+ *  - search results show equations as plain text, not raw LaTeX.
+ */
+"use strict";
+
+(() => {
+  const article = () => document.querySelector(".bd-article") || document.body;
+
+  // ------------------------------------------------------------------ figure zoom
+  let zoomDialog = null;
+
+  function openZoom(img) {
+    if (!zoomDialog) {
+      zoomDialog = document.createElement("dialog");
+      zoomDialog.className = "course-zoom";
+      zoomDialog.setAttribute("aria-label", "Enlarged figure");
+      zoomDialog.innerHTML =
+        '<div class="course-zoom-bar"><span>Drag or scroll to see the whole figure</span>' +
+        '<button type="button" class="btn btn-sm btn-outline-secondary">Close</button></div>' +
+        '<div class="course-zoom-scroller"><img alt=""></div>';
+      zoomDialog.querySelector("button").addEventListener("click", () => zoomDialog.close());
+      zoomDialog.addEventListener("click", (event) => {
+        if (event.target === zoomDialog) zoomDialog.close();
+      });
+      document.body.appendChild(zoomDialog);
+    }
+    const big = zoomDialog.querySelector("img");
+    big.src = img.currentSrc || img.src;
+    big.alt = img.alt;
+    big.width = img.naturalWidth;
+    zoomDialog.showModal();
+    zoomDialog.querySelector("button").focus();
+  }
+
+  function markZoomable(img) {
+    const shrunk = img.naturalWidth > img.clientWidth + 2 && img.clientWidth > 0;
+    img.classList.toggle("course-zoomable", shrunk);
+    let hint = img.nextElementSibling;
+    if (!(hint && hint.classList.contains("course-zoom-hint"))) hint = null;
+    if (shrunk) {
+      img.setAttribute("role", "button");
+      img.tabIndex = 0;
+      img.title = "Show the figure full size";
+      if (!hint) {
+        hint = document.createElement("span");
+        hint.className = "course-zoom-hint";
+        hint.textContent = "Tap the figure to see it full size";
+        img.insertAdjacentElement("afterend", hint);
+      }
+    } else {
+      img.removeAttribute("role");
+      img.removeAttribute("tabindex");
+      img.removeAttribute("title");
+      if (hint) hint.remove();
+    }
+  }
+
+  function setUpZoom() {
+    const images = [...article().querySelectorAll("img")].filter(
+      (img) => !img.closest("a") && !img.closest(".exercise-launch"));
+    const check = () => images.forEach((img) => img.complete && markZoomable(img));
+    images.forEach((img) => {
+      img.addEventListener("load", () => markZoomable(img));
+      img.addEventListener("click", () => img.classList.contains("course-zoomable") && openZoom(img));
+      img.addEventListener("keydown", (event) => {
+        if ((event.key === "Enter" || event.key === " ") && img.classList.contains("course-zoomable")) {
+          event.preventDefault();
+          openZoom(img);
+        }
+      });
+    });
+    check();
+    window.addEventListener("resize", check);
+  }
+
+  // ------------------------------------------------------------------ wide equations
+  function markWideEquations() {
+    article().querySelectorAll("div.math").forEach((box) => {
+      const wide = box.scrollWidth > box.clientWidth + 1;
+      box.classList.toggle("course-scrolls", wide);
+      let hint = box.nextElementSibling;
+      if (!(hint && hint.classList.contains("course-math-hint"))) hint = null;
+      if (wide && !hint) {
+        hint = document.createElement("p");
+        hint.className = "course-math-hint";
+        hint.textContent = "\u2194 scroll the equation sideways to see all of it";
+        box.insertAdjacentElement("afterend", hint);
+        box.tabIndex = 0;    // keyboard users can scroll it too
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", "Equation (scrolls sideways)");
+      } else if (!wide && hint) {
+        hint.remove();
+      }
+    });
+  }
+
+  function setUpEquations() {
+    const run = () => markWideEquations();
+    const mathjax = window.MathJax && window.MathJax.startup && window.MathJax.startup.promise;
+    if (mathjax) mathjax.then(run);
+    else if (document.querySelector("div.math")) {
+      // MathJax loads after this script: wait for it.
+      let tries = 0;
+      const wait = setInterval(() => {
+        const promise = window.MathJax && window.MathJax.startup && window.MathJax.startup.promise;
+        if (promise || ++tries > 200) {
+          clearInterval(wait);
+          if (promise) promise.then(run);
+        }
+      }, 50);
+    }
+    window.addEventListener("resize", run);
+  }
+
+  // ------------------------------------------------------------------ JupyterLab address
+  const LAB_KEY = "course-jupyterlab-address";
+
+  /** The "/lab/tree" URL of a JupyterLab from what a reader pasted: a port ("8889"), a
+   * host and port, or the address JupyterLab printed (its token is not kept). */
+  function labTreeUrl(value) {
+    let text = (value || "").trim();
+    if (!text) return null;
+    if (/^\d{2,5}$/.test(text)) text = `http://localhost:${text}`;
+    if (!/^https?:\/\//i.test(text)) text = `http://${text}`;
+    let url;
+    try { url = new URL(text); } catch (error) { return null; }
+    let path = url.pathname;
+    const lab = path.search(/\/(lab|tree|notebooks)(\/|$)/);
+    if (lab >= 0) path = path.slice(0, lab);
+    return `${url.origin}${path.replace(/\/+$/, "")}/lab/tree`;
+  }
+
+  function applyLabAddress(tree) {
+    document.querySelectorAll("a.exercise-jupyterlab").forEach((link) => {
+      const name = link.dataset.notebook;
+      if (name) link.href = `${tree}/${name}`;
+    });
+    document.querySelectorAll(".exercise-lab-current").forEach((el) => {
+      el.textContent = tree.replace(/\/lab\/tree$/, "");
+    });
+  }
+
+  function setUpJupyterLab() {
+    let saved = null;
+    try { saved = localStorage.getItem(LAB_KEY); } catch (error) { /* storage disabled */ }
+    if (saved) applyLabAddress(saved);
+    document.querySelectorAll("form.exercise-lab-form").forEach((form) => {
+      const input = form.querySelector("input");
+      const status = form.querySelector(".exercise-lab-status");
+      if (saved) input.value = saved.replace(/\/lab\/tree$/, "");
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const tree = labTreeUrl(input.value);
+        if (!tree) {
+          status.textContent = "That is not an address: paste what JupyterLab printed, " +
+                               "e.g. http://localhost:8889/lab?token=..., or just the port.";
+          return;
+        }
+        try { localStorage.setItem(LAB_KEY, tree); } catch (error) { /* storage disabled */ }
+        applyLabAddress(tree);
+        status.textContent = `Saved: the buttons now open ${tree.replace(/\/lab\/tree$/, "")}.`;
+      });
+    });
+  }
+
+  // ------------------------------------------------------------------ search snippets
+  const TEX_SYMBOLS = {
+    alpha: "α", beta: "β", gamma: "γ", delta: "δ", Delta: "Δ", epsilon: "ε", varepsilon: "ε",
+    eta: "η", theta: "θ", lambda: "λ", mu: "μ", nu: "ν", pi: "π", rho: "ρ", sigma: "σ",
+    Sigma: "Σ", tau: "τ", phi: "φ", varphi: "φ", omega: "ω", nabla: "∇", partial: "∂",
+    times: "×", cdot: "·", odot: "⊙", leq: "≤", le: "≤", geq: "≥", ge: "≥", neq: "≠",
+    approx: "≈", to: "→", rightarrow: "→", leftarrow: "←", in: "∈", infty: "∞", sum: "Σ",
+    prod: "Π", sqrt: "√", pm: "±", ldots: "…", dots: "…", cdots: "⋯", log: "log", exp: "exp",
+    max: "max", min: "min", top: "ᵀ", mid: "|",
+  };
+
+  /** Equations in plain text for a search snippet: "\(A^{(0)} = X\)" becomes "A^(0) = X". */
+  function texToText(tex) {
+    let text = tex.replace(/^\s*(\\\(|\\\[|\$\$?)|(\\\)|\\\]|\$\$?)\s*$/g, "");
+    text = text.replace(/\\(begin|end)\{[^}]*\}/g, " ")
+               .replace(/\\(left|right|big|Big|bigg|Bigg)\b/g, "")
+               .replace(/\\(mathbf|mathrm|mathit|boldsymbol|text|textrm|operatorname|mathcal|hat|bar|tilde|vec)\s*\{([^{}]*)\}/g, "$2")
+               .replace(/\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}/g, "($1)/($2)")
+               .replace(/\\([A-Za-z]+)/g, (m, name) => (name in TEX_SYMBOLS ? TEX_SYMBOLS[name] : name))
+               .replace(/\\[,;:! ]|~|&|\\\\/g, " ")
+               .replace(/([_^])\{([^{}]*)\}/g, "$1($2)")
+               .replace(/[{}]/g, "")
+               .replace(/\s+/g, " ");
+    return text.trim();
+  }
+
+  function setUpSearchSnippets() {
+    if (!(window.Search && typeof window.Search.htmlToText === "function")) return;
+    const original = window.Search.htmlToText;
+    window.Search.htmlToText = (htmlString, anchor) => {
+      const doc = new DOMParser().parseFromString(htmlString, "text/html");
+      doc.querySelectorAll(".math").forEach((el) => el.replaceWith(texToText(el.textContent)));
+      // Hidden cells and the notebook's code are not what a reader searches prose for.
+      doc.querySelectorAll(".cell_input, .cell_output, .exercise-launch, .toctree-wrapper")
+         .forEach((el) => el.remove());
+      return original(doc.documentElement.outerHTML, anchor);
+    };
+  }
+
+  // Exposed for the browser tests.
+  window.courseBook = { labTreeUrl, texToText };
+
+  function start() {
+    setUpZoom();
+    setUpEquations();
+    setUpJupyterLab();
+    setUpSearchSnippets();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
