@@ -29,6 +29,7 @@ BOOK_MIN_FONT_PT = 12.0
 BOOK_STYLE = {
     "figure.figsize": (6.8, 3.8),
     "figure.dpi": 96,
+    "figure.autolayout": True,              # tight layout: labels stay inside the figure size
     "savefig.dpi": 192,                     # raster parts (images) at twice the screen density
     "font.size": BOOK_MIN_FONT_PT,
     "axes.titlesize": BOOK_MIN_FONT_PT + 1,
