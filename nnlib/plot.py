@@ -7,13 +7,15 @@ work under any backend (inline in notebooks, Agg in tests and builds).
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ._validation import as_float, check_2d, check_name
 from .activations import ACTIVATIONS, DERIVATIVES
 
 __all__ = ["plot_activations", "plot_history", "plot_decision_boundary",
-           "plot_descent_path", "use_book_style", "BOOK_STYLE"]
+           "plot_descent_path", "use_book_style", "BOOK_STYLE", "frame_player_html"]
 
 #: Width of the built book's text column: 672 CSS px, which is 7 inches at the 96 px per inch
 #: of the web (and of an SVG figure whose size is given in points).
@@ -253,3 +255,93 @@ def plot_descent_path(f, path, ax=None, bounds=None, levels=30, resolution=200):
     ax.set_xlabel("$w_1$")
     ax.set_ylabel("$w_2$")
     return ax
+
+
+_PLAYER_SCRIPT = """
+(function () {
+  var root = document.getElementById(%(id)s), labels = %(labels)s;
+  var parts = root.querySelectorAll('[id^="' + %(id)s + '-f"]');
+  var slider = root.querySelector('input'), play = root.querySelector('button'),
+      label = root.querySelector('output'), timer = null;
+  function show(k) {
+    for (var i = 0; i < parts.length; i++) {
+      var frame = +parts[i].id.split('-f')[1].split('-')[0];
+      parts[i].style.display = frame <= k ? '' : 'none';
+    }
+    slider.value = k; label.textContent = labels[k];
+  }
+  function stop() { clearInterval(timer); timer = null; play.textContent = 'Play'; }
+  play.addEventListener('click', function () {
+    if (timer) { stop(); return; }
+    var k = +slider.value >= labels.length - 1 ? 0 : +slider.value;
+    show(k); play.textContent = 'Pause';
+    timer = setInterval(function () {
+      if (k >= labels.length - 1) { stop(); return; }
+      show(++k);
+    }, %(interval)d);
+  });
+  slider.addEventListener('input', function () { stop(); show(+slider.value); });
+  show(labels.length - 1);
+})();
+"""
+
+
+def frame_player_html(fig, frame_artists, frame_labels, *, description, interval_ms=150,
+                      player_id="frame-player"):
+    """HTML that plays a figure frame by frame, as one SVG and a few lines of JavaScript.
+
+    Frame ``k`` shows the artists of frames ``0..k``: draw everything once, then pass, per
+    frame, the artists that frame adds. Unlike a movie of images, the figure stays vector
+    (sharp, text sized like every other figure) and weighs a few dozen kB. Without
+    JavaScript the last frame (the whole figure) is shown.
+
+    Parameters
+    ----------
+    fig : matplotlib Figure
+        The finished figure (it is saved as SVG; close it afterwards).
+    frame_artists : sequence of sequence of matplotlib Artist, length n_frames
+        The artists each frame adds.
+    frame_labels : sequence of str, length n_frames
+        What each frame shows, e.g. "step 4 of 60" (shown next to the controls).
+    description : str
+        Text alternative of the figure for screen readers.
+    interval_ms : int, default 150
+        Time between frames when playing.
+    player_id : str, default "frame-player"
+        HTML id of the player (unique on its page).
+
+    Returns
+    -------
+    str
+        The player's HTML: pass it to ``IPython.display.HTML``.
+    """
+    import html
+    import io
+    import json
+
+    if len(frame_artists) != len(frame_labels) or not frame_labels:
+        raise ValueError(f"frame_player_html needs one label per frame: got "
+                         f"{len(frame_artists)} frames and {len(frame_labels)} labels")
+    if not re.fullmatch(r"[A-Za-z][\w-]*", player_id):
+        raise ValueError(f"player_id {player_id!r} is not a valid HTML id (letters, digits, -, _)")
+    for k, artists in enumerate(frame_artists):
+        for i, artist in enumerate(artists):
+            artist.set_gid(f"{player_id}-f{k}-{i}")
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg")
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg"):]
+    width = re.search(r'<svg[^>]*\swidth="([\d.]+)pt"', svg).group(1)
+    svg = re.sub(r'<svg([^>]*?)\swidth="[^"]*"\s+height="[^"]*"',
+                 rf'<svg\1 style="width: 100%; max-width: {float(width) * 4 / 3:.0f}px; '
+                 rf'height: auto" role="img" aria-label="{html.escape(description)}"', svg, count=1)
+    script = _PLAYER_SCRIPT % {"id": json.dumps(player_id), "labels": json.dumps(list(frame_labels)),
+                               "interval": interval_ms}
+    return (f'<div class="frame-player" id="{player_id}">{svg}'
+            f'<div class="frame-player-controls" style="display: flex; gap: 0.6em; '
+            f'align-items: center; flex-wrap: wrap">'
+            f'<button type="button" class="btn btn-sm btn-outline-primary">Play</button>'
+            f'<input type="range" min="0" max="{len(frame_labels) - 1}" '
+            f'value="{len(frame_labels) - 1}" aria-label="Frame" style="flex: 1 1 10em">'
+            f'<output aria-live="polite">{html.escape(frame_labels[-1])}</output></div>'
+            f"<script>{script}</script></div>")
