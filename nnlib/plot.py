@@ -15,7 +15,8 @@ from ._validation import as_float, check_2d, check_name
 from .activations import ACTIVATIONS, DERIVATIVES
 
 __all__ = ["plot_activations", "plot_history", "plot_decision_boundary",
-           "plot_descent_path", "use_book_style", "BOOK_STYLE", "frame_player_html"]
+           "plot_descent_path", "use_book_style", "BOOK_STYLE", "book_svg",
+           "frame_player_html"]
 
 #: Width of the built book's text column: 672 CSS px, which is 7 inches at the 96 px per inch
 #: of the web (and of an SVG figure whose size is given in points).
@@ -31,7 +32,6 @@ BOOK_MIN_FONT_PT = 12.0
 BOOK_STYLE = {
     "figure.figsize": (6.8, 3.8),
     "figure.dpi": 96,
-    "figure.autolayout": True,              # tight layout: labels stay inside the figure size
     "savefig.dpi": 192,                     # raster parts (images) at twice the screen density
     "font.size": BOOK_MIN_FONT_PT,
     "axes.titlesize": BOOK_MIN_FONT_PT + 1,
@@ -73,12 +73,56 @@ def use_book_style(formats=("svg",)):
     matplotlib.rcParams.update(BOOK_STYLE)
     try:
         from IPython import get_ipython
+        from matplotlib.figure import Figure
         from matplotlib_inline.backend_inline import set_matplotlib_formats
     except ImportError:
         return dict(BOOK_STYLE)
-    if get_ipython() is not None:
+    shell = get_ipython()
+    if shell is not None:
         set_matplotlib_formats(*formats)
+        if "svg" in formats:
+            shell.display_formatter.formatters["image/svg+xml"].for_type(Figure, book_svg)
     return dict(BOOK_STYLE)
+
+
+#: Artists with more points than this are drawn as an image inside the SVG (at savefig.dpi):
+#: a scatter plot of thousands of dots or a filled contour of a fine grid would otherwise make
+#: a figure of several hundred kB.
+RASTER_OVER_POINTS = 1000
+
+
+def _n_points(collection) -> int:
+    offsets = len(collection.get_offsets())
+    vertices = sum(len(path.vertices) for path in collection.get_paths())
+    return max(offsets, vertices)
+
+
+def book_svg(fig) -> str:
+    """A figure as SVG for the book: axes, lines and text as vectors, dense artists as images.
+
+    Collections (scatter plots, filled contours, meshes) with more than
+    ``RASTER_OVER_POINTS`` points are rasterized at ``savefig.dpi``; the figure is cropped to
+    its content as Jupyter's inline backend does.
+
+    Parameters
+    ----------
+    fig : matplotlib Figure
+
+    Returns
+    -------
+    str
+        The SVG document.
+    """
+    import io
+
+    from matplotlib.collections import Collection
+
+    for collection in fig.findobj(Collection):
+        if _n_points(collection) > RASTER_OVER_POINTS:
+            collection.set_rasterized(True)
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    return buffer.getvalue()
 
 
 def _axes(ax, **subplots_kw):
