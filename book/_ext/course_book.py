@@ -41,9 +41,10 @@ from sphinx.util.docutils import SphinxDirective
 logger = logging.getLogger(__name__)
 
 #: MathJax 3 (es5 build) sub-paths copied into _static/mathjax: the combined TeX+MathML/CHTML
-#: component plus everything it may load on demand (TeX extensions, fonts, menu, a11y, SVG output
-#: chosen from the menu).
-MATHJAX_ITEMS = ("tex-mml-chtml.js", "a11y", "adaptors", "input", "output", "sre", "ui")
+#: component, the loader (startup, core) with the components it loads, and everything loaded on
+#: demand (TeX extensions, fonts, menu, a11y, SVG output chosen from the menu).
+MATHJAX_ITEMS = ("tex-mml-chtml.js", "startup.js", "core.js", "a11y", "adaptors", "input",
+                 "output", "sre", "ui")
 MATHJAX_PACKAGE_HINT = "pip install django-static-mathjax==3.2.2.1 (it is in requirements.txt)"
 
 EXERCISE_NAME = re.compile(r"ch\d\d_[a-z0-9_]+")

@@ -206,6 +206,36 @@
     };
   }
 
+  // ------------------------------------------------------------------ MathJax's menu
+  // The book loads MathJax without its context menu (ui/menu, 420 kB, see _config.yml); the
+  // menu is loaded the first time a reader opens it on an equation (right-click, long press,
+  // or the context-menu key), attached to every equation, and opened.
+  let menuLoading = null;
+
+  function loadMathMenu() {
+    if (!menuLoading) {
+      menuLoading = window.MathJax.loader.load("ui/menu").then(() => {
+        const doc = window.MathJax.startup.document;
+        const Menu = window.MathJax._.ui.menu.Menu.Menu;
+        doc.menu = new Menu(doc, {});
+        for (const item of doc.math) doc.menu.addMenu(item);
+      });
+    }
+    return menuLoading;
+  }
+
+  function setUpMathMenu() {
+    const open = (event) => {
+      const math = event.target.closest && event.target.closest("mjx-container");
+      if (!math || !(window.MathJax && window.MathJax.loader) || menuLoading) return;
+      event.preventDefault();
+      event.stopPropagation();
+      loadMathMenu().then(() => math.dispatchEvent(new MouseEvent("contextmenu", {
+        bubbles: true, cancelable: true, clientX: event.clientX, clientY: event.clientY})));
+    };
+    document.addEventListener("contextmenu", open, true);
+  }
+
   // Exposed for the browser tests.
   window.courseBook = { labTreeUrl, texToText };
 
@@ -214,6 +244,7 @@
     setUpEquations();
     setUpJupyterLab();
     setUpSearchSnippets();
+    setUpMathMenu();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
