@@ -68,8 +68,8 @@ def test_numbers_are_chapter_relative(context, book_site):
     assert title.startswith(f"{n}. "), title
     figures = page.eval_on_selector_all("figcaption .caption-number",
                                         "els => els.map(e => e.textContent.trim())")
-    equations = page.eval_on_selector_all("div.math .eqno",
-                                          "els => els.map(e => e.textContent.trim())")
+    equations = page.eval_on_selector_all(
+        "div.math .eqno", "els => els.map(e => e.firstChild.textContent.trim())")
     refs = page.eval_on_selector_all("a.reference span.eqno, a.reference[href*='#equation']",
                                      "els => els.map(e => e.textContent.trim())")
     assert figures and equations, (figures, equations)
