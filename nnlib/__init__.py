@@ -17,6 +17,7 @@ Submodules (and the chapter that teaches them):
 Importing nnlib does no I/O and imports neither matplotlib nor scikit-learn.
 """
 from . import activations, data, gradcheck, initializers, layers, losses, model, optimizers, plot
+from . import autodiff  # chapter 7: reverse-mode automatic differentiation (Value, Tensor)
 from .data import StandardScaler, one_hot, standardize, train_test_split
 from .gradcheck import GradCheckReport, check_gradients, numerical_gradient, relative_error
 from .layers import Activation, Dense, dense_backward, dense_forward
