@@ -15,7 +15,7 @@ from ._validation import as_float, check_2d, check_name
 from .activations import ACTIVATIONS, DERIVATIVES
 
 __all__ = ["plot_activations", "plot_history", "plot_decision_boundary",
-           "plot_descent_path", "use_book_style", "BOOK_STYLE", "book_svg",
+           "plot_descent_path", "use_book_style", "BOOK_STYLE", "book_svg", "slim_svg",
            "frame_player_html"]
 
 #: Width of the built book's text column: 672 CSS px, which is 7 inches at the 96 px per inch
@@ -86,9 +86,9 @@ def use_book_style(formats=("svg",)):
 
 
 #: Artists with more points than this are drawn as an image inside the SVG (at savefig.dpi):
-#: a scatter plot of thousands of dots or a filled contour of a fine grid would otherwise make
-#: a figure of several hundred kB.
-RASTER_OVER_POINTS = 1000
+#: as vectors each point costs about 150 bytes, so a scatter plot of a few hundred dots or a
+#: filled contour of a fine grid would make a figure of several hundred kB.
+RASTER_OVER_POINTS = 150
 
 
 def _n_points(collection) -> int:
@@ -122,7 +122,62 @@ def book_svg(fig) -> str:
             collection.set_rasterized(True)
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight")
-    return buffer.getvalue()
+    return slim_svg(buffer.getvalue())
+
+
+#: Decimals kept in SVG coordinates (in points: 0.01 pt is 1/75 of a screen pixel).
+SVG_DECIMALS = 2
+_SVG_COORDINATES = re.compile(r'(\s(?:d|x|y)=")([^"]*)(")')
+_SVG_NUMBER = re.compile(r"-?\d+\.\d+")
+_SVG_PNG = re.compile(r'(data:image/png;base64,)([A-Za-z0-9+/=\s]+)')
+
+
+def _short_number(match) -> str:
+    text = f"{float(match.group(0)):.{SVG_DECIMALS}f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _palette_png(match) -> str:
+    """An embedded PNG with at most 256 colours (exact for the few flat colours of a filled
+    contour; dense scatter plots keep their look), if that is smaller."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    original = base64.b64decode(match.group(2))
+    image = Image.open(io.BytesIO(original))
+    quantized = image.convert("RGBA").quantize(256, method=Image.Quantize.FASTOCTREE)
+    buffer = io.BytesIO()
+    quantized.save(buffer, format="png", optimize=True)
+    smaller = buffer.getvalue()
+    if len(smaller) >= len(original):
+        return match.group(0)
+    return match.group(1) + base64.b64encode(smaller).decode("ascii")
+
+
+def slim_svg(svg: str) -> str:
+    """A matplotlib SVG made smaller without a visible change, and the same on every build.
+
+    Coordinates (path data, x and y) are rounded to ``SVG_DECIMALS`` decimals (matplotlib
+    writes six), embedded PNG images are stored with a palette of at most 256 colours, and
+    the metadata block (it holds the time of drawing) is removed.
+
+    Parameters
+    ----------
+    svg : str
+        An SVG document written by matplotlib.
+
+    Returns
+    -------
+    str
+        The smaller SVG document.
+    """
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, count=1, flags=re.S)
+    svg = _SVG_COORDINATES.sub(
+        lambda m: m.group(1) + _SVG_NUMBER.sub(_short_number, " ".join(m.group(2).split()))
+        + m.group(3), svg)
+    return _SVG_PNG.sub(_palette_png, svg)
 
 
 def _axes(ax, **subplots_kw):
@@ -373,7 +428,7 @@ def frame_player_html(fig, frame_artists, frame_labels, *, description, interval
             artist.set_gid(f"{player_id}-f{k}-{i}")
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg")
-    svg = buffer.getvalue()
+    svg = slim_svg(buffer.getvalue())
     svg = svg[svg.index("<svg"):]
     width = re.search(r'<svg[^>]*\swidth="([\d.]+)pt"', svg).group(1)
     svg = re.sub(r'<svg([^>]*?)\swidth="[^"]*"\s+height="[^"]*"',

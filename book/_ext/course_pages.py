@@ -10,12 +10,20 @@ script (``book/_static/course.css``, ``course.js``) and:
 2. **Lighter pages.** The theme loads Font Awesome twice: its web fonts (through its CSS) and
    a 1.5 MB script that redraws every icon as SVG. The script is dropped (the fonts draw the
    same icons), and the fonts are cut down to the icons the built book uses
-   (:func:`subset_icon_fonts`). Sphinx's search scripts and the 170 kB search index are loaded
+   (:func:`subset_icon_fonts`). The theme's and extensions' stylesheets lose the rules that
+   can match nothing in the book (:func:`purge_stylesheets`). Sphinx's search scripts and the 170 kB search index are loaded
    only by the search page (the theme loads them on every page for a search-as-you-type
    option the book does not use).
+3. **Figures redrawn when their style changes.** A chapter calls
+   ``nnlib.plot.use_book_style()`` in a hidden first cell. The build appends a fingerprint of
+   ``nnlib/plot.py`` to that call, and re-reads those pages when the file changed since the
+   last build: editing the style misses the execution cache (jupyter-cache), and the figures
+   are drawn again (:func:`fingerprint_book_style`, :func:`reread_when_style_changes`).
 """
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import re
 from html import unescape
 from pathlib import Path
@@ -35,9 +43,8 @@ FONT_AWESOME_SCRIPT = "_static/scripts/fontawesome.js"
 SEARCH_SCRIPTS = ("_static/searchtools.js", "_static/language_data.js", "searchindex.js")
 
 #: Font Awesome faces declared by the theme's CSS, and the subset files written for them
-#: (WOFF: fontTools writes it without extra dependencies). course.css declares the subsets
-#: under the same family, weight and style, after the theme's CSS, so they replace the full
-#: fonts.
+#: (WOFF: fontTools writes it without extra dependencies). :func:`purge_stylesheets` points
+#: the theme's faces at the subsets, so the full fonts are never loaded.
 ICON_FONTS = {
     "fa-solid-900": "course-fa-solid-900.woff",
     "fa-regular-400": "course-fa-regular-400.woff",
@@ -157,6 +164,188 @@ def subset_icon_fonts(app, exception) -> None:
         font.save(webfonts / target)
 
 
+# --------------------------------------------------------------------------- stylesheets
+#: Stylesheets of the theme and extensions (paths under _static, globs) that
+#: :func:`purge_stylesheets` cuts down to the rules the built book can use.
+PURGED_STYLESHEETS = ("styles/pydata-sphinx-theme.css", "styles/sphinx-book-theme.css",
+                      "sphinx-design.min.css", "mystnb.*.css")
+#: Classes that scripts build from pieces (Bootstrap's `bs-${NAME}-auto` for tooltips and
+#: popovers), so they appear in no file as a whole word.
+COMPOSED_CLASSES = frozenset({"bs-tooltip-auto", "bs-popover-auto"})
+CSS_CLASS = re.compile(r"\.(-?[_a-zA-Z][\w-]*)")
+CSS_LOGICAL_PSEUDO = re.compile(r":(?:not|is|where|has|-webkit-any|-moz-any)\(")
+CSS_GROUPING_AT_RULE = re.compile(r"@(?:media|supports|layer|container)\b")
+
+
+def book_words(outdir: Path) -> set[str]:
+    """Every word of the built pages and of their scripts (MathJax aside): a superset of the
+    class names that can ever be on an element."""
+    words: set[str] = set(COMPOSED_CLASSES)
+    paths = list(outdir.rglob("*.html")) + [path for path in (outdir / "_static").rglob("*.js")
+                                            if "mathjax" not in path.parts]
+    for path in paths:
+        words.update(re.findall(r"[A-Za-z_][\w-]*", path.read_text(encoding="utf-8",
+                                                                   errors="replace")))
+    return words
+
+
+def _split_top_level(text: str, separator: str = ",") -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == separator and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
+
+
+def _without_logical_pseudo_classes(selector: str) -> str:
+    """The selector without :not(...), :is(...), :where(...), :has(...): a class inside them
+    need not be on the page for the selector to match (:not(.absent) matches everything)."""
+    while match := CSS_LOGICAL_PSEUDO.search(selector):
+        end, depth = match.end(), 1
+        while depth:
+            depth += {"(": 1, ")": -1}.get(selector[end], 0)
+            end += 1
+        selector = selector[:match.start()] + selector[end:]
+    return selector
+
+
+def selector_can_match(selector: str, words: set[str]) -> bool:
+    """False only when the selector needs a class that no page or script of the book has."""
+    required = CSS_CLASS.findall(re.sub(r"\[[^\]]*\]", "", _without_logical_pseudo_classes(selector)))
+    return all(name in words for name in required)
+
+
+def _block_end(css: str, start: int) -> int:
+    """Index just past the "}" closing the block whose "{" is at ``start`` (strings skipped)."""
+    depth, i, quote = 0, start, None
+    while i < len(css):
+        char = css[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif char == quote:
+                quote = None
+        elif char in "\"'":
+            quote = char
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    raise ExtensionError("course_pages: unbalanced braces in a stylesheet")
+
+
+def purge_css(css: str, words: set[str]) -> str:
+    """The stylesheet without the selectors that can match nothing in the book.
+
+    A rule keeps the selectors of its list that :func:`selector_can_match`; it goes when none
+    is left. @media/@supports blocks are purged inside and dropped when empty; other
+    at-rules (@font-face, @keyframes, @charset) are kept as they are. Comments go, except
+    licence comments (``/*! ... */``).
+    """
+    css = re.sub(r"/\*(?!!).*?\*/", "", css, flags=re.S)
+    out, i = [], 0
+    while i < len(css):
+        brace, semicolon = css.find("{", i), css.find(";", i)
+        if brace < 0:
+            out.append(css[i:])
+            break
+        if 0 <= semicolon < brace and css[i:semicolon].lstrip().startswith("@"):
+            out.append(css[i:semicolon + 1])          # @charset "UTF-8"; @import ...;
+            i = semicolon + 1
+            continue
+        end = _block_end(css, brace)
+        head, body = css[i:brace], css[brace + 1:end - 1]
+        licence = re.match(r"\s*(/\*!.*?\*/)\s*", head, re.S)
+        if licence:
+            out.append(licence.group(1))
+            head = head[licence.end():]
+        if head.lstrip().startswith("@"):
+            if CSS_GROUPING_AT_RULE.match(head.lstrip()):
+                inner = purge_css(body, words)
+                if inner.strip():
+                    out.append(f"{head}{{{inner}}}")
+            else:
+                out.append(f"{head}{{{body}}}")
+        else:
+            kept = [s for s in _split_top_level(head) if selector_can_match(s, words)]
+            if kept:
+                out.append(f"{','.join(kept)}{{{body}}}")
+        i = end
+    return "".join(out)
+
+
+def purge_stylesheets(app, exception) -> None:
+    """Cut the theme's and extensions' stylesheets down to what the built book can use
+    (the theme's alone is 400 kB, mostly Bootstrap utilities and 1,900 unused icon rules), and
+    point Font Awesome's faces at the cut-down icon fonts."""
+    if exception is not None or app.builder.format != "html":
+        return
+    outdir = Path(app.outdir)
+    words = book_words(outdir)
+    for pattern in PURGED_STYLESHEETS:
+        for path in (outdir / "_static").glob(pattern):
+            css = purge_css(path.read_text(encoding="utf-8"), words)
+            for stem, subset in ICON_FONTS.items():
+                css = re.sub(rf"url\((?:\.\./)?vendor/fontawesome/webfonts/{stem}\.woff2\)"
+                             rf'\s*format\("woff2"\),\s*url\([^)]*{stem}\.ttf\)\s*'
+                             rf'format\("truetype"\)',
+                             f'url(../vendor/fontawesome/webfonts/{subset}) format("woff")', css)
+                if f"{stem}.woff2" in css:
+                    raise ExtensionError(f"course_pages: {path.name} declares the full Font "
+                                         f"Awesome font {stem} in a form this extension does not "
+                                         "know; has the theme changed how it ships its icons?")
+            path.write_text(css, encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- figure style
+#: The hidden first cell's call (alone on its line) that sets the book's figure style.
+STYLE_CALL = re.compile(r"^use_book_style\(\)[ \t]*$", re.M)
+
+
+def book_style_source() -> Path:
+    """nnlib/plot.py as the chapters' kernels import it."""
+    spec = importlib.util.find_spec("nnlib.plot")
+    if spec is None or not spec.origin:
+        raise ExtensionError("course_pages: nnlib.plot cannot be imported; install the course "
+                             "(bash scripts/setup-env)")
+    return Path(spec.origin)
+
+
+def book_style_digest() -> str:
+    return hashlib.sha256(book_style_source().read_bytes()).hexdigest()[:16]
+
+
+def fingerprint_book_style(app, docname, source) -> None:
+    """``use_book_style()`` becomes ``use_book_style()  # nnlib/plot.py <sha256 prefix>``, so
+    that jupyter-cache's hash of the chapter's code changes with the style."""
+    if STYLE_CALL.search(source[0]):
+        source[0] = STYLE_CALL.sub(f"use_book_style()  # nnlib/plot.py {book_style_digest()}",
+                                   source[0])
+
+
+def reread_when_style_changes(app, env, added, changed, removed) -> list[str]:
+    """The pages that call use_book_style(), when nnlib/plot.py changed since the last build."""
+    digest = book_style_digest()
+    if getattr(env, "course_style_digest", None) == digest:
+        return []
+    env.course_style_digest = digest
+    pages = []
+    for docname in sorted(env.found_docs - added - changed):
+        path = Path(env.doc2path(docname))
+        if path.is_file() and STYLE_CALL.search(path.read_text(encoding="utf-8")):
+            pages.append(docname)
+    return pages
+
+
 # --------------------------------------------------------------------------- set-up
 def add_static_files(app, config) -> None:
     config.html_static_path.append(str(STATIC))
@@ -165,10 +354,13 @@ def add_static_files(app, config) -> None:
 
 def setup(app):
     app.connect("config-inited", add_static_files)
+    app.connect("source-read", fingerprint_book_style)
+    app.connect("env-get-outdated", reread_when_style_changes)
     app.connect("builder-inited", use_line_spans)
     app.connect("builder-inited", register_template_filter)
     app.connect("html-page-context", choose_dropped_assets)
     app.connect("build-finished", subset_icon_fonts)
+    app.connect("build-finished", purge_stylesheets)
     app.add_css_file("course.css")
     app.add_js_file("course.js", loading_method="defer")
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
