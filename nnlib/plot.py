@@ -89,6 +89,9 @@ def use_book_style(formats=("svg",)):
 #: as vectors each point costs about 150 bytes, so a scatter plot of a few hundred dots or a
 #: filled contour of a fine grid would make a figure of several hundred kB.
 RASTER_OVER_POINTS = 150
+#: Lines cost about 15 bytes per vertex: a line of more vertices than this (a noisy curve of
+#: thousands of steps) is drawn as an image too.
+RASTER_LINE_OVER_POINTS = 2000
 
 
 def _n_points(collection) -> int:
@@ -101,8 +104,9 @@ def book_svg(fig) -> str:
     """A figure as SVG for the book: axes, lines and text as vectors, dense artists as images.
 
     Collections (scatter plots, filled contours, meshes) with more than
-    ``RASTER_OVER_POINTS`` points are rasterized at ``savefig.dpi``; the figure is cropped to
-    its content as Jupyter's inline backend does.
+    ``RASTER_OVER_POINTS`` points and lines with more than ``RASTER_LINE_OVER_POINTS``
+    vertices are rasterized at ``savefig.dpi``; the figure is cropped to its content as
+    Jupyter's inline backend does, and the SVG is made smaller by :func:`slim_svg`.
 
     Parameters
     ----------
@@ -116,10 +120,14 @@ def book_svg(fig) -> str:
     import io
 
     from matplotlib.collections import Collection
+    from matplotlib.lines import Line2D
 
     for collection in fig.findobj(Collection):
         if _n_points(collection) > RASTER_OVER_POINTS:
             collection.set_rasterized(True)
+    for line in fig.findobj(Line2D):
+        if len(line.get_xydata()) > RASTER_LINE_OVER_POINTS:
+            line.set_rasterized(True)
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight")
     return slim_svg(buffer.getvalue())
@@ -138,18 +146,25 @@ def _short_number(match) -> str:
 
 
 def _palette_png(match) -> str:
-    """An embedded PNG with at most 256 colours (exact for the few flat colours of a filled
-    contour; dense scatter plots keep their look), if that is smaller."""
+    """An embedded PNG with a palette of at most 256 colours, if that is smaller: exact when the
+    image has no more colours (the flat bands of a filled contour), else the nearest 256."""
     import base64
     import io
 
     from PIL import Image
 
     original = base64.b64decode(match.group(2))
-    image = Image.open(io.BytesIO(original))
-    quantized = image.convert("RGBA").quantize(256, method=Image.Quantize.FASTOCTREE)
+    rgba = np.asarray(Image.open(io.BytesIO(original)).convert("RGBA"))
+    colours, index = np.unique(rgba.reshape(-1, 4), axis=0, return_inverse=True)
     buffer = io.BytesIO()
-    quantized.save(buffer, format="png", optimize=True)
+    if len(colours) <= 256:                         # exact: one palette entry per colour
+        paletted = Image.fromarray(index.reshape(rgba.shape[:2]).astype(np.uint8), mode="P")
+        paletted.putpalette(colours[:, :3].ravel().tolist())
+        paletted.save(buffer, format="png", optimize=True,
+                      transparency=bytes(colours[:, 3].tolist()))
+    else:
+        Image.fromarray(rgba, mode="RGBA").quantize(256, method=Image.Quantize.FASTOCTREE).save(
+            buffer, format="png", optimize=True)
     smaller = buffer.getvalue()
     if len(smaller) >= len(original):
         return match.group(0)

@@ -98,22 +98,24 @@
     });
   }
 
-  function setUpEquations() {
-    const run = () => markWideEquations();
-    const mathjax = window.MathJax && window.MathJax.startup && window.MathJax.startup.promise;
-    if (mathjax) mathjax.then(run);
-    else if (document.querySelector("div.math")) {
-      // MathJax loads after this script: wait for it.
+  /** Run callback once MathJax has typeset the page (MathJax loads after this script). */
+  function afterMathJax(callback) {
+    const promise = () => window.MathJax && window.MathJax.startup && window.MathJax.startup.promise;
+    if (promise()) promise().then(callback);
+    else if (document.querySelector(".math")) {
       let tries = 0;
       const wait = setInterval(() => {
-        const promise = window.MathJax && window.MathJax.startup && window.MathJax.startup.promise;
-        if (promise || ++tries > 200) {
+        if (promise() || ++tries > 200) {
           clearInterval(wait);
-          if (promise) promise.then(run);
+          if (promise()) promise().then(callback);
         }
       }, 50);
     }
-    window.addEventListener("resize", run);
+  }
+
+  function setUpEquations() {
+    afterMathJax(markWideEquations);
+    window.addEventListener("resize", markWideEquations);
   }
 
   // ------------------------------------------------------------------ JupyterLab address
@@ -208,8 +210,10 @@
 
   // ------------------------------------------------------------------ MathJax's menu
   // The book loads MathJax without its context menu (ui/menu, 420 kB, see _config.yml); the
-  // menu is loaded the first time a reader opens it on an equation (right-click, long press,
-  // or the context-menu key), attached to every equation, and opened.
+  // menu is loaded the first time a reader opens it on an equation, attached to every
+  // equation, and opened. As with MathJax's own menu, every equation is in the tab order:
+  // Space (or the context-menu key, or Shift+F10) opens the menu from the keyboard, a
+  // right-click or long press with a pointer.
   let menuLoading = null;
 
   function loadMathMenu() {
@@ -224,16 +228,33 @@
     return menuLoading;
   }
 
+  const MENU_KEY = (event) => event.key === " " || event.key === "ContextMenu"
+    || (event.key === "F10" && event.shiftKey);
+
   function setUpMathMenu() {
-    const open = (event) => {
+    const ready = () => window.MathJax && window.MathJax.loader && window.MathJax.startup;
+    document.addEventListener("contextmenu", (event) => {
       const math = event.target.closest && event.target.closest("mjx-container");
-      if (!math || !(window.MathJax && window.MathJax.loader) || menuLoading) return;
+      if (!math || !ready() || menuLoading) return;
       event.preventDefault();
       event.stopPropagation();
       loadMathMenu().then(() => math.dispatchEvent(new MouseEvent("contextmenu", {
         bubbles: true, cancelable: true, clientX: event.clientX, clientY: event.clientY})));
-    };
-    document.addEventListener("contextmenu", open, true);
+    }, true);
+    document.addEventListener("keydown", (event) => {
+      const math = event.target.closest && event.target.closest("mjx-container");
+      if (!math || !ready() || !MENU_KEY(event)) return;
+      if (menuLoading && event.key === " ") return;    // MathJax's menu handles Space itself
+      event.preventDefault();
+      event.stopPropagation();
+      loadMathMenu().then(() => {
+        const box = math.getBoundingClientRect();
+        math.dispatchEvent(new MouseEvent("contextmenu", {
+          bubbles: true, cancelable: true, clientX: box.left, clientY: box.bottom}));
+      });
+    }, true);
+    afterMathJax(() => document.querySelectorAll("mjx-container:not([tabindex])")
+      .forEach((math) => { math.tabIndex = 0; }));
   }
 
   // Exposed for the browser tests.
