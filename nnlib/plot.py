@@ -100,6 +100,20 @@ def _n_points(collection) -> int:
     return max(offsets, vertices)
 
 
+def _rasterize_dense_artists(fig, keep=()) -> None:
+    """Mark dense collections and long lines (not those in ``keep``) to be drawn as images."""
+    from matplotlib.collections import Collection
+    from matplotlib.lines import Line2D
+
+    keep = set(map(id, keep))
+    for collection in fig.findobj(Collection):
+        if id(collection) not in keep and _n_points(collection) > RASTER_OVER_POINTS:
+            collection.set_rasterized(True)
+    for line in fig.findobj(Line2D):
+        if id(line) not in keep and len(line.get_xydata()) > RASTER_LINE_OVER_POINTS:
+            line.set_rasterized(True)
+
+
 def book_svg(fig) -> str:
     """A figure as SVG for the book: axes, lines and text as vectors, dense artists as images.
 
@@ -119,15 +133,7 @@ def book_svg(fig) -> str:
     """
     import io
 
-    from matplotlib.collections import Collection
-    from matplotlib.lines import Line2D
-
-    for collection in fig.findobj(Collection):
-        if _n_points(collection) > RASTER_OVER_POINTS:
-            collection.set_rasterized(True)
-    for line in fig.findobj(Line2D):
-        if len(line.get_xydata()) > RASTER_LINE_OVER_POINTS:
-            line.set_rasterized(True)
+    _rasterize_dense_artists(fig)
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight")
     return slim_svg(buffer.getvalue())
@@ -406,8 +412,9 @@ def frame_player_html(fig, frame_artists, frame_labels, *, description, interval
 
     Frame ``k`` shows the artists of frames ``0..k``: draw everything once, then pass, per
     frame, the artists that frame adds. Unlike a movie of images, the figure stays vector
-    (sharp, text sized like every other figure) and weighs a few dozen kB. Without
-    JavaScript the last frame (the whole figure) is shown.
+    (sharp, text sized like every other figure) and weighs a few dozen kB; dense background
+    artists are drawn as images as in :func:`book_svg`. Without JavaScript the last frame (the
+    whole figure) is shown.
 
     Parameters
     ----------
@@ -441,6 +448,7 @@ def frame_player_html(fig, frame_artists, frame_labels, *, description, interval
     for k, artists in enumerate(frame_artists):
         for i, artist in enumerate(artists):
             artist.set_gid(f"{player_id}-f{k}-{i}")
+    _rasterize_dense_artists(fig, keep=[a for artists in frame_artists for a in artists])
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg")
     svg = slim_svg(buffer.getvalue())

@@ -180,25 +180,36 @@
     max: "max", min: "min", top: "ᵀ", mid: "|",
   };
 
+  // Accents as combining characters: \dot a is "ȧ", \hat{y} is "ŷ".
+  const ACCENTS = { dot: "\u0307", ddot: "\u0308", hat: "\u0302", bar: "\u0304",
+                    tilde: "\u0303", vec: "\u20d7" };
+
   /** Equations in plain text for a search snippet: "\(A^{(0)} = X\)" becomes "A^(0) = X". */
   function texToText(tex) {
     let text = tex.replace(/^\s*(\\\(|\\\[|\$\$?)|(\\\)|\\\]|\$\$?)\s*$/g, "");
     text = text.replace(/\\(begin|end)\{[^}]*\}/g, " ")
                .replace(/\\(left|right|big|Big|bigg|Bigg)\b/g, "")
-               .replace(/\\(mathbf|mathrm|mathit|boldsymbol|text|textrm|operatorname|mathcal|hat|bar|tilde|vec)\s*\{([^{}]*)\}/g, "$2")
+               .replace(/\\(dot|ddot|hat|bar|tilde|vec)\s*(?:\{([^{}]*)\}|([A-Za-z]))/g,
+                        (m, accent, group, letter) => (group || letter) + ACCENTS[accent])
+               .replace(/\\(mathbf|mathrm|mathit|boldsymbol|text|textrm|operatorname|mathcal)\s*\{([^{}]*)\}/g, "$2")
                .replace(/\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}/g, "($1)/($2)")
                .replace(/\\([A-Za-z]+)/g, (m, name) => (name in TEX_SYMBOLS ? TEX_SYMBOLS[name] : name))
                .replace(/\\[,;:! ]|~|&|\\\\/g, " ")
-               .replace(/([_^])\{([^{}]*)\}/g, "$1($2)")
+               .replace(/([_^])\{([^{}]*)\}/g, (m, mark, body) =>
+                 (/^(\w|\(.*\))$/.test(body) ? mark + body : `${mark}(${body})`))
                .replace(/[{}]/g, "")
                .replace(/\s+/g, " ");
     return text.trim();
   }
 
   function setUpSearchSnippets() {
-    if (!(window.Search && typeof window.Search.htmlToText === "function")) return;
-    const original = window.Search.htmlToText;
-    window.Search.htmlToText = (htmlString, anchor) => {
+    // Sphinx's searchtools.js declares `const Search` (a global binding, not a property of
+    // window); it runs before this deferred script, on the search page only.
+    // eslint-disable-next-line no-undef
+    const search = typeof Search === "undefined" ? null : Search;
+    if (!(search && typeof search.htmlToText === "function")) return;
+    const original = search.htmlToText;
+    search.htmlToText = (htmlString, anchor) => {
       const doc = new DOMParser().parseFromString(htmlString, "text/html");
       doc.querySelectorAll(".math").forEach((el) => el.replaceWith(texToText(el.textContent)));
       // Hidden cells and the notebook's code are not what a reader searches prose for.

@@ -20,15 +20,14 @@ from pathlib import Path
 import pytest
 
 from browser_support import (DESKTOP, PHONE, ROOT, SCREENSHOT_DIR, WAIT_FOR_MATHS_JS, free_port,
-                             toc_files)
-from test_jupyterlab import _wait_http, jupyterlab  # noqa: F401 (the JupyterLab fixture)
+                             toc_files, wait_http)
 
 pytestmark = pytest.mark.browser
 
 PAGES = toc_files()
 CHAPTERS = [p for p in PAGES if re.fullmatch(r"book/ch\d\d_\w+", p)]
 NUMBERED = [p for p in CHAPTERS if not p.startswith("book/ch00")]
-WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
+WIDTHS = ["desktop", "phone"]
 PAGE_BUDGET = 2_000_000          # bytes, everything a chapter page loads (uncompressed)
 
 
@@ -37,15 +36,17 @@ def chapter_number(page: str) -> int:
     return NUMBERED.index(page) + 1
 
 
-@pytest.fixture(params=list(WIDTHS), scope="module")
+@pytest.fixture(params=WIDTHS, scope="module")
 def width(request):
     return request.param
 
 
 @pytest.fixture(scope="module")
 def context(chromium, width):
+    """A browser context at this width, for the tests that click and type (glossary, search)."""
     phone = width == "phone"
-    ctx = chromium.new_context(viewport=WIDTHS[width], is_mobile=phone, has_touch=phone)
+    ctx = chromium.new_context(viewport=DESKTOP if not phone else PHONE, is_mobile=phone,
+                               has_touch=phone)
     ctx.set_default_timeout(30_000)
     yield ctx
     ctx.close()
@@ -60,23 +61,23 @@ def _open(context, site, page_name, maths=True):
 
 
 # --------------------------------------------------------------------------- numbering
-def test_numbers_are_chapter_relative(context, book_site):
-    """Chapter 6's title, figures, equations and their references are numbered 6.x."""
-    page = _open(context, book_site, "book/ch06_backprop")
-    n = chapter_number("book/ch06_backprop")
-    title = page.inner_text("article.bd-article h1").strip()
-    assert title.startswith(f"{n}. "), title
-    figures = page.eval_on_selector_all("figcaption .caption-number",
-                                        "els => els.map(e => e.textContent.trim())")
-    equations = page.eval_on_selector_all(
-        "div.math .eqno", "els => els.map(e => e.firstChild.textContent.trim())")
-    refs = page.eval_on_selector_all("a.reference span.eqno, a.reference[href*='#equation']",
-                                     "els => els.map(e => e.textContent.trim())")
-    assert figures and equations, (figures, equations)
-    assert figures == [f"Fig. {n}.{i}" for i in range(1, len(figures) + 1)], figures
-    assert equations == [f"({n}.{i})" for i in range(1, len(equations) + 1)], equations
-    assert all(re.fullmatch(rf"\({n}\.\d+\)", r) for r in refs), refs
-    page.close()
+def test_numbers_are_chapter_relative(book_survey):
+    """Each chapter's title, figures, equations and equation references are numbered n.x."""
+    problems = []
+    for name in NUMBERED:
+        dom, n = book_survey.visit("desktop", name).dom, chapter_number(name)
+        if not dom["title"].startswith(f"{n}. "):
+            problems.append(f"{name}: title {dom['title']!r}")
+        figures, equations = dom["figureNumbers"], dom["equationNumbers"]
+        if figures != [f"Fig. {n}.{i}" for i in range(1, len(figures) + 1)]:
+            problems.append(f"{name}: figures {figures}")
+        if equations != [f"({n}.{i})" for i in range(1, len(equations) + 1)]:
+            problems.append(f"{name}: equations {equations}")
+        problems += [f"{name}: equation reference {r!r}" for r in dom["equationRefs"]
+                     if not re.fullmatch(rf"\({n}\.\d+\)", r)]
+    ch06 = book_survey.visit("desktop", "book/ch06_backprop").dom
+    assert ch06["figureNumbers"] and ch06["equationNumbers"] and ch06["equationRefs"], ch06
+    assert not problems, "\n".join(problems)
 
 
 def test_every_chapter_numbers_its_own_figures_and_equations(book_site):
@@ -97,136 +98,58 @@ def test_every_chapter_numbers_its_own_figures_and_equations(book_site):
 
 
 # --------------------------------------------------------------------------- figures
-FIGURE_TEXT_JS = """
-async ([svgText, renderedWidth]) => {
-  // Smallest text of a matplotlib SVG figure shown renderedWidth px wide, in CSS px. Each text
-  // artist is one <g id="text_N">; its largest glyph size is its size (sub- and superscripts
-  // of the same label are smaller by design, as in the body text).
-  const doc = new DOMParser().parseFromString(svgText, 'image/svg+xml');
-  const svg = doc.documentElement;
-  const viewBox = svg.getAttribute('viewBox').split(/\\s+/).map(Number);
-  const scale = renderedWidth / viewBox[2];
-  const sizes = [...svg.querySelectorAll('g[id^="text_"]')].map(g =>
-      Math.max(...[...g.querySelectorAll('text')].map(t =>
-          parseFloat((t.getAttribute('style') || '').match(/font-size:\\s*([\\d.]+)px/)?.[1] || 0))))
-      .filter(s => s > 0);
-  const textCount = svg.querySelectorAll('text').length;
-  return {min: sizes.length ? Math.min(...sizes) * scale : null, texts: textCount,
-          naturalWidth: parseFloat(svg.getAttribute('width')) * 4 / 3};
-}
-"""
-
-FIGURES_JS = """
-() => [...document.querySelectorAll('main img')]
-  .filter(img => !img.closest('.exercise-launch'))
-  .map(img => ({src: img.currentSrc || img.src, shown: img.getBoundingClientRect().width,
-                natural: img.naturalWidth, zoomable: img.classList.contains('course-zoomable'),
-                caption: getComputedStyle(document.querySelector('figcaption') || document.body)
-                           .fontSize}))
-"""
-
-
-def _caption_px(page) -> float:
-    return page.evaluate("""() => parseFloat(getComputedStyle(
-        document.querySelector('figcaption p') || document.querySelector('figcaption')).fontSize)""")
-
-
-def test_figures_are_svg_with_text_as_large_as_captions(context, book_site, width):
+def test_figures_are_svg_with_text_as_large_as_captions(book_survey, width):
     """Every chapter figure is SVG; its smallest text, as shown (on a phone: full size after a
     tap), is at least the caption's size."""
     problems, measured = [], []
     for name in CHAPTERS:
-        page = _open(context, book_site, name, maths=False)
-        page.evaluate("() => Promise.all([...document.images].map(i => i.decode().catch(() => 0)))")
-        page.wait_for_timeout(50)
-        caption = _caption_px(page) if page.locator("figcaption").count() else 16.0
-        for fig in page.evaluate(FIGURES_JS):
-            src = fig["src"]
-            short = src.rsplit("/", 1)[-1][:16]
-            if not src.split("?")[0].endswith(".svg"):
-                problems.append(f"{name}: figure {short} is not SVG ({src[:40]})")
+        visit = book_survey.visit(width, name)
+        caption = visit.dom["captionPx"] or 16.0
+        for fig in visit.figures:
+            short = fig["name"]
+            if not fig["svg"]:
+                problems.append(f"{name}: figure {short} is not SVG ({fig['src'][:40]})")
                 continue
-            status, body = book_site.fetch(src)
-            assert status == 200, src
-            shown = fig["shown"]
-            if fig["zoomable"]:
-                # On a phone the figure opens full size on a tap: check the dialog does so.
-                page.locator(f"main img[src$='{src.rsplit('/', 1)[-1]}']").first.click()
-                dialog = page.locator("dialog.course-zoom[open] img")
-                dialog.wait_for()
-                shown = dialog.evaluate("img => img.getBoundingClientRect().width")
-                page.locator("dialog.course-zoom button").click()
-            elif width == "phone" and fig["shown"] + 2 < fig["natural"]:
+            assert fig["status"] == 200, fig["src"]
+            if width == "phone" and not fig["zoomable"] and fig["shown"] + 2 < fig["natural"]:
                 problems.append(f"{name}: {short} is shown smaller than its natural size but "
                                 "cannot be opened full size")
-            info = page.evaluate(FIGURE_TEXT_JS, [body.decode("utf-8"), shown])
-            if info["texts"] and info["min"] is None:
+            if fig["texts"] and fig["minTextPx"] is None:
                 problems.append(f"{name}: {short} has text outside matplotlib's text groups")
-            if info["min"] is not None:
-                measured.append(info["min"])
-                if info["min"] < caption - 0.25:
-                    problems.append(f"{name}: {short} smallest text {info['min']:.1f} px "
-                                    f"< caption {caption:.1f} px (shown {shown:.0f} px wide)")
-        page.close()
+            if fig["minTextPx"] is not None:
+                measured.append(fig["minTextPx"])
+                if fig["minTextPx"] < caption - 0.25:
+                    problems.append(f"{name}: {short} smallest text {fig['minTextPx']:.1f} px "
+                                    f"< caption {caption:.1f} px (shown {fig['shown']:.0f} px wide)")
     assert measured, "no figure text was measured"
     assert not problems, "\n".join(problems)
     _record("figure-text", width, {"figures": len(measured), "smallest_px": min(measured)})
 
 
+def test_figure_text_does_not_overlap(book_survey):
+    """No label, title or tick of a figure runs into another one or out of the figure."""
+    problems = []
+    for name in CHAPTERS:
+        for fig in book_survey.visit("desktop", name).figures:
+            problems += [f"{name}: {fig['name']}: text overlaps: {pair}"
+                         for pair in fig.get("overlaps", [])]
+            problems += [f"{name}: {fig['name']}: text outside the figure: {text!r}"
+                         for text in fig.get("outside", [])]
+    assert not problems, "\n".join(problems)
+
+
 # --------------------------------------------------------------------------- code
-CODE_JS = """
-() => {
-  const main = document.querySelector('main');
-  const clipped = [...main.querySelectorAll('pre')]
-    .filter(pre => pre.offsetParent !== null && pre.scrollWidth > pre.clientWidth + 1)
-    .map(pre => pre.textContent.split('\\n').sort((a, b) => b.length - a.length)[0].slice(0, 90));
-  // Where a wrapped line breaks: the character before each visual break must be a space when
-  // the line has spaces to break at (a reader breaks there, not inside a name).
-  const badBreaks = [];
-  let wrapped = 0;
-  for (const line of main.querySelectorAll('div.highlight span.line')) {
-    if (line.getClientRects().length === 0 || line.getBoundingClientRect().height < 30) continue;
-    const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
-    const chars = [];
-    for (let node = walker.nextNode(); node; node = walker.nextNode())
-      for (let i = 0; i < node.length; i++) chars.push([node, i]);
-    const range = document.createRange();
-    let top = null, breaks = 0;
-    chars.forEach(([node, i], k) => {
-      range.setStart(node, i); range.setEnd(node, i + 1);
-      const rect = range.getClientRects()[0];
-      if (!rect || node.data[i] === '\\n') return;
-      if (top !== null && rect.top > top + 2) {
-        breaks++;
-        const before = chars[k - 1][0].data[chars[k - 1][1]];
-        const text = line.textContent;
-        const head = text.slice(0, k);
-        const spaceLeft = /\\S\\s+\\S/.test(head.slice(head.search(/\\S/)));
-        if (spaceLeft && !/[\\s,;(\\[{=+\\-*\\/]/.test(before))
-          badBreaks.push(text.trim().slice(0, 90));
-      }
-      top = rect.top;
-    });
-    if (breaks) wrapped++;
-  }
-  return {clipped, badBreaks: [...new Set(badBreaks)], wrapped,
-          lines: main.querySelectorAll('div.highlight span.line').length};
-}
-"""
-
-
-@pytest.mark.parametrize("name", ["book/ch02_neuron", "book/ch06_backprop", "book/ch09_training",
-                                  "book/appendix/errata"])
-def test_code_and_output_stay_in_the_column(context, book_site, name):
-    """No source or output line is cut off or scrolls: long lines wrap, at spaces."""
-    page = _open(context, book_site, name, maths=False)
-    result = page.evaluate(CODE_JS)
-    page.close()
-    assert result["lines"] > 20, f"{name}: code lines are not marked up as span.line"
-    assert not result["clipped"], f"{name}: lines wider than their box:\n" + "\n".join(
-        result["clipped"])
-    assert not result["badBreaks"], f"{name}: lines wrapped inside a word:\n" + "\n".join(
-        result["badBreaks"][:10])
+def test_code_and_output_stay_in_the_column(book_survey, width):
+    """No source or output line is cut off or scrolls: long lines wrap, at spaces (a break
+    inside a name only where the name alone is wider than the column)."""
+    problems = []
+    for name in PAGES:
+        code = book_survey.visit(width, name).dom["code"]
+        if name in CHAPTERS and code["lines"] < 20:
+            problems.append(f"{name}: code lines are not marked up as span.line")
+        problems += [f"{name}: line wider than its box: {line}" for line in code["clipped"]]
+        problems += [f"{name}: wrapped inside a word: {line}" for line in code["badBreaks"]]
+    assert not problems, "\n".join(problems)
 
 
 def test_every_code_block_is_written_line_by_line(book_build):
@@ -242,34 +165,18 @@ def test_every_code_block_is_written_line_by_line(book_build):
 
 
 # --------------------------------------------------------------------------- page width
-def test_no_page_is_wider_than_the_screen(context, book_site, width):
+def test_no_page_is_wider_than_the_screen(book_survey, width):
     """At 390 px (and 1280 px) no page scrolls sideways; wide equations scroll in their own
     box, which says so."""
     problems = []
     for name in PAGES:
-        page = _open(context, book_site, name)
-        page.wait_for_timeout(100)
-        state = page.evaluate("""() => ({
-            overflow: document.documentElement.scrollWidth - window.innerWidth,
-            wide: [...document.querySelectorAll('main *')].filter(e => {
-                const r = e.getBoundingClientRect();
-                return r.width > 0 && r.right > window.innerWidth + 1 && !e.closest('div.math')
-                       && getComputedStyle(e).position !== 'fixed';
-              }).slice(0, 3).map(e => e.tagName + '.' + e.className + ': '
-                                 + e.textContent.trim().slice(0, 50)),
-            equations: [...document.querySelectorAll('main div.math')].map(box => ({
-                fits: box.scrollWidth <= box.clientWidth + 1,
-                scrolls: getComputedStyle(box).overflowX === 'auto',
-                cue: !!(box.nextElementSibling
-                        && box.nextElementSibling.classList.contains('course-math-hint')),
-                tex: box.textContent.slice(0, 40)}))})""")
-        if state["overflow"] > 1:
-            problems.append(f"{name}: the page is {state['overflow']} px wider than the screen; "
-                            f"{state['wide']}")
-        for eq in state["equations"]:
+        dom = book_survey.visit(width, name).dom
+        if dom["overflow"] > 1:
+            problems.append(f"{name}: the page is {dom['overflow']} px wider than the screen; "
+                            f"{dom['wide']}")
+        for eq in dom["equations"]:
             if not eq["fits"] and not (eq["scrolls"] and eq["cue"]):
                 problems.append(f"{name}: equation cut off without a scroll cue: {eq['tex']!r}")
-        page.close()
     assert not problems, "\n".join(problems)
 
 
@@ -295,7 +202,8 @@ def test_glossary_has_a_to_z_and_pinyin_indexes(context, book_site, width):
     # The pinyin index: sorted, and each Chinese term links to the entry holding it.
     rows = page.evaluate("""() => [...document.querySelectorAll('#glossary-pinyin ~ section li, '
                                     + '#glossary-pinyin li')].map(li => ({
-        text: li.textContent, href: li.querySelector('a') && li.querySelector('a').hash}))""")
+        text: li.textContent, pinyin: (li.querySelector('em') || {}).textContent,
+        href: li.querySelector('a') && li.querySelector('a').hash}))""")
     assert len(rows) >= 150, f"only {len(rows)} rows in the pinyin index"
     for row in rows:
         chinese = row["text"].split(" ", 1)[0]
@@ -307,11 +215,11 @@ def test_glossary_has_a_to_z_and_pinyin_indexes(context, book_site, width):
 
     firsts = []
     for row in rows:
-        if row["text"][0] >= "\u4e00":
-            syllable = re.search(r" ([^ :]+)", row["text"]).group(1)
-            firsts.append("".join(c for c in unicodedata.normalize("NFD", syllable)
-                                  if not unicodedata.combining(c)).lower())
-    assert firsts == sorted(firsts), "the pinyin index is not in pinyin order"
+        assert row["pinyin"], f"{row['text']!r} has no pinyin"
+        syllable = row["pinyin"].split()[0]
+        firsts.append("".join(c for c in unicodedata.normalize("NFD", syllable)
+                              if not unicodedata.combining(c)).lower())
+    assert firsts == sorted(firsts), f"the pinyin index is not in pinyin order: {firsts}"
     page.close()
 
 
@@ -365,7 +273,8 @@ def test_open_in_jupyterlab_follows_the_readers_address(chromium, book_site, jup
     # The button opens the notebook in that JupyterLab.
     page.goto(expected)
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
-    assert "ch03_activations.ipynb" in page.title()
+    tab = page.locator(".lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel", has_text=".ipynb")
+    assert tab.first.inner_text() == "ch03_activations.ipynb"
     context.close()
 
 
@@ -402,7 +311,7 @@ def test_readme_command_starts_jupyterlab_on_the_exercises(tmp_path):
                                            "--LanguageServerManager.autodetect=False"],
                                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        _wait_http(f"http://127.0.0.1:{port}/api/status", proc, log)
+        wait_http(f"http://127.0.0.1:{port}/api/status", proc, log)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents", timeout=10) as resp:
             listing = {item["name"] for item in json.load(resp)["content"]}
         assert "ch03_activations.ipynb" in listing, listing
@@ -412,32 +321,9 @@ def test_readme_command_starts_jupyterlab_on_the_exercises(tmp_path):
 
 
 # --------------------------------------------------------------------------- page weight
-def _weigh(context, site, name) -> dict:
-    page = context.new_page()
-    sizes: dict[str, int] = {}
-
-    def on_response(response):
-        try:
-            sizes[response.url] = len(response.body())
-        except Exception:   # redirects and aborted requests have no body
-            pass
-
-    page.on("response", on_response)
-    page.goto(site.page_url(name), wait_until="load")
-    page.evaluate(WAIT_FOR_MATHS_JS)
-    page.evaluate("() => Promise.all([...document.images].map(i => (i.loading = 'eager', "
-                  "i.decode().catch(() => 0))))")
-    page.wait_for_load_state("networkidle")
-    icons = page.evaluate("""() => [...document.querySelectorAll('[class*="fa-"]')]
-        .filter(e => e.getBoundingClientRect().width > 0 || true)
-        .map(e => getComputedStyle(e, '::before').content)
-        .filter(c => c && c !== 'none' && c !== 'normal')""")
-    page.close()
-    return {"bytes": sum(sizes.values()), "icons": icons,
-            "fontawesome_js": any("fontawesome.js" in u for u in sizes)}
-
-
-def test_chapter_pages_weigh_under_2_mb_with_every_icon(chromium, book_site):
+def test_chapter_pages_weigh_under_2_mb_with_every_icon(book_survey, book_site):
+    """Everything a chapter page loads (no browser cache) is under 2 MB; no Font Awesome
+    script; every icon on the page is in the cut-down icon fonts."""
     from fontTools.ttLib import TTFont
 
     fonts = book_site.directory / "_static" / "vendor" / "fontawesome" / "webfonts"
@@ -445,37 +331,52 @@ def test_chapter_pages_weigh_under_2_mb_with_every_icon(chromium, book_site):
     for font in fonts.glob("course-fa-*.woff"):
         glyphs |= set(TTFont(font).getBestCmap())
     assert glyphs, "no subset icon fonts were written"
-    context = chromium.new_context(viewport=DESKTOP)
     weights, problems = {}, []
     for name in CHAPTERS:
-        result = _weigh(context, book_site, name)
-        weights[name] = result["bytes"]
-        if result["bytes"] > PAGE_BUDGET:
-            problems.append(f"{name}: {result['bytes'] / 1e6:.2f} MB")
-        if result["fontawesome_js"]:
+        visit = book_survey.visit("desktop", name)
+        weights[name] = visit.bytes
+        if visit.bytes > PAGE_BUDGET:
+            problems.append(f"{name}: {visit.bytes / 1e6:.2f} MB")
+        if any("fontawesome.js" in src for src in visit.dom["scriptSources"]):
             problems.append(f"{name}: still loads Font Awesome's script")
-        for content in result["icons"]:
+        for content in visit.dom["icons"]:
             char = json.loads(content) if content.startswith('"') else content
             if len(char) == 1 and ord(char) >= 0xE000 and ord(char) not in glyphs:
                 problems.append(f"{name}: icon U+{ord(char):04X} is not in the icon fonts")
-    context.close()
     _record("page-weight", "desktop", weights)
     assert not problems, "\n".join(problems)
 
 
 # --------------------------------------------------------------------------- output boxes
-def test_no_empty_output_boxes(context, book_site):
+def test_no_empty_output_boxes(book_survey, width):
     """No code cell shows an empty output box (chapter 10's model.summary() had one)."""
-    problems = []
-    for name in CHAPTERS:
-        page = _open(context, book_site, name, maths=False)
-        empty = page.evaluate("""() => [...document.querySelectorAll('main .cell_output > .output')]
-            .filter(o => o.offsetParent !== null && !o.textContent.trim()
-                         && !o.querySelector('img, svg, video, canvas, iframe'))
-            .map(o => o.closest('.cell').querySelector('pre').textContent.slice(0, 60))""")
-        problems += [f"{name}: empty output under {code!r}" for code in empty]
-        page.close()
+    problems = [f"{name}: empty output under {code!r}" for name in PAGES
+                for code in book_survey.visit(width, name).dom["emptyOutputs"]]
     assert not problems, "\n".join(problems)
+
+
+# --------------------------------------------------------------------------- MathJax menu
+def test_maths_menu_opens_from_the_keyboard(chromium, book_site):
+    """MathJax's menu (loaded on first use) opens from the keyboard: Tab to an equation, then
+    Space, as with MathJax's own menu."""
+    context = chromium.new_context(viewport=DESKTOP)
+    page = _open(context, book_site, "book/ch05_loss")
+    page.wait_for_function("() => document.querySelector('mjx-container[tabindex=\"0\"]')")
+    assert page.evaluate("() => !(window.MathJax._.ui && window.MathJax._.ui.menu)"), \
+        "the menu should not be loaded before a reader asks for it"
+    page.locator("mjx-container").first.focus()
+    for _ in range(40):                   # Tab from the first equation to another one
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.tagName") == "MJX-CONTAINER":
+            break
+    assert page.evaluate("() => document.activeElement.tagName") == "MJX-CONTAINER", \
+        "Tab does not reach the equations"
+    page.keyboard.press("Space")
+    menu = page.locator(".CtxtMenu_Menu")
+    menu.wait_for(state="visible", timeout=15_000)
+    assert "Show Math As" in menu.inner_text()
+    page.keyboard.press("Escape")
+    context.close()
 
 
 # --------------------------------------------------------------------------- records

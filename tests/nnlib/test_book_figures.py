@@ -108,11 +108,14 @@ def test_slim_svg_stores_images_with_a_palette_without_changing_flat_colours(plt
 
 def test_frame_player_shows_frames_and_rejects_bad_input(plt):
     fig, ax = plt.subplots()
-    frames = [[ax.plot([0, k], [0, k])[0]] for k in range(3)]
+    grid = np.linspace(-1, 1, 100)
+    ax.contour(grid, grid, np.add.outer(grid**2, grid**2), levels=30)   # a dense background
+    frames = [[ax.plot(np.linspace(0, k, 3000), np.linspace(0, k, 3000))[0]] for k in range(3)]
     html = plot.frame_player_html(fig, frames, ["a", "b", "c"], description="three lines",
                                   player_id="demo")
     assert html.count("<svg") == 1 and 'aria-label="three lines"' in html
-    assert all(f'id="demo-f{k}-0"' in html for k in range(3))
+    assert all(f'id="demo-f{k}-0"' in html for k in range(3))       # frames stay vectors
+    assert html.count("data:image/png") == 1                          # the background does not
     assert 'max="2"' in html
     with pytest.raises(ValueError, match="one label per frame: got 3 frames and 2 labels"):
         plot.frame_player_html(fig, frames, ["a", "b"], description="x")
