@@ -18,7 +18,9 @@ script (``book/_static/course.css``, ``course.js``) and:
    ``nnlib.plot.use_book_style()`` in a hidden first cell. The build appends a fingerprint of
    ``nnlib/plot.py`` to that call, and re-reads those pages when the file changed since the
    last build: editing the style misses the execution cache (jupyter-cache), and the figures
-   are drawn again (:func:`fingerprint_book_style`, :func:`reread_when_style_changes`).
+   are drawn again (:func:`fingerprint_book_style`, :func:`reread_when_style_changes`). When
+   the book's own CSS, script or template change, every page is written again
+   (:func:`rewrite_when_assets_change`).
 """
 from __future__ import annotations
 
@@ -332,18 +334,44 @@ def fingerprint_book_style(app, docname, source) -> None:
                                    source[0])
 
 
+def _changed_since_last_build(env, attribute: str, digest: str) -> bool:
+    """True (and the new digest recorded) when ``digest`` differs from the last build's."""
+    if getattr(env, attribute, None) == digest:
+        return False
+    setattr(env, attribute, digest)
+    return True
+
+
 def reread_when_style_changes(app, env, added, changed, removed) -> list[str]:
     """The pages that call use_book_style(), when nnlib/plot.py changed since the last build."""
-    digest = book_style_digest()
-    if getattr(env, "course_style_digest", None) == digest:
+    if not _changed_since_last_build(env, "course_style_digest", book_style_digest()):
         return []
-    env.course_style_digest = digest
     pages = []
     for docname in sorted(env.found_docs - added - changed):
         path = Path(env.doc2path(docname))
         if path.is_file() and STYLE_CALL.search(path.read_text(encoding="utf-8")):
             pages.append(docname)
     return pages
+
+
+def assets_digest() -> str:
+    """A fingerprint of the book's own stylesheet, script and page template."""
+    digest = hashlib.sha256()
+    for path in sorted(list(STATIC.rglob("*")) + list(TEMPLATES.rglob("*"))):
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def rewrite_when_assets_change(app, env, added, changed, removed) -> list[str]:
+    """Every page, when course.css, course.js or the template changed since the last build.
+
+    Sphinx copies static files only when it writes pages ("no targets are out of date" skips
+    both), and each page links its scripts with a checksum (``course.js?v=...``).
+    """
+    if not _changed_since_last_build(env, "course_assets_digest", assets_digest()):
+        return []
+    return sorted(env.found_docs - added - changed)
 
 
 # --------------------------------------------------------------------------- set-up
@@ -356,6 +384,7 @@ def setup(app):
     app.connect("config-inited", add_static_files)
     app.connect("source-read", fingerprint_book_style)
     app.connect("env-get-outdated", reread_when_style_changes)
+    app.connect("env-get-outdated", rewrite_when_assets_change)
     app.connect("builder-inited", use_line_spans)
     app.connect("builder-inited", register_template_filter)
     app.connect("html-page-context", choose_dropped_assets)

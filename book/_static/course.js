@@ -217,6 +217,40 @@
          .forEach((el) => el.remove());
       return original(doc.documentElement.outerHTML, anchor);
     };
+    // Hits on API objects (functions, classes) get only "(Python method, in ...)" from Sphinx:
+    // add the first paragraph of the object's docstring, as for the pages' hits.
+    const results = document.getElementById("search-results");
+    if (results) {
+      new MutationObserver(() => results.querySelectorAll("ul.search > li").forEach(addDocstring))
+        .observe(results, { childList: true, subtree: true });
+    }
+  }
+
+  const fetchedPages = new Map();
+
+  function addDocstring(item) {
+    const link = item.querySelector(":scope > a");
+    if (!link || !item.querySelector(":scope > span") || item.dataset.courseDocstring) return;
+    item.dataset.courseDocstring = "pending";
+    const url = new URL(link.href);
+    const id = decodeURIComponent(url.hash.slice(1));
+    url.hash = "";
+    if (!fetchedPages.has(url.href)) {
+      fetchedPages.set(url.href, fetch(url.href).then((response) => response.text())
+        .then((html) => new DOMParser().parseFromString(html, "text/html")).catch(() => null));
+    }
+    fetchedPages.get(url.href).then((doc) => {
+      const target = doc && id && doc.getElementById(id);
+      const body = target && (target.tagName === "DT" ? target.nextElementSibling : target);
+      const first = body && body.querySelector("p");
+      if (!first) return;
+      first.querySelectorAll(".math").forEach((el) => el.replaceWith(texToText(el.textContent)));
+      const snippet = document.createElement("p");
+      snippet.className = "context";
+      snippet.textContent = first.textContent.replace(/\s+/g, " ").trim().slice(0, 240);
+      item.appendChild(snippet);
+      item.dataset.courseDocstring = "done";
+    });
   }
 
   // ------------------------------------------------------------------ MathJax's menu

@@ -116,57 +116,77 @@ VISIT_JS = """
     captionPx: caption ? parseFloat(getComputedStyle(caption).fontSize) : null,
     title: text(document.querySelector('article.bd-article h1')),
     figureNumbers: [...document.querySelectorAll('figcaption .caption-number')].map(text),
-    equationNumbers: [...document.querySelectorAll('div.math .eqno')]
-                       .map(e => e.firstChild.textContent.trim()),
-    equationRefs: [...document.querySelectorAll("a.reference span.eqno, a.reference[href*='#equation']")]
-                    .map(text),
+    equationNumbers: [...document.querySelectorAll('div.math .eqno')].map(e => ({
+      number: e.firstChild.textContent.trim(),
+      anchor: decodeURIComponent((e.querySelector('a.headerlink') || {hash: ''}).hash.slice(1))})),
+    equationRefs: [...document.querySelectorAll("a.reference[href*='#equation']")]
+                    .map(a => ({text: text(a), href: a.href})),
   };
 }
 """
 
-# A matplotlib SVG laid out in a hidden box at the width it is shown: its smallest text in CSS
-# px (each text artist is one <g id="text_N">; its largest glyph is its size, sub- and
-# superscripts are smaller by design), and text that overlaps other text or leaves the figure.
-FIGURE_JS = """
-([svgText, shownWidth]) => {
-  const holder = document.createElement('div');
-  holder.style.cssText = 'position:absolute;left:0;top:0;visibility:hidden;pointer-events:none';
-  holder.innerHTML = svgText.slice(svgText.indexOf('<svg'));
-  document.body.appendChild(holder);
-  const svg = holder.querySelector('svg');
-  const natural = parseFloat(svg.getAttribute('width')) * 4 / 3;      // pt -> CSS px
-  svg.style.width = shownWidth + 'px';
-  svg.style.height = 'auto';
-  const scale = shownWidth / svg.viewBox.baseVal.width;
-  const box = svg.getBoundingClientRect();
-  const groups = [...svg.querySelectorAll('g[id^="text_"]')].filter(g => g.querySelector('text'));
-  const sizes = groups.map(g => Math.max(...[...g.querySelectorAll('text')].map(t =>
-      parseFloat((t.getAttribute('style') || '').match(/font-size:\\s*([\\d.]+)px/)?.[1] || 0))))
-    .filter(s => s > 0);
-  // A text's box is its font's line box (ascent + descent): trim it to about the ink.
-  const rects = groups.map(g => {
-    const parts = [...g.querySelectorAll('text')].map(t => t.getBoundingClientRect())
-      .filter(r => r.width > 0);
-    if (!parts.length) return null;
-    return {left: Math.min(...parts.map(r => r.left + 1)),
-            right: Math.max(...parts.map(r => r.right - 1)),
-            top: Math.min(...parts.map(r => r.top + 0.2 * r.height)),
-            bottom: Math.max(...parts.map(r => r.bottom - 0.15 * r.height)),
-            text: g.textContent.trim().replace(/\\s+/g, ' ').slice(0, 40)};
-  }).filter(Boolean);
-  const overlaps = [], outside = [];
-  rects.forEach((a, i) => {
-    if (a.left < box.left - 1 || a.right > box.right + 1 || a.top < box.top - 1
-        || a.bottom > box.bottom + 1) outside.push(a.text);
-    for (const b of rects.slice(i + 1)) {
-      const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
-      const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
-      if (w > 0.5 && h > 1) overlaps.push(`${a.text} / ${b.text}`);
+# The page's figures (images in the article, not the exercise buttons), each fetched and laid
+# out in a hidden box at the width it is shown (or its natural width when a tap shows it full
+# size): its smallest text in CSS px (each text artist is one <g id="text_N">; its largest glyph
+# is its size, sub- and superscripts are smaller by design), and text that overlaps other text
+# or leaves the figure.
+FIGURES_JS = """
+async () => {
+  const images = [...document.querySelectorAll('main img')].filter(i => !i.closest('.exercise-launch'));
+  const measure = (svgText, shownWidth) => {
+    const holder = document.createElement('div');
+    holder.style.cssText = 'position:absolute;left:0;top:0;visibility:hidden;pointer-events:none';
+    holder.innerHTML = svgText.slice(svgText.indexOf('<svg'));
+    document.body.appendChild(holder);
+    const svg = holder.querySelector('svg');
+    svg.style.width = shownWidth + 'px';
+    svg.style.height = 'auto';
+    const scale = shownWidth / svg.viewBox.baseVal.width;
+    const box = svg.getBoundingClientRect();
+    const groups = [...svg.querySelectorAll('g[id^="text_"]')].filter(g => g.querySelector('text'));
+    const sizes = groups.map(g => Math.max(...[...g.querySelectorAll('text')].map(t =>
+        parseFloat((t.getAttribute('style') || '').match(/font-size:\\s*([\\d.]+)px/)?.[1] || 0))))
+      .filter(s => s > 0);
+    // A text's box is its font's line box (ascent + descent): trim it to about the ink.
+    const rects = groups.map(g => {
+      const parts = [...g.querySelectorAll('text')].map(t => t.getBoundingClientRect())
+        .filter(r => r.width > 0);
+      if (!parts.length) return null;
+      return {left: Math.min(...parts.map(r => r.left + 1)),
+              right: Math.max(...parts.map(r => r.right - 1)),
+              top: Math.min(...parts.map(r => r.top + 0.2 * r.height)),
+              bottom: Math.max(...parts.map(r => r.bottom - 0.15 * r.height)),
+              text: g.textContent.trim().replace(/\\s+/g, ' ').slice(0, 40)};
+    }).filter(Boolean);
+    const overlaps = [], outside = [];
+    rects.forEach((a, i) => {
+      if (a.left < box.left - 1 || a.right > box.right + 1 || a.top < box.top - 1
+          || a.bottom > box.bottom + 1) outside.push(a.text);
+      for (const b of rects.slice(i + 1)) {
+        const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+        const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+        if (w > 0.5 && h > 1) overlaps.push(`${a.text} / ${b.text}`);
+      }
+    });
+    holder.remove();
+    return {minTextPx: sizes.length ? Math.min(...sizes) * scale : null,
+            texts: svg.querySelectorAll('text').length, overlaps, outside};
+  };
+  return Promise.all(images.map(async (img) => {
+    const src = img.currentSrc || img.src;
+    const figure = {src, name: src.split('/').pop().slice(0, 16),
+                    svg: src.split('?')[0].endsWith('.svg'), natural: img.naturalWidth,
+                    shown: img.getBoundingClientRect().width,
+                    zoomable: img.classList.contains('course-zoomable')};
+    if (!figure.svg) return figure;
+    const response = await fetch(src);
+    figure.status = response.status;
+    if (response.ok) {
+      const shown = figure.zoomable ? figure.natural : figure.shown;
+      Object.assign(figure, measure(await response.text(), shown), {measuredAt: shown});
     }
-  });
-  holder.remove();
-  return {minTextPx: sizes.length ? Math.min(...sizes) * scale : null,
-          texts: svg.querySelectorAll('text').length, natural, overlaps, outside};
+    return figure;
+  }));
 }
 """
 
@@ -239,7 +259,7 @@ class BookSurvey:
             page.wait_for_timeout(100)      # course.js marks figures shown smaller as zoomable
         visit = PageVisit(name, width, response.status if response else 0, maths,
                           page.evaluate(VISIT_JS))
-        visit.figures = self._figures(page, visit, check_layout=laptop)
+        visit.figures = self._figures(page, check_layout=laptop)
         if name in self.screenshot_pages:
             visit.screenshot = SCREENSHOT_DIR / f"{name.replace('/', '_')}-{width}.png"
             page.screenshot(path=str(visit.screenshot), full_page=True)
@@ -248,32 +268,25 @@ class BookSurvey:
         page.close()
         return visit
 
-    def _figures(self, page, visit: PageVisit, check_layout: bool) -> list[dict]:
-        """Every figure of the page's article: its file, and its text as the reader sees it."""
-        figures = []
-        for image in visit.dom["images"]:
-            if not image["inMain"] or image["inLaunch"]:
-                continue
-            src = image["src"]
-            figure = {"src": src, "name": src.rsplit("/", 1)[-1][:16], "svg": False}
-            figures.append(figure)
-            if not src.split("?")[0].endswith(".svg"):
-                continue
-            status, body = self.site.fetch(src)
-            figure.update(svg=True, status=status, shown=image["shown"],
-                          zoomable=image["zoomable"])
-            if status != 200:
-                continue
-            svg = body.decode("utf-8")
-            if image["zoomable"]:        # a tap opens it full size: measure it there
-                page.locator(f"main img[src$='{src.rsplit('/', 1)[-1]}']").first.click()
-                dialog = page.locator("dialog.course-zoom[open] img")
-                dialog.wait_for()
-                figure["shown"] = dialog.evaluate("img => img.getBoundingClientRect().width")
-                page.locator("dialog.course-zoom button").click()
-            figure.update(page.evaluate(FIGURE_JS, [svg, figure["shown"]]))
-            if not check_layout:
-                figure.pop("overlaps"), figure.pop("outside")
+    @staticmethod
+    def _figures(page, check_layout: bool) -> list[dict]:
+        """Every figure of the page's article: its file, and its text as the reader sees it.
+
+        A figure a tap opens full size is measured at its natural width; the first such
+        figure of the page is tapped, and the zoom dialog must show it at that width.
+        """
+        figures = page.evaluate(FIGURES_JS)
+        zoomable = [f for f in figures if f.get("zoomable")]
+        if zoomable:
+            figure = zoomable[0]
+            page.locator(f"main img[src$='{figure['src'].rsplit('/', 1)[-1]}']").first.click()
+            dialog = page.locator("dialog.course-zoom[open] img")
+            dialog.wait_for()
+            figure["zoomShown"] = dialog.evaluate("img => img.getBoundingClientRect().width")
+            page.locator("dialog.course-zoom button").click()
+        if not check_layout:
+            for figure in figures:
+                figure.pop("overlaps", None), figure.pop("outside", None)
         return figures
 
 
