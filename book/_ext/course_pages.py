@@ -57,11 +57,17 @@ CSS_CODEPOINT = re.compile(r'content:\s*"\\([0-9a-f]{4,5})"|--[\w-]+:\s*"\\([0-9
 
 
 # --------------------------------------------------------------------------- code lines
+#: A highlighted line's leading spaces, bare or alone in Pygments' whitespace span.
+LEADING_SPACES = re.compile(r'(<span class="w">)?(?P<spaces> +)(?(1)</span>)')
+
+
 class LineSpanFormatter(HtmlFormatter):
     """Pygments' HTML formatter with every line in ``<span class="line">``.
 
-    A line's leading spaces are given as ``style="--indent: N"`` so that course.css can
-    indent its wrapped continuation lines under the line's own start plus four columns.
+    A line's leading spaces are given as ``style="--indent: N"`` and wrapped in
+    ``<span class="indent">``, so that course.css can draw the indentation at most a third of
+    the column wide and indent the line's wrapped continuation lines four columns past its
+    start. The spaces stay in the text: copying the code copies them.
     """
 
     def wrap(self, source):
@@ -75,8 +81,12 @@ class LineSpanFormatter(HtmlFormatter):
                 continue
             text = unescape(re.sub(r"<[^>]*>", "", html))
             indent = len(text) - len(text.lstrip(" "))
-            style = f' style="--indent: {indent}"' if indent else ""
             body, newline = (html[:-1], "\n") if html.endswith("\n") else (html, "")
+            style = f' style="--indent: {indent}"' if indent else ""
+            leading = LEADING_SPACES.match(body)
+            if indent and leading and len(leading.group("spaces")) == indent:
+                body = (f'<span class="indent">{leading.group("spaces")}</span>'
+                        f'{body[leading.end():]}')
             yield 1, f'<span class="line"{style}>{body}{newline}</span>'
 
 
