@@ -263,7 +263,15 @@ def purge_css(css: str, words: set[str]) -> str:
     at-rules (@font-face, @keyframes, @charset) are kept as they are. Comments go, except
     licence comments (``/*! ... */``).
     """
-    css = re.sub(r"/\*(?!!).*?\*/", "", css, flags=re.S)
+    charset = re.match(r'\s*(@charset "[^"]*";)', css)
+    if charset:                            # it must stay the first thing in the file
+        css = css[charset.end():]
+    licences = re.findall(r"/\*!.*?\*/", css, flags=re.S)
+    rules = _purge_rules(re.sub(r"/\*.*?\*/", "", css, flags=re.S), words)
+    return "\n".join(([charset.group(1)] if charset else []) + licences + [rules])
+
+
+def _purge_rules(css: str, words: set[str]) -> str:
     out, i = [], 0
     while i < len(css):
         brace, semicolon = css.find("{", i), css.find(";", i)
@@ -276,13 +284,9 @@ def purge_css(css: str, words: set[str]) -> str:
             continue
         end = _block_end(css, brace)
         head, body = css[i:brace], css[brace + 1:end - 1]
-        licence = re.match(r"\s*(/\*!.*?\*/)\s*", head, re.S)
-        if licence:
-            out.append(licence.group(1))
-            head = head[licence.end():]
         if head.lstrip().startswith("@"):
             if CSS_GROUPING_AT_RULE.match(head.lstrip()):
-                inner = purge_css(body, words)
+                inner = _purge_rules(body, words)
                 if inner.strip():
                     out.append(f"{head}{{{inner}}}")
             else:

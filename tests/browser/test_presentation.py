@@ -373,6 +373,84 @@ def test_chapter_pages_weigh_under_2_mb_with_every_icon(book_survey, book_site):
     assert not problems, "\n".join(problems)
 
 
+# --------------------------------------------------------------------------- nothing lost
+STYLES_JS = """
+() => {
+  const props = ['display', 'position', 'float', 'visibility', 'opacity', 'color',
+    'backgroundColor', 'backgroundImage', 'fontFamily', 'fontSize', 'fontWeight', 'fontStyle',
+    'lineHeight', 'textAlign', 'textDecorationLine', 'whiteSpace', 'marginTop', 'marginRight',
+    'marginBottom', 'marginLeft', 'paddingTop', 'paddingRight', 'paddingBottom', 'paddingLeft',
+    'borderTopWidth', 'borderTopStyle', 'borderTopColor', 'borderLeftWidth', 'borderLeftColor',
+    'borderRadius', 'boxShadow', 'overflowX', 'zIndex', 'width', 'height'];
+  const snapshot = () => [...document.body.querySelectorAll('*')].map(e => {
+    const s = getComputedStyle(e), before = getComputedStyle(e, '::before');
+    return [e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+            + (e.className && e.className.baseVal === undefined ? '.' + e.className.split(' ')[0] : ''),
+            props.map(p => s[p]).join('|') + '|' + before.content + '|' + before.fontFamily];
+  });
+  const light = snapshot();
+  document.documentElement.dataset.theme = 'dark';
+  const dark = snapshot();
+  return {light, dark};
+}
+"""
+
+
+def _original_stylesheets() -> dict[str, bytes]:
+    """The theme's and extensions' stylesheets as they ship (the build cuts them down)."""
+    import myst_nb
+    import pydata_sphinx_theme
+    import sphinx_book_theme
+    import sphinx_design
+
+    def package(module):
+        return Path(module.__file__).parent
+
+    return {
+        "/_static/styles/pydata-sphinx-theme.css": (
+            package(pydata_sphinx_theme) / "theme" / "pydata_sphinx_theme" / "static" / "styles"
+            / "pydata-sphinx-theme.css").read_bytes(),
+        "/_static/styles/sphinx-book-theme.css": (
+            package(sphinx_book_theme) / "theme" / "sphinx_book_theme" / "static" / "styles"
+            / "sphinx-book-theme.css").read_bytes(),
+        "/_static/sphinx-design.min.css": (
+            package(sphinx_design) / "static" / "sphinx-design.min.css").read_bytes(),
+        "/_static/mystnb.": (package(myst_nb) / "static" / "mystnb.css").read_bytes(),
+    }
+
+
+@pytest.mark.parametrize("name", ["book/ch03_activations", "book/appendix/glossary"])
+def test_cut_down_stylesheets_change_nothing_a_reader_sees(chromium, book_site, width, name):
+    """Every element of a chapter and of the glossary has the same computed style (light and
+    dark theme) with the book's cut-down stylesheets as with the full ones."""
+    originals = _original_stylesheets()
+
+    def full_stylesheet(route):
+        path = route.request.url.split("?")[0].removeprefix(book_site.url)
+        body = next((css for prefix, css in originals.items() if path.startswith(prefix)), None)
+        if body is None:
+            return route.continue_()
+        return route.fulfill(status=200, content_type="text/css", body=body)
+
+    snapshots = []
+    for full in (True, False):
+        phone = width == "phone"
+        context = chromium.new_context(viewport=PHONE if phone else DESKTOP, is_mobile=phone,
+                                       has_touch=phone)
+        if full:
+            context.route("**/*.css*", full_stylesheet)
+        page = _open(context, book_site, name)
+        page.wait_for_timeout(200)
+        snapshots.append(page.evaluate(STYLES_JS))
+        context.close()
+    full, cut = snapshots
+    for theme in ("light", "dark"):
+        assert len(full[theme]) == len(cut[theme]) > 500
+        differ = [f"{a[0]}: {a[1]} != {b[1]}" for a, b in zip(full[theme], cut[theme]) if a != b]
+        assert not differ, f"{theme} theme, {len(differ)} elements differ:\n" + "\n".join(
+            differ[:5])
+
+
 # --------------------------------------------------------------------------- output boxes
 def test_no_empty_output_boxes(book_survey, width):
     """No code cell shows an empty output box (chapter 10's model.summary() had one)."""
