@@ -382,7 +382,16 @@ STYLES_JS = """
     'marginBottom', 'marginLeft', 'paddingTop', 'paddingRight', 'paddingBottom', 'paddingLeft',
     'borderTopWidth', 'borderTopStyle', 'borderTopColor', 'borderLeftWidth', 'borderLeftColor',
     'borderRadius', 'boxShadow', 'overflowX', 'zIndex', 'width', 'height'];
-  const snapshot = () => [...document.body.querySelectorAll('*')].map(e => {
+  // MathJax's inner elements and the highlighted code's tokens take their own stylesheets
+  // (not cut down): their container is compared, their insides are not. Transitions stop
+  // where they would end.
+  const style = document.createElement('style');
+  style.textContent = '*, *::before, *::after { transition: none !important; '
+                      + 'animation: none !important; }';
+  document.head.appendChild(style);
+  const elements = [...document.body.querySelectorAll('*')]
+    .filter(e => !(e.parentElement && e.parentElement.closest('mjx-container, pre')));
+  const snapshot = () => elements.map(e => {
     const s = getComputedStyle(e), before = getComputedStyle(e, '::before');
     return [e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
             + (e.className && e.className.baseVal === undefined ? '.' + e.className.split(' ')[0] : ''),
