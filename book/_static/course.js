@@ -78,10 +78,15 @@
   }
 
   // ------------------------------------------------------------------ wide equations
+  /** The element that scrolls a display equation: MathJax's container (the theme lets it
+   * scroll; a numbered equation's number stays beside it), or the math box itself. */
+  const equationScroller = (box) => box.querySelector(":scope > mjx-container") || box;
+
   function markWideEquations() {
     article().querySelectorAll("div.math").forEach((box) => {
-      const wide = box.scrollWidth > box.clientWidth + 1;
-      box.classList.toggle("course-scrolls", wide);
+      const scroller = equationScroller(box);
+      const wide = scroller.scrollWidth > scroller.clientWidth + 1;
+      scroller.classList.toggle("course-scrolls", wide);
       let hint = box.nextElementSibling;
       if (!(hint && hint.classList.contains("course-math-hint"))) hint = null;
       if (wide && !hint) {
@@ -89,9 +94,7 @@
         hint.className = "course-math-hint";
         hint.textContent = "\u2194 scroll the equation sideways to see all of it";
         box.insertAdjacentElement("afterend", hint);
-        box.tabIndex = 0;    // keyboard users can scroll it too
-        box.setAttribute("role", "region");
-        box.setAttribute("aria-label", "Equation (scrolls sideways)");
+        scroller.tabIndex = 0;    // keyboard users can scroll it too
       } else if (!wide && hint) {
         hint.remove();
       }

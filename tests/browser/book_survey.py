@@ -82,11 +82,16 @@ VISIT_JS = """
       return r.width > 0 && r.right > window.innerWidth + 1 && !e.closest('div.math')
              && getComputedStyle(e).position !== 'fixed';
     }).slice(0, 3).map(e => e.tagName + '.' + e.className + ': ' + text(e).slice(0, 50));
-  const equations = [...main.querySelectorAll('div.math')].map(box => ({
-    fits: box.scrollWidth <= box.clientWidth + 1,
-    scrolls: getComputedStyle(box).overflowX === 'auto',
-    cue: !!(box.nextElementSibling && box.nextElementSibling.classList.contains('course-math-hint')),
-    tex: box.textContent.slice(0, 40)}));
+  // (The element that scrolls is MathJax's container, or the math box when not typeset.)
+  const equations = [...main.querySelectorAll('div.math')].map(box => {
+    const scroller = box.querySelector(':scope > mjx-container') || box;
+    return {
+      fits: scroller.scrollWidth <= scroller.clientWidth + 1
+            && box.scrollWidth <= box.clientWidth + 1,
+      scrolls: ['auto', 'scroll'].includes(getComputedStyle(scroller).overflowX),
+      cue: !!(box.nextElementSibling && box.nextElementSibling.classList.contains('course-math-hint')),
+      tex: (box.querySelector('mjx-assistive-mml') || box).textContent.slice(0, 40)};
+  });
 
   // Output boxes with nothing in them.
   const emptyOutputs = [...main.querySelectorAll('.cell_output > .output')]
