@@ -5,20 +5,8 @@ book (every page is written again)."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import re
 from types import SimpleNamespace
-
-import pytest
-
-
-@pytest.fixture(scope="module")
-def course_pages(repo_root):
-    spec = importlib.util.spec_from_file_location("course_pages_under_test",
-                                                  repo_root / "book" / "_ext" / "course_pages.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _chapters(repo_root):

@@ -2,19 +2,6 @@
 (book/_ext/course_pages.py: purge_css); the browser tests check that pages look the same."""
 from __future__ import annotations
 
-import importlib.util
-
-import pytest
-
-
-@pytest.fixture(scope="module")
-def course_pages(repo_root):
-    spec = importlib.util.spec_from_file_location("course_pages_purge",
-                                                  repo_root / "book" / "_ext" / "course_pages.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_rules_for_absent_classes_go_and_the_rest_stays(course_pages):
     css = ('@charset "UTF-8";\n/*! Licence: keep me */\n/* a note */'
