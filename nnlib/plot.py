@@ -7,13 +7,198 @@ work under any backend (inline in notebooks, Agg in tests and builds).
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ._validation import as_float, check_2d, check_name
 from .activations import ACTIVATIONS, DERIVATIVES
 
 __all__ = ["plot_activations", "plot_history", "plot_decision_boundary",
-           "plot_descent_path"]
+           "plot_descent_path", "use_book_style", "BOOK_STYLE", "book_svg", "slim_svg",
+           "frame_player_html"]
+
+#: Width of the built book's text column: 672 CSS px, which is 7 inches at the 96 px per inch
+#: of the web (and of an SVG figure whose size is given in points).
+BOOK_COLUMN_INCHES = 7.0
+#: Smallest text in a figure, in points: 12 pt is 16 CSS px at full column width, the size of
+#: the book's figure captions (tests/browser/test_figures.py checks every figure against it).
+BOOK_MIN_FONT_PT = 12.0
+
+#: The book's matplotlib style (see :func:`use_book_style`). Figures are drawn for the column,
+#: 6.8 in wide by default so that a tightly cropped figure stays within 7 in and is shown at
+#: its natural size; every text is ``BOOK_MIN_FONT_PT`` or larger; text in SVG files stays text
+#: (selectable, searchable, small) instead of being converted to outlines.
+BOOK_STYLE = {
+    "figure.figsize": (6.8, 3.8),
+    "figure.dpi": 96,
+    "savefig.dpi": 192,                     # raster parts (images) at twice the screen density
+    "font.size": BOOK_MIN_FONT_PT,
+    "axes.titlesize": BOOK_MIN_FONT_PT + 1,
+    "axes.labelsize": BOOK_MIN_FONT_PT,
+    "xtick.labelsize": BOOK_MIN_FONT_PT,
+    "ytick.labelsize": BOOK_MIN_FONT_PT,
+    "legend.fontsize": BOOK_MIN_FONT_PT,
+    "legend.title_fontsize": BOOK_MIN_FONT_PT,
+    "figure.titlesize": BOOK_MIN_FONT_PT + 1,
+    "legend.framealpha": 0.9,
+    "lines.linewidth": 1.8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.fonttype": "none",
+    "svg.hashsalt": "nnlib-book",           # the same figure gives the same file on every build
+}
+
+
+def use_book_style(formats=("svg",)):
+    """Draw figures in the book's style and show them as SVG in Jupyter.
+
+    Every chapter of the book calls this first. It updates matplotlib's ``rcParams`` with
+    :data:`BOOK_STYLE` and, inside IPython or Jupyter, makes the inline backend show figures
+    as SVG (vector graphics, sharp at any zoom) instead of PNG. Outside IPython only the
+    style is applied.
+
+    Parameters
+    ----------
+    formats : sequence of str, default ("svg",)
+        Output formats of the inline backend, e.g. ``("png",)`` or ``("retina",)``.
+
+    Returns
+    -------
+    dict
+        The rcParams that were set (a copy of :data:`BOOK_STYLE`).
+    """
+    import matplotlib
+
+    matplotlib.rcParams.update(BOOK_STYLE)
+    try:
+        from IPython import get_ipython
+        from matplotlib.figure import Figure
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:
+        return dict(BOOK_STYLE)
+    shell = get_ipython()
+    if shell is not None:
+        set_matplotlib_formats(*formats)
+        if "svg" in formats:
+            shell.display_formatter.formatters["image/svg+xml"].for_type(Figure, book_svg)
+    return dict(BOOK_STYLE)
+
+
+#: Artists with more points than this are drawn as an image inside the SVG (at savefig.dpi):
+#: as vectors each point costs about 150 bytes, so a scatter plot of a few hundred dots or a
+#: filled contour of a fine grid would make a figure of several hundred kB.
+RASTER_OVER_POINTS = 150
+#: Lines cost about 15 bytes per vertex: a line of more vertices than this (a noisy curve of
+#: thousands of steps) is drawn as an image too.
+RASTER_LINE_OVER_POINTS = 2000
+
+
+def _n_points(collection) -> int:
+    offsets = len(collection.get_offsets())
+    vertices = sum(len(path.vertices) for path in collection.get_paths())
+    return max(offsets, vertices)
+
+
+def _rasterize_dense_artists(fig, keep=()) -> None:
+    """Mark dense collections and long lines (not those in ``keep``) to be drawn as images."""
+    from matplotlib.collections import Collection
+    from matplotlib.lines import Line2D
+
+    keep = set(map(id, keep))
+    for collection in fig.findobj(Collection):
+        if id(collection) not in keep and _n_points(collection) > RASTER_OVER_POINTS:
+            collection.set_rasterized(True)
+    for line in fig.findobj(Line2D):
+        if id(line) not in keep and len(line.get_xydata()) > RASTER_LINE_OVER_POINTS:
+            line.set_rasterized(True)
+
+
+def book_svg(fig) -> str:
+    """A figure as SVG for the book: axes, lines and text as vectors, dense artists as images.
+
+    Collections (scatter plots, filled contours, meshes) with more than
+    ``RASTER_OVER_POINTS`` points and lines with more than ``RASTER_LINE_OVER_POINTS``
+    vertices are rasterized at ``savefig.dpi``; the figure is cropped to its content as
+    Jupyter's inline backend does, and the SVG is made smaller by :func:`slim_svg`.
+
+    Parameters
+    ----------
+    fig : matplotlib Figure
+
+    Returns
+    -------
+    str
+        The SVG document.
+    """
+    import io
+
+    _rasterize_dense_artists(fig)
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    return slim_svg(buffer.getvalue())
+
+
+#: Decimals kept in SVG coordinates (in points: 0.01 pt is 1/75 of a screen pixel).
+SVG_DECIMALS = 2
+_SVG_COORDINATES = re.compile(r'(\s(?:d|x|y)=")([^"]*)(")')
+_SVG_NUMBER = re.compile(r"-?\d+\.\d+")
+_SVG_PNG = re.compile(r'(data:image/png;base64,)([A-Za-z0-9+/=\s]+)')
+
+
+def _short_number(match) -> str:
+    text = f"{float(match.group(0)):.{SVG_DECIMALS}f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _palette_png(match) -> str:
+    """An embedded PNG with a palette of at most 256 colours, if that is smaller: exact when the
+    image has no more colours (the flat bands of a filled contour), else the nearest 256."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    original = base64.b64decode(match.group(2))
+    rgba = np.asarray(Image.open(io.BytesIO(original)).convert("RGBA"))
+    colours, index = np.unique(rgba.reshape(-1, 4), axis=0, return_inverse=True)
+    buffer = io.BytesIO()
+    if len(colours) <= 256:                         # exact: one palette entry per colour
+        paletted = Image.fromarray(index.reshape(rgba.shape[:2]).astype(np.uint8), mode="P")
+        paletted.putpalette(colours[:, :3].ravel().tolist())
+        paletted.save(buffer, format="png", optimize=True,
+                      transparency=bytes(colours[:, 3].tolist()))
+    else:
+        Image.fromarray(rgba, mode="RGBA").quantize(256, method=Image.Quantize.FASTOCTREE).save(
+            buffer, format="png", optimize=True)
+    smaller = buffer.getvalue()
+    if len(smaller) >= len(original):
+        return match.group(0)
+    return match.group(1) + base64.b64encode(smaller).decode("ascii")
+
+
+def slim_svg(svg: str) -> str:
+    """A matplotlib SVG made smaller without a visible change, and the same on every build.
+
+    Coordinates (path data, x and y) are rounded to ``SVG_DECIMALS`` decimals (matplotlib
+    writes six), embedded PNG images are stored with a palette of at most 256 colours, and
+    the metadata block (it holds the time of drawing) is removed.
+
+    Parameters
+    ----------
+    svg : str
+        An SVG document written by matplotlib.
+
+    Returns
+    -------
+    str
+        The smaller SVG document.
+    """
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, count=1, flags=re.S)
+    svg = _SVG_COORDINATES.sub(
+        lambda m: m.group(1) + _SVG_NUMBER.sub(_short_number, " ".join(m.group(2).split()))
+        + m.group(3), svg)
+    return _SVG_PNG.sub(_palette_png, svg)
 
 
 def _axes(ax, **subplots_kw):
@@ -54,7 +239,7 @@ def plot_activations(names=("sigmoid", "tanh", "relu"), ax=None, z_range=(-5.0, 
     ax.axvline(0, color="0.8", linewidth=0.8, zorder=0)
     ax.set_xlabel("z")
     ax.set_ylabel("f(z), f'(z)")
-    ax.legend(fontsize="small")
+    ax.legend()
     return ax
 
 
@@ -83,7 +268,7 @@ def plot_history(history, axes=None):
     if axes is None:
         import matplotlib.pyplot as plt
 
-        _, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.5), squeeze=False)
+        _, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.4), squeeze=False)
         axes = list(axes[0])
     axes = list(np.atleast_1d(axes))
     if len(axes) < len(panels):
@@ -96,7 +281,7 @@ def plot_history(history, axes=None):
             ax.plot(epochs, logs[f"val_{key}"], label=f"validation {key}", linestyle="--")
         ax.set_xlabel("epoch")
         ax.set_ylabel(key)
-        ax.legend(fontsize="small")
+        ax.legend()
     return axes[: len(panels)]
 
 
@@ -186,7 +371,99 @@ def plot_descent_path(f, path, ax=None, bounds=None, levels=30, resolution=200):
         ax.plot(p[:, 0], p[:, 1], marker="o", markersize=3, linewidth=1.2, label=label)
         ax.plot(*p[-1], marker="*", markersize=12, color="k")
     if any(label is not None for label in paths):
-        ax.legend(fontsize="small")
+        ax.legend()
     ax.set_xlabel("$w_1$")
     ax.set_ylabel("$w_2$")
     return ax
+
+
+_PLAYER_SCRIPT = """
+(function () {
+  var root = document.getElementById(%(id)s), labels = %(labels)s;
+  var parts = root.querySelectorAll('[id^="' + %(id)s + '-f"]');
+  var slider = root.querySelector('input'), play = root.querySelector('button'),
+      label = root.querySelector('output'), timer = null;
+  function show(k) {
+    for (var i = 0; i < parts.length; i++) {
+      var frame = +parts[i].id.split('-f')[1].split('-')[0];
+      parts[i].style.display = frame <= k ? '' : 'none';
+    }
+    slider.value = k; label.textContent = labels[k];
+  }
+  function stop() { clearInterval(timer); timer = null; play.textContent = 'Play'; }
+  play.addEventListener('click', function () {
+    if (timer) { stop(); return; }
+    var k = +slider.value >= labels.length - 1 ? 0 : +slider.value;
+    show(k); play.textContent = 'Pause';
+    timer = setInterval(function () {
+      if (k >= labels.length - 1) { stop(); return; }
+      show(++k);
+    }, %(interval)d);
+  });
+  slider.addEventListener('input', function () { stop(); show(+slider.value); });
+  show(labels.length - 1);
+})();
+"""
+
+
+def frame_player_html(fig, frame_artists, frame_labels, *, description, interval_ms=150,
+                      player_id="frame-player"):
+    """HTML that plays a figure frame by frame, as one SVG and a few lines of JavaScript.
+
+    Frame ``k`` shows the artists of frames ``0..k``: draw everything once, then pass, per
+    frame, the artists that frame adds. Unlike a movie of images, the figure stays vector
+    (sharp, text sized like every other figure) and weighs a few dozen kB; dense background
+    artists are drawn as images as in :func:`book_svg`. Without JavaScript the last frame (the
+    whole figure) is shown.
+
+    Parameters
+    ----------
+    fig : matplotlib Figure
+        The finished figure (it is saved as SVG; close it afterwards).
+    frame_artists : sequence of sequence of matplotlib Artist, length n_frames
+        The artists each frame adds.
+    frame_labels : sequence of str, length n_frames
+        What each frame shows, e.g. "step 4 of 60" (shown next to the controls).
+    description : str
+        Text alternative of the figure for screen readers.
+    interval_ms : int, default 150
+        Time between frames when playing.
+    player_id : str, default "frame-player"
+        HTML id of the player (unique on its page).
+
+    Returns
+    -------
+    str
+        The player's HTML: pass it to ``IPython.display.HTML``.
+    """
+    import html
+    import io
+    import json
+
+    if len(frame_artists) != len(frame_labels) or not frame_labels:
+        raise ValueError(f"frame_player_html needs one label per frame: got "
+                         f"{len(frame_artists)} frames and {len(frame_labels)} labels")
+    if not re.fullmatch(r"[A-Za-z][\w-]*", player_id):
+        raise ValueError(f"player_id {player_id!r} is not a valid HTML id (letters, digits, -, _)")
+    for k, artists in enumerate(frame_artists):
+        for i, artist in enumerate(artists):
+            artist.set_gid(f"{player_id}-f{k}-{i}")
+    _rasterize_dense_artists(fig, keep=[a for artists in frame_artists for a in artists])
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg")
+    svg = slim_svg(buffer.getvalue())
+    svg = svg[svg.index("<svg"):]
+    width = re.search(r'<svg[^>]*\swidth="([\d.]+)pt"', svg).group(1)
+    svg = re.sub(r'<svg([^>]*?)\swidth="[^"]*"\s+height="[^"]*"',
+                 rf'<svg\1 style="width: 100%; max-width: {float(width) * 4 / 3:.0f}px; '
+                 rf'height: auto" role="img" aria-label="{html.escape(description)}"', svg, count=1)
+    script = _PLAYER_SCRIPT % {"id": json.dumps(player_id), "labels": json.dumps(list(frame_labels)),
+                               "interval": interval_ms}
+    return (f'<div class="frame-player" id="{player_id}">{svg}'
+            f'<div class="frame-player-controls" style="display: flex; gap: 0.6em; '
+            f'align-items: center; flex-wrap: wrap">'
+            f'<button type="button" class="btn btn-sm btn-outline-primary">Play</button>'
+            f'<input type="range" min="0" max="{len(frame_labels) - 1}" '
+            f'value="{len(frame_labels) - 1}" aria-label="Frame" style="flex: 1 1 10em">'
+            f'<output aria-live="polite">{html.escape(frame_labels[-1])}</output></div>'
+            f"<script>{script}</script></div>")

@@ -36,6 +36,7 @@ default colour mode for the theme):
 from __future__ import annotations
 
 import filecmp
+import html
 import importlib.util
 import re
 import shutil
@@ -51,9 +52,10 @@ from sphinx.util.docutils import SphinxDirective
 logger = logging.getLogger(__name__)
 
 #: MathJax 3 (es5 build) sub-paths copied into _static/mathjax: the combined TeX+MathML/CHTML
-#: component plus everything it may load on demand (TeX extensions, fonts, menu, a11y, SVG output
-#: chosen from the menu).
-MATHJAX_ITEMS = ("tex-mml-chtml.js", "a11y", "adaptors", "input", "output", "sre", "ui")
+#: component, the loader (startup, core) with the components it loads, and everything loaded on
+#: demand (TeX extensions, fonts, menu, a11y, SVG output chosen from the menu).
+MATHJAX_ITEMS = ("tex-mml-chtml.js", "startup.js", "core.js", "a11y", "adaptors", "input",
+                 "output", "sre", "ui")
 MATHJAX_PACKAGE_HINT = "pip install django-static-mathjax==3.2.2.1 (it is in requirements.txt)"
 
 EXERCISE_NAME = re.compile(r"ch\d\d_[a-z0-9_]+")
@@ -196,6 +198,40 @@ def _button(text: str, url: str, css: str, title: str) -> nodes.reference:
     return ref
 
 
+#: The command the README gives for starting JupyterLab on the exercises (as root too).
+JUPYTERLAB_COMMAND = "jupyter lab --allow-root exercises/"
+
+
+def _jupyterlab_button(lab_url: str, notebook: str) -> nodes.raw:
+    """"Open in JupyterLab": a link to the default address, which course.js points at the
+    address the reader saved (``data-notebook`` names the file within the exercises folder)."""
+    url = html.escape(f"{lab_url}/{notebook}", quote=True)
+    return nodes.raw("", (
+        f'<a class="sd-btn sd-btn-outline-primary exercise-launch-button exercise-jupyterlab" '
+        f'href="{url}" data-notebook="{html.escape(notebook, quote=True)}" '
+        f'title="In your own JupyterLab, started in the course folder with: '
+        f'{JUPYTERLAB_COMMAND}">Open in JupyterLab</a>'), format="html")
+
+
+def _jupyterlab_address_form(lab_url: str) -> str:
+    """How to start JupyterLab, and a field for its address when it is not the default one."""
+    default = html.escape(lab_url.removesuffix("/lab/tree"))
+    return f"""<details class="exercise-lab-address">
+<summary>JupyterLab not at <span class="exercise-lab-current">{default}</span>?</summary>
+<p>Start JupyterLab in the course folder with <code>{JUPYTERLAB_COMMAND}</code>. It prints
+its address, such as <code>http://localhost:8889/lab?token=...</code>, and opens it in your
+browser; the port (8888, 8889, ...) is the first free one. Paste that address (or just the
+port) here and the "Open in JupyterLab" buttons of every chapter open your JupyterLab. Without
+JavaScript, change the port in the button's link by hand.</p>
+<form class="exercise-lab-form">
+<label>Your JupyterLab address: <input type="text" name="address" inputmode="url"
+ placeholder="{default}" autocomplete="off" spellcheck="false"></label>
+<button type="submit" class="btn btn-sm btn-outline-primary">Use this address</button>
+<span class="exercise-lab-status" role="status"></span>
+</form>
+</details>"""
+
+
 class ExerciseLaunch(SphinxDirective):
     """``exercise-launch`` directive: buttons to get a chapter's exercise notebook."""
 
@@ -243,9 +279,7 @@ class ExerciseLaunch(SphinxDirective):
         lab_url = (self.config.course_jupyterlab_url or "").rstrip("/")
         if lab_url:
             buttons += nodes.Text(" ")
-            buttons += _button("Open in JupyterLab", f"{lab_url}/{name}.ipynb",
-                               "exercise-jupyterlab",
-                               "In your local JupyterLab, started with: jupyter lab exercises/")
+            buttons += _jupyterlab_button(lab_url, f"{name}.ipynb")
 
         hub_url = (launch.get("jupyterhub_url") or "").rstrip("/")
         parts = _github_parts(repo_url)
@@ -264,6 +298,8 @@ class ExerciseLaunch(SphinxDirective):
                                "exercise-colab",
                                "Its first cell installs the course's library, nnlib")
         bar += buttons
+        if lab_url:
+            bar += nodes.raw("", _jupyterlab_address_form(lab_url), format="html")
         return [bar]
 
 

@@ -9,7 +9,9 @@ import functools
 import os
 import re
 import socket
+import subprocess
 import threading
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -130,6 +132,22 @@ def html_ids(html: bytes) -> set[str]:
     return set(re.findall(r'\bid="([^"]+)"', text)) | set(re.findall(r'\bname="([^"]+)"', text))
 
 
+def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"JupyterLab exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            pass
+        time.sleep(0.25)
+    raise AssertionError(f"JupyterLab did not answer {url} within {timeout} s:\n"
+                         f"{log.read_text()[-3000:]}")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -202,31 +220,4 @@ async () => {
           containers: document.querySelectorAll('mjx-container').length,
           untypeset, errors};
 }
-"""
-
-IMAGES_JS = """
-async () => {
-  const imgs = [...document.querySelectorAll('img')];
-  for (const img of imgs) img.loading = 'eager';
-  await Promise.all(imgs.map(img => img.decode().catch(() => null)));
-  return imgs.map(img => ({src: img.currentSrc || img.src, alt: img.getAttribute('alt'),
-                           id: img.id || (img.closest('[id]') || {}).id || '',
-                           complete: img.complete, width: img.naturalWidth}));
-}
-"""
-
-# Text a reader sees, minus code, code outputs and typeset maths.
-PROSE_TEXT_JS = """
-() => {
-  const main = document.querySelector('main') || document.body;
-  const clone = main.cloneNode(true);
-  clone.querySelectorAll('pre, code, script, style, mjx-container, .cell_output, .highlight, '
-                         + 'mjx-assistive-mml').forEach(e => e.remove());
-  return clone.textContent;
-}
-"""
-
-LINKS_JS = """
-() => [...document.querySelectorAll('a[href]')].map(a => ({href: a.href,
-        raw: a.getAttribute('href'), text: a.textContent.trim().slice(0, 60)}))
 """

@@ -6,12 +6,27 @@ tried once here when the browser is missing).
 """
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import signal
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from browser_support import CHROMIUM, CHROMIUM_ARGS, ROOT, PageMonitor, StaticSite
+from book_survey import BookSurvey, screenshot_pages
+from browser_support import (CHROMIUM, CHROMIUM_ARGS, ROOT, PageMonitor, StaticSite, free_port,
+                             toc_files, wait_http)
+
+#: The exercise notebook the JupyterLab tests open.
+JUPYTERLAB_EXERCISE = "ch03_activations"
+#: Lab plugins that would reach the network (news, announcements, PyPI listing).
+DISABLED_PLUGINS = {
+    "@jupyterlab/apputils-extension:announcements": True,
+    "@jupyterlab/extensionmanager-extension": True,
+}
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +70,13 @@ def book_site(book_build):
     site.close()
 
 
+@pytest.fixture(scope="session")
+def book_survey(chromium, book_site):
+    """Every page of the book visited once per width (see book_survey.py), on first use."""
+    pages = toc_files()
+    return BookSurvey(chromium, book_site, pages, screenshot_pages(book_site, pages))
+
+
 def _desktop_context(chromium):
     context = chromium.new_context(viewport={"width": 1280, "height": 800},
                                    accept_downloads=True)
@@ -81,3 +103,61 @@ def light_context(chromium):
         status=200, content_type="text/javascript", body="/* MathJax not needed here */"))
     yield context
     context.close()
+
+
+@pytest.fixture(scope="session")
+def jupyterlab(tmp_path_factory):
+    """JupyterLab serving a temporary folder (outside the repository) holding the exercise,
+    one server for the session (starting one takes seconds)."""
+    tmp_path = tmp_path_factory.mktemp("jupyterlab")
+    notebook = ROOT / "exercises" / f"{JUPYTERLAB_EXERCISE}.ipynb"
+    assert notebook.is_file(), f"{notebook} is missing: regenerate the exercises"
+    root_dir = tmp_path / "work"
+    root_dir.mkdir()
+    shutil.copy(notebook, root_dir / notebook.name)
+    dirs = {name: tmp_path / name for name in ("home", "config", "data", "runtime", "settings",
+                                               "workspaces", "ipython")}
+    for d in dirs.values():
+        d.mkdir()
+    (dirs["config"] / "labconfig").mkdir()
+    (dirs["config"] / "labconfig" / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": DISABLED_PLUGINS}))
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "HOME": str(dirs["home"]), "LANG": "C.UTF-8",
+        "JUPYTER_CONFIG_DIR": str(dirs["config"]), "JUPYTER_DATA_DIR": str(dirs["data"]),
+        "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]), "IPYTHONDIR": str(dirs["ipython"]),
+        "JUPYTER_PLATFORM_DIRS": "1", "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
+        "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
+        "KERAS_BACKEND": "jax", "MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    }
+    port = free_port()
+    log = tmp_path / "jupyterlab.log"
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
+           "--ServerApp.ip=127.0.0.1", "--ServerApp.port_retries=0",
+           "--IdentityProvider.token=", "--ServerApp.password=",
+           f"--ServerApp.root_dir={root_dir}", "--ServerApp.open_browser=False",
+           "--LabApp.news_url=None",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+           "--LabApp.extension_manager=readonly",
+           f"--LabApp.user_settings_dir={dirs['settings']}",
+           f"--LabApp.workspaces_dir={dirs['workspaces']}",
+           "--LanguageServerManager.autodetect=False"]
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=root_dir, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{url}/api/status", proc, log)
+        yield {"url": url, "notebook": notebook, "root_dir": root_dir, "log": log, "proc": proc}
+    finally:
+        # SIGTERM: the server shuts its kernels down, then exits; SIGKILL what is left.
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)

@@ -12,9 +12,7 @@ from urllib.parse import urldefrag, urlparse
 
 import pytest
 
-from browser_support import (DESKTOP, IMAGES_JS, LINKS_JS, LOCAL_HOSTS, PHONE, PROSE_TEXT_JS,
-                             SCREENSHOT_DIR, WAIT_FOR_MATHS_JS, html_ids, source_has_maths,
-                             toc_files)
+from browser_support import LOCAL_HOSTS, SCREENSHOT_DIR, source_has_maths, toc_files
 
 pytestmark = pytest.mark.browser
 
@@ -22,40 +20,34 @@ PAGES = toc_files()
 RAW_MATH = re.compile(r"\$\$|\\\(|\\\[|\\begin\{|(?<![\w$])\$[^$\s][^$\n]{0,80}?[^$\s\\]\$(?![\w$])")
 
 
-def _open(context, site, page_name):
-    page = context.new_page()
-    response = page.goto(site.page_url(page_name), wait_until="load")
-    assert response is not None and response.status == 200, \
-        f"{page_name}: HTTP {response and response.status}"
-    maths = page.evaluate(WAIT_FOR_MATHS_JS)
-    page.wait_for_load_state("networkidle")
-    return page, maths
-
-
 @pytest.mark.parametrize("page_name", PAGES)
-def test_page_as_a_reader_sees_it(offline_context, book_site, page_name):
-    """Loads offline with no errors; images, maths, navigation and links all work."""
-    page, maths = _open(offline_context, book_site, page_name)
-    problems = _content_problems(page, maths, page_name)
-    problems += _link_problems(page, book_site, page_name)
-    # Nothing outside the book is loaded, nothing failed, no script errors.
-    problems += offline_context.monitor.problems()
+def test_page_as_a_reader_sees_it(book_survey, book_site, page_name):
+    """Loads offline with no errors (on a laptop and a phone); images, maths, navigation and
+    links all work."""
+    visit = book_survey.visit("desktop", page_name)
+    assert visit.status == 200, f"{page_name}: HTTP {visit.status}"
+    problems = _content_problems(visit)
+    problems += _link_problems(visit, book_site)
+    # Nothing outside the book is loaded, nothing failed, no script errors, at either width.
+    problems += visit.problems
+    problems += [f"(phone) {p}" for p in book_survey.visit("phone", page_name).problems]
     assert not problems, f"{page_name}:\n  " + "\n  ".join(problems)
 
 
-def _content_problems(page, maths, page_name) -> list[str]:
+def _content_problems(visit) -> list[str]:
     problems: list[str] = []
+    maths, dom = visit.maths, visit.dom
 
     # Images: loaded, with alt text.
-    for img in page.evaluate(IMAGES_JS):
+    for img in dom["images"]:
         src = img["src"] if len(img["src"]) < 100 else img["src"][:60] + "..."
-        if not img["complete"] or img["width"] == 0:
+        if not img["complete"] or img["natural"] == 0:
             problems.append(f"image did not load: {src}")
         if not (img["alt"] or "").strip():
             problems.append(f"image has no alt text: {src} (id={img['id']!r})")
 
     # Maths: typeset wherever there is maths, by MathJax served from the book itself.
-    if source_has_maths(page_name) and maths["maths"] == 0:
+    if source_has_maths(visit.name) and maths["maths"] == 0:
         problems.append("the source has maths but the page has no .math elements "
                         "(is dollarmath enabled?)")
     if maths["maths"]:
@@ -66,24 +58,23 @@ def _content_problems(page, maths, page_name) -> list[str]:
             problems += [f"MathJax error: {text!r}" for text in maths["errors"]]
             if maths["containers"] == 0:
                 problems.append("no mjx-container elements although the page has maths")
-        scripts = page.eval_on_selector_all("script[src]", "els => els.map(e => e.src)")
-        mathjax = [s for s in scripts if "mathjax" in s.lower()]
+        mathjax = [s for s in dom["scriptSources"] if "mathjax" in s.lower()]
         if not mathjax or any(urlparse(s).hostname not in LOCAL_HOSTS for s in mathjax):
             problems.append(f"MathJax is not served by the book: {mathjax}")
-    prose = page.evaluate(PROSE_TEXT_JS)
-    for match in RAW_MATH.finditer(prose):
-        context = prose[max(0, match.start() - 40): match.end() + 40].replace("\n", " ")
+    for match in RAW_MATH.finditer(dom["prose"]):
+        context = dom["prose"][max(0, match.start() - 40): match.end() + 40].replace("\n", " ")
         problems.append(f"raw maths left in the text: ...{context}...")
     return problems
 
 
-def _link_problems(page, book_site, page_name) -> list[str]:
-    index = PAGES.index(page_name)
+def _link_problems(visit, book_site) -> list[str]:
+    index = PAGES.index(visit.name)
     problems: list[str] = []
 
     # Previous / next follow the table of contents.
-    for selector, neighbour in (("a.left-prev", index - 1), ("a.right-next", index + 1)):
-        links = page.eval_on_selector_all(selector, "els => els.map(e => e.href)")
+    for key, selector, neighbour in (("prev", "a.left-prev", index - 1),
+                                     ("next", "a.right-next", index + 1)):
+        links = visit.dom[key]
         if 0 <= neighbour < len(PAGES):
             expected = book_site.page_url(PAGES[neighbour])
             if [urldefrag(u)[0] for u in links] != [expected]:
@@ -92,9 +83,10 @@ def _link_problems(page, book_site, page_name) -> list[str]:
             problems.append(f"{selector} should not exist on this page, found {links}")
 
     # Every link inside the book resolves (HTTP 200), and every #anchor exists.
-    own_html = page.content().encode()
+    own_url = book_site.page_url(visit.name)
+    own_ids = set(visit.dom["ids"])
     site_netloc = urlparse(book_site.url).netloc
-    for link in page.evaluate(LINKS_JS):
+    for link in visit.dom["links"]:
         url = link["href"]
         parsed = urlparse(url)
         if parsed.netloc != site_netloc:    # outside the book (e.g. a local JupyterLab link)
@@ -105,7 +97,7 @@ def _link_problems(page, book_site, page_name) -> list[str]:
             problems.append(f"link {link['raw']!r} ({link['text']!r}) -> HTTP {status}")
             continue
         if fragment and target.endswith(".html"):
-            ids = html_ids(own_html) if target == urldefrag(page.url)[0] else book_site.ids(target)
+            ids = own_ids if target == own_url else book_site.ids(target)
             if fragment not in ids:
                 problems.append(f"link {link['raw']!r} ({link['text']!r}): no anchor #{fragment}")
     return problems
@@ -164,43 +156,13 @@ def test_search_finds_the_sigmoid_chapter(offline_context, book_site):
     assert not offline_context.monitor.problems(), offline_context.monitor.problems()
 
 
-def _screenshot_pages(site) -> list[str]:
-    """The home page and the pages with the most maths and the most figures."""
-    def count(page, pattern):
-        return len(re.findall(pattern, (site.directory / f"{page}.html").read_text("utf-8")))
-
-    chosen = [PAGES[0]]
-    chosen.append(max(PAGES, key=lambda p: count(p, r'class="math')))
-    chosen.append(max(PAGES, key=lambda p: count(p, r"<img ")))
-    return list(dict.fromkeys(chosen))
-
-
-def test_screenshots_desktop_and_phone(chromium, book_site):
-    """Screenshots for people to look at (artifacts/screenshots/, not committed)."""
-    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-    for stale in SCREENSHOT_DIR.glob("book_*.png"):
-        stale.unlink()
-    written = []
-    for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        context = chromium.new_context(viewport=viewport, device_scale_factor=1,
-                                       is_mobile=label == "phone", has_touch=label == "phone")
-        try:
-            for page_name in _screenshot_pages(book_site):
-                page = context.new_page()
-                page.goto(book_site.page_url(page_name), wait_until="load")
-                page.evaluate(WAIT_FOR_MATHS_JS)
-                page.evaluate(IMAGES_JS)
-                # Nothing may stick out sideways on a phone (no horizontal page scroll).
-                overflow = page.evaluate(
-                    "() => document.documentElement.scrollWidth - window.innerWidth")
-                assert overflow <= 1, \
-                    f"{page_name} at {label} width scrolls sideways by {overflow}px"
-                path = SCREENSHOT_DIR / f"{page_name.replace('/', '_')}-{label}.png"
-                page.screenshot(path=str(path), full_page=True)
-                written.append(path)
-                page.close()
-        finally:
-            context.close()
-    for path in written:
+def test_screenshots_desktop_and_phone(book_survey):
+    """Screenshots of three chapters at both widths, for people to look at (artifacts/screenshots/,
+    not committed), taken during the pages' visits."""
+    shots = [visit.screenshot for width in ("desktop", "phone")
+             for visit in book_survey.visits(width).values() if visit.screenshot]
+    assert len(shots) == 6, shots
+    for path in shots:
         data = path.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, f"bad screenshot {path}"
+    assert {p.parent for p in shots} == {SCREENSHOT_DIR}

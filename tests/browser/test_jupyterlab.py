@@ -10,12 +10,7 @@ it and its check, and reads the formatted (coloured, ✓) passing feedback.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -23,19 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import LOCAL_HOSTS, ROOT, PageMonitor, free_port
+from browser_support import ROOT, PageMonitor
 
 pytestmark = pytest.mark.browser
 
-EXERCISE = "ch03_activations"
 #: Output MIME types a plain JupyterLab renders without any extension.
 CORE_MIMETYPES = {"text/plain", "text/html", "text/markdown", "text/latex", "image/png",
                   "image/jpeg", "image/svg+xml", "application/json"}
-#: Lab plugins that would reach the network (news, announcements, PyPI listing).
-DISABLED_PLUGINS = {
-    "@jupyterlab/apputils-extension:announcements": True,
-    "@jupyterlab/extensionmanager-extension": True,
-}
 
 
 def _cells(path: Path) -> list[dict]:
@@ -55,78 +44,6 @@ def _first_exercise(cells):
                 if later.get("metadata", {}).get("grader", {}).get("role") == "check":
                     return cell, later
     raise AssertionError("no graded cell followed by a check cell")
-
-
-def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"JupyterLab exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, OSError):
-            pass
-        time.sleep(0.25)
-    raise AssertionError(f"JupyterLab did not answer {url} within {timeout} s:\n"
-                         f"{log.read_text()[-3000:]}")
-
-
-@pytest.fixture
-def jupyterlab(tmp_path):
-    """JupyterLab serving a temporary folder (outside the repository) holding the exercise."""
-    notebook = ROOT / "exercises" / f"{EXERCISE}.ipynb"
-    assert notebook.is_file(), f"{notebook} is missing: regenerate the exercises"
-    root_dir = tmp_path / "work"
-    root_dir.mkdir()
-    shutil.copy(notebook, root_dir / notebook.name)
-    dirs = {name: tmp_path / name for name in ("home", "config", "data", "runtime", "settings",
-                                               "workspaces", "ipython")}
-    for d in dirs.values():
-        d.mkdir()
-    (dirs["config"] / "labconfig").mkdir()
-    (dirs["config"] / "labconfig" / "page_config.json").write_text(
-        json.dumps({"disabledExtensions": DISABLED_PLUGINS}))
-    env = {
-        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-        "HOME": str(dirs["home"]), "LANG": "C.UTF-8",
-        "JUPYTER_CONFIG_DIR": str(dirs["config"]), "JUPYTER_DATA_DIR": str(dirs["data"]),
-        "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]), "IPYTHONDIR": str(dirs["ipython"]),
-        "JUPYTER_PLATFORM_DIRS": "1", "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
-        "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
-        "KERAS_BACKEND": "jax", "MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-    }
-    port = free_port()
-    log = tmp_path / "jupyterlab.log"
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
-           "--ServerApp.ip=127.0.0.1", "--ServerApp.port_retries=0",
-           "--IdentityProvider.token=", "--ServerApp.password=",
-           f"--ServerApp.root_dir={root_dir}", "--ServerApp.open_browser=False",
-           "--LabApp.news_url=None",
-           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-           "--LabApp.extension_manager=readonly",
-           f"--LabApp.user_settings_dir={dirs['settings']}",
-           f"--LabApp.workspaces_dir={dirs['workspaces']}",
-           "--LanguageServerManager.autodetect=False"]
-    if os.geteuid() == 0:
-        cmd.append("--allow-root")
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=root_dir, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_http(f"{url}/api/status", proc, log)
-        yield {"url": url, "notebook": notebook, "root_dir": root_dir, "log": log, "proc": proc}
-    finally:
-        # SIGTERM: the server shuts its kernels down, then exits; SIGKILL what is left.
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
 
 
 def _wait_kernel_idle(url: str, timeout: float = 60) -> None:
@@ -154,7 +71,7 @@ def _cell(page, source_line: str):
 def test_exercise_in_jupyterlab_not_implemented_then_passing(chromium, jupyterlab):
     cells = _cells(jupyterlab["notebook"])
     graded, check = _first_exercise(cells)
-    solution_cells = {c.get("id"): c for c in _cells(ROOT / "solutions" / f"{EXERCISE}.ipynb")}
+    solution_cells = {c.get("id"): c for c in _cells(ROOT / "solutions" / jupyterlab["notebook"].name)}
     assert graded.get("id") in solution_cells, f"solution notebook has no cell {graded.get('id')}"
     solution = _source(solution_cells[graded["id"]])
     check_line = _source(check).strip().splitlines()[0]
