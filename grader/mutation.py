@@ -305,8 +305,9 @@ def grade_in_process(mutant: Mutant, catalog: Catalog) -> MutantResult:
     for other in chapter.exercises:
         source = mutant.source if other.id == exercise.id else strip_magics(other.solution_source)
         exec(compile(source, f"<{other.id}>", "exec"), namespace)
-    sub = types.SimpleNamespace(**{name: namespace[name] for name in exercise.functions
-                                   if name in namespace})
+    # like the sandbox's ``sub``: every name the module defines (given helpers too)
+    sub = types.SimpleNamespace(**{name: value for name, value in namespace.items()
+                                   if not name.startswith("_")})
     reference = catalog.reference(exercise.chapter)
     return _summarise(mutant, exercise, [run_one(spec, sub, reference)
                                          for spec in exercise.checks])
