@@ -291,6 +291,8 @@ def _shifted(got, expected, inputs):
 
 def _whole_or_reciprocal(factor: float) -> bool:
     """``factor`` is a whole number or one over a whole number (2, 3, 1/2, -1/4, ...)."""
+    if factor == 0 or not np.isfinite(factor):
+        return False
     return any(abs(value) >= 2 and abs(value - round(value)) < 1e-6
                for value in (factor, 1 / factor))
 

@@ -63,6 +63,9 @@ class Mutant:
         contain to name the mistake, e.g. ``("sign",)``.
     requirement : bool
         A hand-written mutant that breaks a requirement the exercise's text states.
+    slow : bool
+        Grading it takes seconds (its checks train a network, or it runs into a timeout): the
+        cheap CI test leaves it to the slow one.
     """
 
     exercise: str
@@ -71,6 +74,7 @@ class Mutant:
     hand_written: bool = False
     names: tuple[str, ...] = ()
     requirement: bool = False
+    slow: bool = False
 
 
 def _function_nodes(tree: ast.Module) -> list[ast.FunctionDef]:
@@ -219,7 +223,8 @@ def hand_mutants(catalog: Catalog, path: Path | None = None) -> tuple[list[Mutan
     """The hand-written mutants and the explained-equivalent automatic ones.
 
     ``tests/exercises/mutants.py`` defines ``MUTANTS``, a list of dicts with ``exercise``,
-    ``name``, ``names`` (words the feedback must contain), ``requirement`` (bool) and either
+    ``name``, ``names`` (words the feedback must contain), ``requirement`` (bool), ``slow``
+    (bool, optional: its grading takes seconds) and either
     ``replace`` (a list of (old, new) text replacements in the reference cell) or ``source``
     (the whole cell); and ``EQUIVALENT``, ``{(exercise, automatic mutant name): reason}``.
 
@@ -244,7 +249,8 @@ def hand_mutants(catalog: Catalog, path: Path | None = None) -> tuple[list[Mutan
                                      f"{old!r} is not in the reference cell any more")
                 source = source.replace(old, new)
         mutants.append(Mutant(exercise.id, entry["name"], source, True,
-                              tuple(entry.get("names", ())), bool(entry.get("requirement"))))
+                              tuple(entry.get("names", ())), bool(entry.get("requirement")),
+                              bool(entry.get("slow"))))
     return mutants, dict(module.EQUIVALENT)
 
 

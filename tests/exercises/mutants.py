@@ -4,7 +4,9 @@ One per requirement an exercise's text states ("must", "without", "not"; ``requi
 and per common mistake the automatic mutator (grader/mutation.py) cannot make. ``names`` lists
 words of which the feedback must contain one for the mistake to count as named
 (tests/grader/test_mutation.py keeps that true for at least 80% of them). ``replace`` edits the
-reference cell's text; ``source`` gives the whole cell.
+reference cell's text; ``source`` gives the whole cell. ``slow`` marks a mutant whose grading
+takes seconds (the checks train a network, or it runs into a timeout): the cheap CI test leaves
+it, and every chapter-10 (Keras) mutant, to the slow test.
 
 ``EQUIVALENT`` explains the automatic mutants that behave exactly like the reference: they are
 listed by the report and not counted in the score.
@@ -433,7 +435,7 @@ MUTANTS += [
                "        stack.extend(parents[node])\n"
                "    return order\n"},
     {"exercise": "ch07.topological_order", "name": "no visited set (a node expanded per path)",
-     "requirement": True, "names": ("once", "visited"),
+     "slow": True, "requirement": True, "names": ("once", "visited"),
      "source": "def topological_order(parents, output):\n"
                "    order, stack = [], [(output, False)]\n"
                "    while stack:\n        node, done = stack.pop()\n"
@@ -545,13 +547,13 @@ MUTANTS += [
      "requirement": True, "names": ("one loss per epoch",),
      "replace": [("        losses.append(float(loss))\n", "        losses = [float(loss)]\n")]},
     {"exercise": "ch09.overfitting", "name": "regularise without regularisation (overfits)",
-     "names": ("gap",),
+     "slow": True, "names": ("gap",),
      "replace": [("            if waited >= patience:\n                break\n"
                   "    return best_params",
                   "            if waited >= patience:\n                break\n"
                   "    return params if False else overfit(X_train, Y_train, seed)")]},
     {"exercise": "ch09.overfitting", "name": "overfit with a tiny network (cannot overfit)",
-     "names": ("gap", "training loss"),
+     "slow": True, "names": ("gap", "training loss"),
      "replace": [("sizes = [X_train.shape[1], 64, 64, Y_train.shape[1]]\n"
                   "    params, _ = train(X_train, Y_train, sizes, 3000",
                   "sizes = [X_train.shape[1], 2, Y_train.shape[1]]\n"
@@ -583,7 +585,8 @@ MUTANTS += [
     {"exercise": "ch09.batchnorm", "name": "moving averages updated in place",
      "requirement": True, "names": ("in place", "copy"),
      "replace": [("        moving_mean = momentum * moving_mean + (1 - momentum) * mean\n",
-                  "        moving_mean *= momentum\n        moving_mean += (1 - momentum) * mean\n")]},
+                  "        moving_mean *= momentum\n"
+                  "        moving_mean += (1 - momentum) * mean\n")]},
     {"exercise": "ch09.batchnorm", "name": "backward: statistics treated as constants",
      "names": ("dX", "mean"),
      "replace": [("dX = (g - g.mean(axis=0) - X_hat * (g * X_hat).mean(axis=0)) * inv_std",
