@@ -365,6 +365,17 @@ def _short(text: str, width: int = 200) -> str:
     return line if len(line) <= width else line[:width - 3] + "..."
 
 
+def _per_chapter(by_exercise: dict, equivalent: dict) -> dict[str, tuple[int, int]]:
+    """``{"ch03": (killed, counted)}`` over the counted (not equivalent) mutants."""
+    chapters: dict[str, tuple[int, int]] = {}
+    for key, rows in by_exercise.items():
+        counted = [row for row in rows if (key, row.mutant.name) not in equivalent]
+        killed, total = chapters.get(key.split(".")[0], (0, 0))
+        chapters[key.split(".")[0]] = (killed + sum(row.killed for row in counted),
+                                       total + len(counted))
+    return chapters
+
+
 def report(results: list[MutantResult], equivalent: dict, stream=sys.stdout) -> dict:
     """Print the per-exercise and overall scores, the survivors and each mutant's feedback.
 
@@ -398,6 +409,10 @@ def report(results: list[MutantResult], equivalent: dict, stream=sys.stdout) -> 
     overall = total_killed / total_counted if total_counted else 1.0
     print(f"{'overall':<{width}}  {total_killed:>6} / {total_counted:<7}  {overall:6.1%}",
           file=stream)
+    print(f"\n{'chapter':<{width}}  killed / mutants  score", file=stream)
+    for chapter, (killed, counted) in _per_chapter(by_exercise, equivalent).items():
+        print(f"{chapter:<{width}}  {killed:>6} / {counted:<7}  "
+              f"{killed / counted if counted else 1.0:6.1%}", file=stream)
     requirement_survivors = [row for row in results
                              if row.mutant.requirement and not row.killed]
     hand = [row for row in results if row.mutant.hand_written and row.mutant.names]
