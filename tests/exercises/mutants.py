@@ -167,6 +167,8 @@ EQUIVALENT = {
         "the second pooling window (3, 2): as above, a valid architecture",
     ("ch10.train_digits_cnn", "train_digits_cnn line 11: constant 2 -> 3'"):
         "the second pooling window (2, 3): as above, a valid architecture",
+    ("ch10.build_residual_mlp", "build_residual_mlp line 14: modifies its input n_features"):
+        "n_features is an int, which cannot be modified in place",
     ("ch10.transfer_weights", "transfer_weights line 16: float32 result"):
         "Keras already predicts float32: .astype(np.float32) changes nothing",
     ("ch07.value", "neuron_gradients line 9: modifies its input x"):
