@@ -63,6 +63,9 @@ class Mutant:
         contain to name the mistake, e.g. ``("sign",)``.
     requirement : bool
         A hand-written mutant that breaks a requirement the exercise's text states.
+    slow : bool
+        Grading it takes seconds (its checks train a network, or it runs into a timeout): the
+        cheap CI test leaves it to the slow one.
     """
 
     exercise: str
@@ -71,6 +74,7 @@ class Mutant:
     hand_written: bool = False
     names: tuple[str, ...] = ()
     requirement: bool = False
+    slow: bool = False
 
 
 def _function_nodes(tree: ast.Module) -> list[ast.FunctionDef]:
@@ -219,7 +223,8 @@ def hand_mutants(catalog: Catalog, path: Path | None = None) -> tuple[list[Mutan
     """The hand-written mutants and the explained-equivalent automatic ones.
 
     ``tests/exercises/mutants.py`` defines ``MUTANTS``, a list of dicts with ``exercise``,
-    ``name``, ``names`` (words the feedback must contain), ``requirement`` (bool) and either
+    ``name``, ``names`` (words the feedback must contain), ``requirement`` (bool), ``slow``
+    (bool, optional: its grading takes seconds) and either
     ``replace`` (a list of (old, new) text replacements in the reference cell) or ``source``
     (the whole cell); and ``EQUIVALENT``, ``{(exercise, automatic mutant name): reason}``.
 
@@ -244,7 +249,8 @@ def hand_mutants(catalog: Catalog, path: Path | None = None) -> tuple[list[Mutan
                                      f"{old!r} is not in the reference cell any more")
                 source = source.replace(old, new)
         mutants.append(Mutant(exercise.id, entry["name"], source, True,
-                              tuple(entry.get("names", ())), bool(entry.get("requirement"))))
+                              tuple(entry.get("names", ())), bool(entry.get("requirement")),
+                              bool(entry.get("slow"))))
     return mutants, dict(module.EQUIVALENT)
 
 
@@ -305,8 +311,9 @@ def grade_in_process(mutant: Mutant, catalog: Catalog) -> MutantResult:
     for other in chapter.exercises:
         source = mutant.source if other.id == exercise.id else strip_magics(other.solution_source)
         exec(compile(source, f"<{other.id}>", "exec"), namespace)
-    sub = types.SimpleNamespace(**{name: namespace[name] for name in exercise.functions
-                                   if name in namespace})
+    # like the sandbox's ``sub``: every name the module defines (given helpers too)
+    sub = types.SimpleNamespace(**{name: value for name, value in namespace.items()
+                                   if not name.startswith("_")})
     reference = catalog.reference(exercise.chapter)
     return _summarise(mutant, exercise, [run_one(spec, sub, reference)
                                          for spec in exercise.checks])
@@ -358,6 +365,17 @@ def _short(text: str, width: int = 200) -> str:
     return line if len(line) <= width else line[:width - 3] + "..."
 
 
+def _per_chapter(by_exercise: dict, equivalent: dict) -> dict[str, tuple[int, int]]:
+    """``{"ch03": (killed, counted)}`` over the counted (not equivalent) mutants."""
+    chapters: dict[str, tuple[int, int]] = {}
+    for key, rows in by_exercise.items():
+        counted = [row for row in rows if (key, row.mutant.name) not in equivalent]
+        killed, total = chapters.get(key.split(".")[0], (0, 0))
+        chapters[key.split(".")[0]] = (killed + sum(row.killed for row in counted),
+                                       total + len(counted))
+    return chapters
+
+
 def report(results: list[MutantResult], equivalent: dict, stream=sys.stdout) -> dict:
     """Print the per-exercise and overall scores, the survivors and each mutant's feedback.
 
@@ -391,6 +409,10 @@ def report(results: list[MutantResult], equivalent: dict, stream=sys.stdout) -> 
     overall = total_killed / total_counted if total_counted else 1.0
     print(f"{'overall':<{width}}  {total_killed:>6} / {total_counted:<7}  {overall:6.1%}",
           file=stream)
+    print(f"\n{'chapter':<{width}}  killed / mutants  score", file=stream)
+    for chapter, (killed, counted) in _per_chapter(by_exercise, equivalent).items():
+        print(f"{chapter:<{width}}  {killed:>6} / {counted:<7}  "
+              f"{killed / counted if counted else 1.0:6.1%}", file=stream)
     requirement_survivors = [row for row in results
                              if row.mutant.requirement and not row.killed]
     hand = [row for row in results if row.mutant.hand_written and row.mutant.names]

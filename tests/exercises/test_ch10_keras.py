@@ -379,3 +379,5 @@ def test_residual_mlp_graph(sub):
 def test_residual_mlp_other_sizes(sub):
     info = run(sub.residual_mlp_report, 5, 4, 12, 3)
     _check_residual_model(info, 5, 4, 12, 3)
+    # the signature's defaults: width=32, n_blocks=2
+    _check_residual_model(run(sub.residual_mlp_report, 5, 4), 5, 4, 32, 2)
