@@ -13,12 +13,32 @@ import os
 import sys
 from pathlib import Path
 
-from .sandbox import SandboxConfig, Session, default_hidden_paths
+from .sandbox import MECHANISM, SandboxConfig, build_policy, probe
+
+REFUSAL = """\
+error: this system cannot isolate the file system for learner code ({reason}).
+Learner code could read any file this user can read (other submissions, solutions) and leave
+files behind. Grade other people's code on a machine where the grader may create Linux
+namespaces (run it as root, or allow unprivileged user namespaces), or pass
+--accept-weaker-sandbox to grade anyway; results.json then records that weaker protection was
+accepted. A learner checking their own notebook (python -m grader NOTEBOOK.ipynb) is not
+affected."""
 
 
-def _config(args, extra_hide=()) -> SandboxConfig:
-    return SandboxConfig(call_timeout=args.timeout, load_timeout=args.timeout, memory_mb=args.memory_mb,
-                         namespaces=not args.no_namespaces, hide=default_hidden_paths(extra_hide))
+def _config(args) -> SandboxConfig:
+    return SandboxConfig(call_timeout=args.timeout, load_timeout=args.timeout,
+                         memory_mb=args.memory_mb, namespaces=not args.no_namespaces,
+                         accept_weaker=getattr(args, "accept_weaker_sandbox", False))
+
+
+def weaker_protection(protections: dict) -> list[str]:
+    """What the sandbox could not do on this system (empty when fully protected)."""
+    missing = []
+    if not protections.get("filesystem_isolated"):
+        missing.append("file system " + protections.get("filesystem", "not isolated"))
+    if not isinstance(protections.get("limits"), dict):
+        missing.append("resource limits " + str(protections.get("limits", "not set")))
+    return missing
 
 
 def _summary(report: dict, stream=sys.stdout, detail: bool = False):
@@ -56,9 +76,14 @@ def cmd_grade(args) -> int:
     except Exception as exc:
         print("error: %s" % exc, file=sys.stderr)
         return 2
-    hide = [*inputs, *(args.extra_tests or []), *([out] if out else [])]
-    report = grade_batch(inputs, out, catalog, _config(args, [p if p.is_dir() else p.parent for p in hide if p.exists()] + ([out] if out and out.exists() else [])),
-                         workers=args.workers, force=args.force,
+    config = _config(args)
+    if not args.own_work:
+        # other people's code: grade only with the file system isolated (or the waiver)
+        protections = probe(config)
+        if not protections.get("filesystem_isolated") and not config.accept_weaker:
+            print(REFUSAL.format(reason=protections.get("filesystem", "unknown")), file=sys.stderr)
+            return 2
+    report = grade_batch(inputs, out, catalog, config, workers=args.workers, force=args.force,
                          chapters=args.chapters.split(",") if args.chapters else None,
                          use_cache=not args.no_cache, progress=not args.quiet and sys.stderr.isatty() or args.progress)
     if args.json:
@@ -68,16 +93,24 @@ def cmd_grade(args) -> int:
         _summary(report, detail=single or args.verbose)
         if out:
             print("wrote %s/results.json, grades.csv, feedback/*.html" % out)
+    missing = weaker_protection(report.get("protections") or {})
+    if args.own_work and missing:
+        print("note: this system allows only part of the sandbox (%s); your notebook was graded "
+              "with what it allows, which is fine for checking your own work."
+              % "; ".join(missing), file=sys.stderr)
     return 0
 
 
 def cmd_protections(args) -> int:
-    cfg = _config(args)
-    with Session(cfg) as s:
-        rep = s.start()
-    rep["timeouts"] = "wall clock %.1f s per call, process tree killed" % cfg.call_timeout
-    rep["output"] = "stdout+stderr captured, %d KiB kept per exercise" % cfg.output_cap_kb
-    print(json.dumps(rep, indent=1))
+    """Print what the sandbox does on this machine, with its file system allow-list."""
+    config = _config(args)
+    report = probe(config)
+    report["mechanism"] = MECHANISM
+    report["timeouts"] = f"wall clock {config.call_timeout:.1f} s per call, process tree killed"
+    report["output"] = f"stdout+stderr captured, {config.output_cap_kb} KiB kept per exercise"
+    report["allow_list"] = build_policy(config).describe() if report.get(
+        "filesystem_isolated") else "not applied: " + report.get("filesystem", "")
+    print(json.dumps(report, indent=1))
     return 0
 
 
@@ -86,7 +119,8 @@ def main(argv=None) -> int:
     if argv and argv[0] in ("generate", "check"):
         from .authoring import main as amain
         return amain(argv)
-    if argv and argv[0] not in ("grade", "protections", "-h", "--help"):
+    learner_form = bool(argv) and argv[0] not in ("grade", "protections", "-h", "--help")
+    if learner_form:
         argv.insert(0, "grade")
     ap = argparse.ArgumentParser(prog="nn-grade", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -108,7 +142,12 @@ def main(argv=None) -> int:
             p.add_argument("--verbose", "-v", action="store_true", help="per-test lines for every submission")
             p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
             p.add_argument("--progress", action="store_true", help="progress bar even when stderr is not a terminal")
+            p.add_argument("--accept-weaker-sandbox", action="store_true",
+                           help="grade other people's code even where the file system cannot be "
+                           "isolated (recorded in results.json)")
     args = ap.parse_args(argv)
+    # `python -m grader NOTEBOOK.ipynb`: a learner checking their own work
+    args.own_work = learner_form and all(Path(p).is_file() for p in getattr(args, "paths", []))
     try:
         return cmd_grade(args) if args.cmd == "grade" else cmd_protections(args)
     except BrokenPipeError:

@@ -8,26 +8,27 @@ output flood can neither block the child nor fill memory.
 """
 from __future__ import annotations
 
-import copy
 import json
 import os
 import select
+import shutil
 import signal
 import struct
 import subprocess
-import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import _child
+from .. import _child
+from .config import SandboxConfig
+from .policy import build_policy
 
 CHILD_SOURCE = Path(_child.__file__).read_text()
+FIRST_SANDBOX_UID = 61000
 
 
 class SandboxError(Exception):
-    """The child could not answer: ``kind`` is timeout, crashed, protocol or start."""
+    """The child could not answer: ``kind`` is timeout, crashed, protocol, too_large or start."""
 
     def __init__(self, kind: str, message: str):
         super().__init__(message)
@@ -35,94 +36,54 @@ class SandboxError(Exception):
         self.message = message
 
 
-@dataclass
-class SandboxConfig:
-    memory_mb: int = 1536
-    cpu_seconds: int = 20
-    nproc: int = 64
-    fsize_mb: int = 16
-    nofile: int = 256
-    output_cap_kb: int = 64
-    max_result_mb: int = 64
-    call_timeout: float = 3.0
-    load_timeout: float = 3.0
-    start_timeout: float = 20.0
-    namespaces: bool = True
-    hide: list = field(default_factory=list)
-    env: dict = field(default_factory=dict)  # extra environment variables, e.g. KERAS_BACKEND
-    python: str = sys.executable
-
-
-def default_hidden_paths(extra=()) -> list[str]:
-    """Directories the learner's code must not see (each mounted over with an empty tmpfs).
-
-    The whole course repository (solutions, tests, nnlib, grader, exercises...), /root, /home,
-    the shared folder beside the repository, and anything in ``extra`` (submission folders,
-    instructor test folders, the output folder). The Python installation is re-exposed inside
-    them by :func:`kept_paths` (bind mounts), so numpy and the standard library still import.
-    """
-    from .paths import course_root
-    candidates = [Path("/root"), Path("/home")]
-    root = course_root(required=False)
-    if root is not None:
-        candidates += [root, root.parent / "shared"]
-    candidates += [Path(p) for p in extra]
-    resolved = sorted({str(c.resolve()) for c in candidates if c.exists() and c.is_dir()})
-    out = []
-    for p in resolved:
-        if p in ("/", "/tmp", "/proc", "/dev", "/usr", "/lib", "/etc"):
-            continue
-        if not any(p.startswith(q.rstrip("/") + "/") for q in out):
-            out.append(p)
-    return out
-
-
-def kept_paths() -> list[str]:
-    """The Python installation (venv and base interpreter), visible inside hidden folders."""
-    keep = sorted({str(Path(sys.prefix).resolve()), str(Path(sys.base_prefix).resolve())})
-    out = []
-    for p in keep:
-        if not any(p.startswith(q + "/") for q in out):
-            out.append(p)
-    return out
-
-
 _uid_counter = 0
 
 
+def _sandbox_uid() -> int:
+    """An unprivileged uid for the next sandbox of this process (two alternate, so a new
+    sandbox's RLIMIT_NPROC never counts the processes of one that is still being torn down)."""
+    global _uid_counter
+    _uid_counter += 1
+    return FIRST_SANDBOX_UID + os.getpid() % 3000 + 3000 * (_uid_counter % 2)
+
+
 class Session:
+    """One sandboxed process tree: a server that forks one worker per exercise."""
+
     def __init__(self, config: SandboxConfig | None = None):
         self.config = config or SandboxConfig()
         self.proc: subprocess.Popen | None = None
         self.report: dict = {}
         self.worker_pid: int | None = None
         self._buf = bytearray()
+        self._tmp: str | None = None
         self.output = bytearray()
         self.output_total = 0
         self.starts = 0
         self.ready = False
+        self.preloaded: dict[str, str] = {}
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self, wait: bool = True):
-        """Spawn the sandbox; with ``wait=False`` return at once (it imports numpy meanwhile)."""
-        global _uid_counter
+    def start(self, wait: bool = True, probe: bool = False):
+        """Spawn the sandbox; with ``wait=False`` return at once (it imports numpy meanwhile).
+
+        With ``probe=True`` the child only sets up its protections, reports them and exits.
+        """
         cfg = self.config
+        policy = build_policy(cfg)
+        # the working directory where the file system cannot be isolated; unused otherwise
         self._tmp = tempfile.mkdtemp(prefix="nngrader-")
         os.chmod(self._tmp, 0o777)
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
-        _uid_counter += 1
-        child_cfg = {
-            "req_fd": req_r, "resp_fd": resp_w, "workdir": self._tmp,
-            "memory_bytes": cfg.memory_mb * 2**20, "cpu_seconds": cfg.cpu_seconds,
-            "nproc": cfg.nproc, "fsize_bytes": cfg.fsize_mb * 2**20, "nofile": cfg.nofile,
-            "namespaces": cfg.namespaces, "hide": list(cfg.hide), "keep": kept_paths(), "tmp_kb": cfg.fsize_mb * 1024,
-            "uid": 61000 + (os.getpid() % 3000) + 3000 * (_uid_counter % 2),
-        }
-        env = {**{str(k): str(v) for k, v in cfg.env.items()}, "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-               "MKL_NUM_THREADS": "1", "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8",
-               "HOME": self._tmp, "NNGRADER_CFG": json.dumps(child_cfg)}
+        child_cfg = {"req_fd": req_r, "resp_fd": resp_w, "workdir": self._tmp,
+                     "namespaces": cfg.namespaces, "policy": policy.to_data(),
+                     "uid": _sandbox_uid(), "probe": probe}
+        env = {**{str(k): str(v) for k, v in cfg.env.items()}, "PATH": "/usr/bin:/bin",
+               "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8", "HOME": self._tmp,
+               "NNGRADER_CFG": json.dumps(child_cfg)}
         try:
             self.proc = subprocess.Popen(
                 [cfg.python, "-I", "-c", CHILD_SOURCE], stdin=subprocess.DEVNULL, stdout=out_w,
@@ -137,15 +98,20 @@ class Session:
         self._buf = bytearray()
         self.starts += 1
         self.ready = False
+        self.preloaded = {}
         if wait:
             return self.wait_ready()
+        return None
 
-    def wait_ready(self):
+    def wait_ready(self) -> dict:
+        """Wait for the child's 'ready' message; returns its report of active protections."""
         header, _ = self._recv(time.monotonic() + self.config.start_timeout, phase="start")
         if header.get("op") != "ready":
             self.kill()
             raise SandboxError("start", "sandbox did not start properly")
         self.report = header.get("report", {})
+        if self.config.accept_weaker and not self.report.get("filesystem_isolated"):
+            self.report["weaker_protection_accepted"] = True
         self.ready = True
         return self.report
 
@@ -154,6 +120,7 @@ class Session:
         return self.proc is not None and self.proc.poll() is None
 
     def kill(self):
+        """End the whole process tree (idempotent)."""
         if self.proc is None:
             return
         pid = self.proc.pid
@@ -161,23 +128,23 @@ class Session:
             # kill the namespace's init (the bootstrap's only child): the kernel then kills every
             # process in the namespace, and the bootstrap reaps it and exits (no zombies left)
             try:
-                with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                with open(f"/proc/{pid}/task/{pid}/children") as f:
                     kids = [int(k) for k in f.read().split()]
             except OSError:
                 kids = []
-            for k in kids:
+            for kid in kids:
                 try:
-                    os.kill(k, signal.SIGKILL)
+                    os.kill(kid, signal.SIGKILL)
                 except OSError:
                     pass
             try:
                 self.proc.wait(timeout=2)
             except subprocess.TimeoutExpired:
                 pass
-        for pg in (self.worker_pid, pid):
-            if pg:
+        for group in (self.worker_pid, pid):
+            if group:
                 try:
-                    os.killpg(pg, signal.SIGKILL)
+                    os.killpg(group, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
         try:
@@ -189,10 +156,10 @@ class Session:
                 os.close(fd)
             except OSError:
                 pass
-        try:
-            os.rmdir(self._tmp)
-        except OSError:
-            pass
+        if self._tmp:
+            # only used (and written by learner code) where the file system is not isolated
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
         self.proc = None
         self.worker_pid = None
 
@@ -210,6 +177,7 @@ class Session:
         self.output_total = 0
 
     def output_text(self) -> tuple[str, bool]:
+        """(captured output, whether some was dropped)."""
         text = self.output.decode("utf-8", "replace")
         return text, self.output_total > len(self.output)
 
@@ -218,8 +186,6 @@ class Session:
         while True:
             try:
                 chunk = os.read(self.out_r, 1 << 16)
-            except BlockingIOError:
-                return
             except OSError:
                 return
             if not chunk:
@@ -235,13 +201,14 @@ class Session:
             view = memoryview(data)
             deadline = time.monotonic() + self.config.call_timeout
             while view:
-                _, w, _ = select.select([], [self.req_w], [], max(0.0, deadline - time.monotonic()))
-                if not w:
+                remaining = max(0.0, deadline - time.monotonic())
+                _, writable, _ = select.select([], [self.req_w], [], remaining)
+                if not writable:
                     raise SandboxError("timeout", "the sandbox stopped reading its input")
                 view = view[os.write(self.req_w, view[:1 << 16]):]
-        except (BrokenPipeError, OSError) as exc:
+        except OSError as exc:
             self.kill()
-            raise SandboxError("crashed", "the sandbox closed its input (%s)" % exc) from None
+            raise SandboxError("crashed", f"the sandbox closed its input ({exc})") from None
 
     def _recv(self, deadline: float, phase: str = "call"):
         max_body = self.config.max_result_mb * 2**20
@@ -249,51 +216,81 @@ class Session:
             if len(self._buf) >= 8:
                 if self._buf[:4] != _child.MAGIC:
                     self.kill()
-                    raise SandboxError("protocol", "the learner's code wrote garbage on the result channel")
-                (n,) = struct.unpack(">I", self._buf[4:8])
-                if n > max_body:
+                    raise SandboxError("protocol",
+                                       "the learner's code wrote garbage on the result channel")
+                (size,) = struct.unpack(">I", self._buf[4:8])
+                if size > max_body:
                     self.kill()
-                    raise SandboxError("too_large", "the result is larger than %d MB" % self.config.max_result_mb)
-                if len(self._buf) >= 8 + n:
-                    body = bytes(self._buf[8:8 + n])
-                    del self._buf[:8 + n]
+                    raise SandboxError("too_large", f"the result is larger than "
+                                       f"{self.config.max_result_mb} MB")
+                if len(self._buf) >= 8 + size:
+                    body = bytes(self._buf[8:8 + size])
+                    del self._buf[:8 + size]
                     try:
                         return _child.unpack_body(body)
                     except Exception:
                         self.kill()
-                        raise SandboxError("protocol", "malformed message from the sandbox") from None
+                        raise SandboxError("protocol",
+                                           "malformed message from the sandbox") from None
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self.kill()
                 raise SandboxError("timeout", phase)
-            r, _, _ = select.select([self.resp_r, self.out_r], [], [], min(remaining, 0.5))
-            if self.out_r in r:
+            ready, _, _ = select.select([self.resp_r, self.out_r], [], [], min(remaining, 0.5))
+            if self.out_r in ready:
                 self._drain_output()
-            if self.resp_r in r:
+            if self.resp_r in ready:
                 try:
                     chunk = os.read(self.resp_r, 1 << 20)
                 except BlockingIOError:
                     continue
                 if not chunk:
-                    time.sleep(0.01)
-                    self._drain_output()
-                    code = self.proc.wait(timeout=5) if self.proc else None
-                    if phase == "start":
-                        msg = self.output_text()[0][-2000:]
-                        self.kill()
-                        raise SandboxError("start", "the sandbox could not start (exit status %s): %s"
-                                           % (code, msg))
-                    self.kill()
-                    raise SandboxError("crashed", "the sandbox process ended (exit status %s)" % code)
+                    self._child_ended(phase)
                 self._buf += chunk
 
+    def _child_ended(self, phase: str):
+        time.sleep(0.01)
+        self._drain_output()
+        code = self.proc.wait(timeout=5) if self.proc else None
+        if phase == "start":
+            message = self.output_text()[0][-2000:]
+            self.kill()
+            raise SandboxError("start", f"the sandbox could not start (exit status {code}): "
+                               f"{message}")
+        self.kill()
+        raise SandboxError("crashed", f"the sandbox process ended (exit status {code})")
+
     # ------------------------------------------------------------------ protocol
-    def load(self, parts: list[tuple[str, str]]) -> dict:
-        """Fork a fresh worker running ``parts`` [(label, source)]; returns the 'loaded' header."""
+    def _ensure_started(self):
         if not self.alive:
             self.start()
         elif not self.ready:
             self.wait_ready()
+
+    def preload(self, modules) -> dict[str, str]:
+        """Import ``modules`` once in the sandbox's server, before it forks workers.
+
+        Every later worker starts with them imported (e.g. Keras: seconds once per sandbox
+        instead of once per exercise). Only trusted names belong here (the reference solution's
+        imports), never names read from a learner's notebook. Returns {module: "ok" or the
+        error}; a module that fails to import is reported, not fatal.
+        """
+        self._ensure_started()
+        wanted = [m for m in dict.fromkeys(modules) if m not in self.preloaded]
+        if not wanted:
+            return self.preloaded
+        self.reset_output()
+        self._send({"op": "preload", "modules": wanted})
+        header, _ = self._recv(time.monotonic() + self.config.load_timeout, phase="preload")
+        if header.get("op") != "preloaded":
+            self.kill()
+            raise SandboxError("protocol", "unexpected message from the sandbox")
+        self.preloaded.update(header.get("modules", {}))
+        return self.preloaded
+
+    def load(self, parts: list[tuple[str, str]]) -> dict:
+        """Fork a fresh worker running ``parts`` [(label, source)]; returns the 'loaded' header."""
+        self._ensure_started()
         self.reset_output()
         self._send({"op": "load", "parts": [list(p) for p in parts]})
         deadline = time.monotonic() + self.config.load_timeout
@@ -318,6 +315,7 @@ class Session:
         self.worker_pid = None
 
     def end(self):
+        """End the current worker (the server stays, ready for the next exercise)."""
         if not self.alive:
             return
         try:
@@ -327,16 +325,17 @@ class Session:
             self.kill()
 
     def call(self, func: str, args: tuple, kwargs: dict, timeout: float | None = None):
-        """Call ``func(*args, **kwargs)`` in the worker; returns the reply header decoded.
+        """Call ``func(*args, **kwargs)`` in the worker.
 
-        Returns (ok, value_or_error, args_after, kwargs_after).
+        Returns (ok, value_or_error, args_after, kwargs_after): the decoded result and the
+        arguments as the function left them (to detect in-place changes).
         """
         blobs: list[bytes] = []
         header = {"op": "call", "func": func, "args": _child.encode(tuple(args), blobs),
                   "kwargs": _child.encode(dict(kwargs), blobs)}
         self._send(header, blobs)
         deadline = time.monotonic() + (timeout or self.config.call_timeout)
-        reply, rblobs = self._recv(deadline, phase="call")
+        reply, reply_blobs = self._recv(deadline, phase="call")
         if reply.get("op") == "exit":
             self.worker_pid = None
             raise SandboxError("crashed", describe_exit(reply))
@@ -346,30 +345,39 @@ class Session:
         if not reply.get("ok"):
             return False, reply.get("error", {}), None, None
         try:
-            value = _child.decode(reply["value"], rblobs)
-            args_after = _child.decode(reply["args_after"], rblobs)
-            kwargs_after = _child.decode(reply["kwargs_after"], rblobs)
+            value = _child.decode(reply["value"], reply_blobs)
+            args_after = _child.decode(reply["args_after"], reply_blobs)
+            kwargs_after = _child.decode(reply["kwargs_after"], reply_blobs)
         except Exception:
             self.kill()
-            raise SandboxError("protocol", "the result could not be decoded as plain data") from None
+            raise SandboxError("protocol",
+                               "the result could not be decoded as plain data") from None
         return True, value, args_after, kwargs_after
 
 
+def probe(config: SandboxConfig | None = None) -> dict:
+    """The protections a sandbox started with ``config`` gets on this machine.
+
+    Starts a child that sets up its namespaces and file system, reports, and exits (no numpy
+    import, so it costs a few tens of milliseconds).
+    """
+    with Session(config) as session:
+        return session.start(probe=True)
+
+
 def describe_exit(header: dict) -> str:
+    """A learner-facing sentence for a worker that ended without answering."""
     sig = header.get("signal")
     if sig:
         try:
             name = signal.Signals(sig).name
         except ValueError:
-            name = "signal %d" % sig
+            name = f"signal {sig}"
         extra = {"SIGSEGV": "segmentation fault", "SIGKILL": "killed (memory or CPU limit?)",
                  "SIGXCPU": "CPU time limit exceeded", "SIGABRT": "aborted",
                  "SIGXFSZ": "file size limit exceeded"}.get(name, "")
-        return "your code crashed the Python process (%s%s)" % (name, ", " + extra if extra else "")
+        return f"your code crashed the Python process ({name}{', ' + extra if extra else ''})"
     if header.get("status"):
-        return "could not start a worker: %s" % header["status"]
-    return "your code ended the Python process (exit code %s), e.g. with os._exit() or sys.exit()" % header.get("code")
-
-
-def copy_args(args):
-    return copy.deepcopy(args)
+        return f"could not start a worker: {header['status']}"
+    return (f"your code ended the Python process (exit code {header.get('code')}), e.g. with "
+            "os._exit() or sys.exit()")
