@@ -393,9 +393,9 @@ def apply_limits(limits, report):
     """Resource limits (``RLIMIT_*`` name -> value); reported, never fatal where missing."""
     try:
         import resource
-    except ImportError:
-        report["limits"] = "unavailable: this Python has no resource module (no memory, CPU " \
-                           "or file limits; timeouts still apply)"
+    except ImportError as exc:
+        report["limits"] = ("unavailable: no resource module in this Python (%s): no memory, "
+                            "CPU or file limits; timeouts still apply" % exc)
         return
     applied = {}
     for name, value in limits.items():
@@ -602,6 +602,7 @@ def main():
     import numpy  # noqa: F401 - imported once, shared by every forked worker
     _preload(("math", "random", "functools", "itertools", "collections", "copy", "traceback",
               "signal", "linecache", "ctypes", "typing", "dataclasses", "time", "importlib",
+              "resource",
               "numpy.linalg", "numpy.random"))
     drop_privileges(cfg, report)
     if in_ns:

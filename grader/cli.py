@@ -41,7 +41,8 @@ def weaker_protection(protections: dict) -> list[str]:
     return missing
 
 
-def _summary(report: dict, stream=sys.stdout, detail: bool = False):
+def _summary(report: dict, stream=None, detail: bool = False):
+    stream = stream or sys.stdout
     for s in report["submissions"]:
         if s["status"] != "graded":
             print("%s: NOT GRADABLE: %s" % (s["name"], s["reason"]), file=stream)
