@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from .sandbox import MECHANISM, SandboxConfig, build_policy, probe
+from .sandbox import JAX_GRADING_ENV, MECHANISM, SandboxConfig, build_policy, probe
 
 REFUSAL = """\
 error: this system cannot isolate the file system for learner code ({reason}).
@@ -117,6 +117,8 @@ def cmd_protections(args) -> int:
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    for name, value in JAX_GRADING_ENV.items():  # before any check imports JAX (Keras' backend)
+        os.environ.setdefault(name, value)
     if argv and argv[0] in ("generate", "check"):
         from .authoring import main as amain
         return amain(argv)

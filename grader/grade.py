@@ -1,6 +1,7 @@
 """Grade one submission (one or more notebooks of one learner) with the sandbox."""
 from __future__ import annotations
 
+import ast
 import dataclasses
 import hashlib
 import inspect
@@ -10,8 +11,8 @@ from pathlib import Path
 
 from . import checks as C
 from .catalog import PRELUDE, Catalog, Chapter, Exercise, nbgrader_id
-from .notebook import (Notebook, NotebookError, defined_functions, definitions_only, mentions_def,
-                       parse, read_notebook)
+from .notebook import (SKIP_IMPORTS, Notebook, NotebookError, defined_functions, definitions_only,
+                       mentions_def, parse, read_notebook, strip_magics)
 from .sandbox import SandboxConfig, SandboxError, Session
 from .suspicious import scan_notebook
 
@@ -278,7 +279,7 @@ def grade_exercise(session: Session, nb: Notebook, chapter: Chapter, ex: Exercis
 
 # --------------------------------------------------------------------------- per-chapter limits
 SANDBOX_SETTINGS = ("memory_mb", "cpu_seconds", "nproc", "load_timeout", "call_timeout", "start_timeout",
-                    "env")
+                    "tmp_mb", "env")
 
 
 def chapter_config(config: SandboxConfig, chapter: Chapter) -> SandboxConfig:
@@ -308,6 +309,27 @@ def chapter_config(config: SandboxConfig, chapter: Chapter) -> SandboxConfig:
     if env != config.env:
         changes["env"] = env
     return dataclasses.replace(config, **changes) if changes else config
+
+
+def chapter_imports(chapter: Chapter) -> list[str]:
+    """Modules the chapter's reference notebook imports at top level (setup and check cells
+    aside), e.g. ``keras`` or ``sklearn.datasets``.
+
+    These are trusted names: the chapter's sandbox imports them once, before it forks the
+    exercise workers, so a learner's notebook (which imports the same) does not pay the import
+    again for every exercise.
+    """
+    names = []
+    for cell in chapter.notebook.code_cells():
+        if cell.grader.get("role") in ("setup", "check"):
+            continue
+        tree = parse(strip_magics(cell.source))
+        for node in tree.body if tree is not None else []:
+            if isinstance(node, ast.Import):
+                names += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.append(node.module)
+    return [n for n in dict.fromkeys(names) if n.split(".")[0] not in SKIP_IMPORTS]
 
 
 # --------------------------------------------------------------------------- a submission
@@ -384,6 +406,11 @@ def grade_submission(name: str, paths: list[Path], catalog: Catalog, chapters: l
             ch_session = session if ch_config is config else Session(ch_config)
             if ch_session is not session:
                 extra_sessions.append(ch_session)
+            if nb is not None:
+                try:
+                    ch_session.preload(chapter_imports(chapter))
+                except SandboxError:
+                    pass  # the sandbox failed to start: each exercise reports it
             for ex in chapter.exercises:
                 if nb is None:
                     tests = [TestResult("", ex.id, "%s::%s" % (ex.id, s.name if not s.hidden else "hidden"),

@@ -10,7 +10,7 @@
 The mechanism is the Linux kernel's, called from Python (``unshare``, ``mount``, ``pivot_root``
 through ctypes), as bubblewrap does in C; no external program is needed.
 """
-from .config import SandboxConfig
+from .config import JAX_GRADING_ENV, SandboxConfig
 from .policy import Mount, Policy, build_policy
 from .session import SandboxError, Session, describe_exit, probe
 
@@ -18,5 +18,5 @@ MECHANISM = ("Linux namespaces (user where not root, mount, PID, network) and pi
              "an allow-list root, set up by the grader itself through ctypes (no bubblewrap "
              "needed)")
 
-__all__ = ["MECHANISM", "Mount", "Policy", "SandboxConfig", "SandboxError", "Session",
+__all__ = ["JAX_GRADING_ENV", "MECHANISM", "Mount", "Policy", "SandboxConfig", "SandboxError", "Session",
            "build_policy", "describe_exit", "probe"]

@@ -281,7 +281,7 @@ class Session:
             return self.preloaded
         self.reset_output()
         self._send({"op": "preload", "modules": wanted})
-        header, _ = self._recv(time.monotonic() + self.config.load_timeout, phase="preload")
+        header, _ = self._recv(time.monotonic() + self.config.start_timeout, phase="preload")
         if header.get("op") != "preloaded":
             self.kill()
             raise SandboxError("protocol", "unexpected message from the sandbox")
