@@ -60,14 +60,30 @@ def versions() -> dict:
             "keras": keras, "platform": platform.platform()}
 
 
+def detect_chapters(subs, catalog: Catalog) -> list[str]:
+    """The chapters found in any notebook of ``subs`` [(name, notebooks, base)], in course order
+    (needs only the catalog's solution notebooks, not its checks)."""
+    from .grade import match_score
+    from .notebook import NotebookError, read_notebook
+    found = set()
+    for _, paths, _ in subs:
+        for p in paths:
+            try:
+                nb = read_notebook(p)
+            except NotebookError:
+                continue
+            found.update(ch for ch, c in catalog.chapters.items() if match_score(nb, c) != (0, 0))
+    return [c for c in catalog.chapters if c in found]
+
+
 # --------------------------------------------------------------------------- worker process
 _W: dict = {}
 
 
-def _init_worker(solutions, checks, extra, config):
-    _W["catalog"] = Catalog(Path(solutions), Path(checks), extra)
+def _init_worker(solutions, checks, extra, config, chapters):
+    _W["catalog"] = Catalog(Path(solutions), Path(checks), extra, chapters=chapters)
     _W["config"] = config
-    for ch in _W["catalog"].chapters:
+    for ch in chapters:
         _W["catalog"].reference(ch)
 
 
@@ -107,17 +123,7 @@ def grade_batch(inputs: list[Path], out: Path | None, catalog: Catalog, config: 
         subs += discover(Path(inp))
     # which chapters every submission is expected to contain
     if chapters is None:
-        from .grade import match_score
-        from .notebook import NotebookError, read_notebook
-        found = set()
-        for _, paths, _ in subs:
-            for p in paths:
-                try:
-                    nb = read_notebook(p)
-                except NotebookError:
-                    continue
-                found.update(ch for ch, c in catalog.chapters.items() if match_score(nb, c) != (0, 0))
-        chapters = [c for c in catalog.chapters if c in found]
+        chapters = detect_chapters(subs, catalog)
     fingerprint = catalog.fingerprint()
     cache_dir = (out / ".cache") if (out and use_cache) else None
     results: list[dict | None] = [None] * len(subs)
@@ -140,7 +146,8 @@ def grade_batch(inputs: list[Path], out: Path | None, catalog: Catalog, config: 
             bar.step(r["name"] + " (cached)")
     t0 = time.monotonic()
     if todo:
-        args = (str(catalog.solutions_dir), str(catalog.checks_dir), list(catalog.extra_dirs), config)
+        args = (str(catalog.solutions_dir), str(catalog.checks_dir), list(catalog.extra_dirs), config,
+                list(chapters))
         if workers <= 1 or len(todo) == 1:
             _W["catalog"], _W["config"] = catalog, config
             for (i, name, paths, base, h, key) in todo:

@@ -85,7 +85,10 @@ def load_chapter(path: Path) -> Chapter:
 class Catalog:
     """All chapters and checks. ``extra_dirs``: instructor-only checks (always hidden)."""
 
-    def __init__(self, solutions_dir: Path, checks_dir: Path, extra_dirs=()):
+    def __init__(self, solutions_dir: Path, checks_dir: Path, extra_dirs=(), chapters=None):
+        """``chapters``: load only these chapters' check modules (``test_<chapter>.py``; modules
+        named otherwise are always loaded), e.g. ``[]`` to recognise notebooks without loading
+        any check; every solution notebook is read either way."""
         self.solutions_dir = Path(solutions_dir)
         self.checks_dir = Path(checks_dir)
         self.chapters: dict[str, Chapter] = {}
@@ -101,7 +104,10 @@ class Catalog:
         self.orphan_checks: list[CheckSpec] = []
         self._refs: dict[str, types.SimpleNamespace] = {}
         self.check_files: list[Path] = sorted(self.checks_dir.glob("test_*.py"))
-        for spec in load_checks(self.check_files, "repo"):
+        self.loaded_chapters = list(self.chapters) if chapters is None else list(chapters)
+        skipped = set(self.chapters) - set(self.loaded_chapters)
+        loaded_files = [f for f in self.check_files if f.stem[len("test_"):] not in skipped]
+        for spec in load_checks(loaded_files, "repo"):
             self._add(spec)
         self.extra_files: list[Path] = []
         self.extra_dirs = [str(Path(d).resolve()) for d in extra_dirs]

@@ -61,7 +61,7 @@ def _summary(report: dict, stream=None, detail: bool = False):
 
 
 def cmd_grade(args) -> int:
-    from .batch import grade_batch
+    from .batch import detect_chapters, discover, grade_batch
     from .catalog import Catalog
     from .paths import checks_dir, solutions_dir
     inputs = [Path(p) for p in args.paths]
@@ -72,8 +72,12 @@ def cmd_grade(args) -> int:
     out = Path(args.out) if args.out else None
     if out is None and any(p.is_dir() for p in inputs):
         out = Path("grader-output")
+    chapters = args.chapters.split(",") if args.chapters else None
     try:
-        catalog = Catalog(solutions_dir(), checks_dir(), args.extra_tests or [])
+        if chapters is None:  # load the checks of the chapters found in the notebooks only
+            notebooks_only = Catalog(solutions_dir(), checks_dir(), chapters=[])
+            chapters = detect_chapters([s for p in inputs for s in discover(p)], notebooks_only)
+        catalog = Catalog(solutions_dir(), checks_dir(), args.extra_tests or [], chapters=chapters)
     except Exception as exc:
         print("error: %s" % exc, file=sys.stderr)
         return 2
@@ -85,7 +89,7 @@ def cmd_grade(args) -> int:
             print(REFUSAL.format(reason=protections.get("filesystem", "unknown")), file=sys.stderr)
             return 2
     report = grade_batch(inputs, out, catalog, config, workers=args.workers, force=args.force,
-                         chapters=args.chapters.split(",") if args.chapters else None,
+                         chapters=chapters,
                          use_cache=not args.no_cache, progress=not args.quiet and sys.stderr.isatty() or args.progress)
     if args.json:
         print(json.dumps(report, indent=1))
