@@ -83,8 +83,6 @@ _W: dict = {}
 def _init_worker(solutions, checks, extra, config, chapters):
     _W["catalog"] = Catalog(Path(solutions), Path(checks), extra, chapters=chapters)
     _W["config"] = config
-    for ch in chapters:
-        _W["catalog"].reference(ch)
 
 
 def _grade_one(name, paths, base, chapters):
