@@ -116,10 +116,17 @@ def test_learner_on_a_full_sandbox_gets_no_notice(tmp_path, capsys):
     assert "note:" not in capsys.readouterr().err
 
 
-def test_grading_other_people_refuses_without_isolation(tmp_path, simulated_interpreter, capsys):
-    learners = tmp_path / "submissions"
-    (learners / "alice").mkdir(parents=True)
-    shutil.copy(NB03, learners / "alice" / "ch03.ipynb")
+@pytest.fixture
+def learners(tmp_path):
+    """A class of one: submissions/alice/ch03.ipynb."""
+    folder = tmp_path / "submissions"
+    (folder / "alice").mkdir(parents=True)
+    shutil.copy(NB03, folder / "alice" / "ch03.ipynb")
+    return folder
+
+
+def test_grading_other_people_refuses_without_isolation(tmp_path, learners, simulated_interpreter,
+                                                        capsys):
     simulated_interpreter("no-namespaces")
     out = tmp_path / "out"
     assert cli.main(["grade", str(learners), "--out", str(out), "--quiet"]) == 2
@@ -128,10 +135,7 @@ def test_grading_other_people_refuses_without_isolation(tmp_path, simulated_inte
     assert not out.exists()                             # nothing was graded
 
 
-def test_accepted_weaker_protection_is_recorded(tmp_path, simulated_interpreter, capsys):
-    learners = tmp_path / "submissions"
-    (learners / "alice").mkdir(parents=True)
-    shutil.copy(NB03, learners / "alice" / "ch03.ipynb")
+def test_accepted_weaker_protection_is_recorded(tmp_path, learners, simulated_interpreter):
     simulated_interpreter("no-namespaces")
     out = tmp_path / "out"
     assert cli.main(["grade", str(learners), "--out", str(out), "--quiet",
