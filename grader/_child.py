@@ -568,9 +568,15 @@ def _preload(names):
     return done
 
 
-def main():
-    cfg = json.loads(os.environ.get("NNGRADER_CFG", "{}"))
-    os.environ.pop("NNGRADER_CFG", None)
+#: Imported by every sandbox before it drops privileges: without a mount namespace the
+#: interpreter's files may sit in a folder the unprivileged uid cannot read.
+BASE_MODULES = ("numpy", "math", "random", "functools", "itertools", "collections", "copy",
+                "traceback", "signal", "linecache", "ctypes", "typing", "dataclasses", "time",
+                "importlib", "resource", "numpy.linalg", "numpy.random")
+
+
+def run_sandbox(cfg):
+    """Enter the namespaces and the file system policy, drop privileges, serve (never returns)."""
     req_fd, resp_fd = int(cfg["req_fd"]), int(cfg["resp_fd"])
     report = {"network": "not isolated", "pid_namespace": False,
               "filesystem": "not isolated: no mount namespace", "filesystem_isolated": False}
@@ -597,13 +603,7 @@ def main():
         apply_limits(policy["limits"], report)
         write_frame(resp_fd, {"op": "ready", "report": report})
         os._exit(0)
-    # import what the worker and typical learner code need before dropping privileges: without a
-    # mount namespace the interpreter's files may sit in a folder the unprivileged uid cannot read
-    import numpy  # noqa: F401 - imported once, shared by every forked worker
-    _preload(("math", "random", "functools", "itertools", "collections", "copy", "traceback",
-              "signal", "linecache", "ctypes", "typing", "dataclasses", "time", "importlib",
-              "resource",
-              "numpy.linalg", "numpy.random"))
+    _preload(BASE_MODULES)  # already imported when forked from a template
     drop_privileges(cfg, report)
     if in_ns:
         try:
@@ -614,6 +614,123 @@ def main():
     apply_limits(policy["limits"], report)
     sys.argv = ["exercise"]
     server(req_fd, resp_fd, report)
+
+
+# --------------------------------------------------------------------------- template
+def _outside(roots):
+    """Loaded modules whose files lie outside ``roots`` (what a sandbox could not import)."""
+    found = []
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if path and not any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots):
+            found.append(name)
+    return found
+
+
+def _importable_inside(name, roots):
+    """Whether module ``name`` comes from inside ``roots`` (found without importing it)."""
+    import importlib.util
+    try:
+        spec = importlib.util.find_spec(name.split(".")[0])
+    except (ImportError, ValueError):
+        return False
+    if spec is None:
+        return False
+    paths = list(spec.submodule_search_locations or []) + [spec.origin or ""]
+    inside = lambda p: any(p == r or p.startswith(r.rstrip("/") + "/") for r in roots)  # noqa
+    return spec.origin in ("built-in", "frozen") or all(inside(p) for p in paths if p)
+
+
+def _close_fds_except(keep):
+    for entry in os.listdir("/proc/self/fd"):
+        fd = int(entry)
+        if fd > 2 and fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _reap(signum, frame):
+    """Collect ended sandboxes (their CPU time then counts in this process's children)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def template(cfg):
+    """A clean process that forks sandboxes, so each one starts with numpy (and the chapter's
+    modules) already imported instead of importing them again.
+
+    It never runs learner code and imports only trusted module names whose files a sandbox
+    could import too (inside the allow-list's folders; anything else is refused and the trusted
+    side falls back to a fresh interpreter). Requests come over a private socket: ``preload``
+    (import modules) and ``spawn`` (fork a sandbox with the given pipes and configuration).
+    """
+    import signal
+    import socket
+    control = socket.socket(fileno=int(cfg["control_fd"]))
+    roots = cfg["roots"]
+    signal.signal(signal.SIGCHLD, _reap)
+
+    def reply(header):
+        control.send(json.dumps(header).encode())
+
+    _preload(BASE_MODULES)
+    reply({"op": "ready", "outside": _outside(roots)})
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 1 << 22, 3)
+        except OSError:
+            break
+        if not message:
+            break
+        request = json.loads(message)
+        if request["op"] == "preload":
+            done = {name: "not imported: outside the sandbox's file system" for name in
+                    request["modules"] if not _importable_inside(name, roots)}
+            done.update(_preload([name for name in request["modules"] if name not in done]))
+            reply({"op": "preloaded", "modules": done, "outside": _outside(roots)})
+            continue
+        threads = len(os.listdir("/proc/self/task"))
+        if threads != 1:  # fork only a single-threaded process
+            for fd in fds:
+                os.close(fd)
+            reply({"op": "refused", "reason": "the template has %d threads" % threads})
+            continue
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            code = 70
+            try:
+                _, libc = _libc()
+                libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
+                os.setsid()
+                req_fd, resp_fd, out_fd = fds
+                os.dup2(out_fd, 1)
+                os.dup2(out_fd, 2)
+                _close_fds_except({req_fd, resp_fd})
+                session = dict(request["cfg"], req_fd=req_fd, resp_fd=resp_fd)
+                run_sandbox(session)
+            finally:
+                os._exit(code)
+        for fd in fds:
+            os.close(fd)
+        reply({"op": "spawned", "pid": pid})
+    os._exit(0)
+
+
+def main():
+    cfg = json.loads(os.environ.get("NNGRADER_CFG", "{}"))
+    os.environ.pop("NNGRADER_CFG", None)
+    if cfg.get("template"):
+        template(cfg)
+    else:
+        run_sandbox(cfg)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from pathlib import Path
 from .. import _child
 from .config import SandboxConfig
 from .policy import build_policy
+from .template import SpawnedProcess, TemplateUnavailable, discard, template_for
 
 CHILD_SOURCE = Path(_child.__file__).read_text()
 FIRST_SANDBOX_UID = 61000
@@ -47,6 +48,13 @@ def _sandbox_uid() -> int:
     return FIRST_SANDBOX_UID + os.getpid() % 3000 + 3000 * (_uid_counter % 2)
 
 
+def child_environment(config: SandboxConfig) -> dict:
+    """The sandbox's environment (without HOME, set once its working directory is known)."""
+    return {**{str(k): str(v) for k, v in config.env.items()}, "PATH": "/usr/bin:/bin",
+            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8"}
+
+
 class Session:
     """One sandboxed process tree: a server that forks one worker per exercise."""
 
@@ -62,15 +70,18 @@ class Session:
         self.starts = 0
         self.ready = False
         self.preloaded: dict[str, str] = {}
+        self.serving = False  # a worker is loaded and answering calls
+        self._template = None
 
     # ------------------------------------------------------------------ lifecycle
     def start(self, wait: bool = True, probe: bool = False):
         """Spawn the sandbox; with ``wait=False`` return at once (it imports numpy meanwhile).
 
-        With ``probe=True`` the child only sets up its protections, reports them and exits.
+        The sandbox is forked from this configuration's template when possible (see
+        ``grader.sandbox.template``), else started as a fresh interpreter. With ``probe=True``
+        the child only sets up its protections, reports them and exits.
         """
         cfg = self.config
-        policy = build_policy(cfg)
         # the working directory where the file system cannot be isolated; unused otherwise
         self._tmp = tempfile.mkdtemp(prefix="nngrader-")
         os.chmod(self._tmp, 0o777)
@@ -78,17 +89,24 @@ class Session:
         resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
         child_cfg = {"req_fd": req_r, "resp_fd": resp_w, "workdir": self._tmp,
-                     "namespaces": cfg.namespaces, "policy": policy.to_data(),
+                     "namespaces": cfg.namespaces, "policy": build_policy(cfg).to_data(),
                      "uid": _sandbox_uid(), "probe": probe}
-        env = {**{str(k): str(v) for k, v in cfg.env.items()}, "PATH": "/usr/bin:/bin",
-               "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-               "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8", "HOME": self._tmp,
-               "NNGRADER_CFG": json.dumps(child_cfg)}
+        env = child_environment(cfg)
+        self._template = None if probe else template_for(cfg, CHILD_SOURCE, env)
         try:
-            self.proc = subprocess.Popen(
-                [cfg.python, "-I", "-c", CHILD_SOURCE], stdin=subprocess.DEVNULL, stdout=out_w,
-                stderr=out_w, pass_fds=(req_r, resp_w), env=env, cwd=self._tmp,
-                start_new_session=True, close_fds=True)
+            if self._template is not None:
+                try:
+                    self.proc = SpawnedProcess(self._template.spawn(child_cfg,
+                                                                    (req_r, resp_w, out_w)))
+                except TemplateUnavailable:
+                    discard(cfg)
+                    self._template = None
+            if self._template is None:
+                env.update(HOME=self._tmp, NNGRADER_CFG=json.dumps(child_cfg))
+                self.proc = subprocess.Popen(
+                    [cfg.python, "-I", "-c", CHILD_SOURCE], stdin=subprocess.DEVNULL,
+                    stdout=out_w, stderr=out_w, pass_fds=(req_r, resp_w), env=env,
+                    cwd=self._tmp, start_new_session=True, close_fds=True)
         finally:
             for fd in (req_r, resp_w, out_w):
                 os.close(fd)
@@ -162,6 +180,7 @@ class Session:
             self._tmp = None
         self.proc = None
         self.worker_pid = None
+        self.serving = False
 
     close = kill
 
@@ -279,6 +298,8 @@ class Session:
         wanted = [m for m in dict.fromkeys(modules) if m not in self.preloaded]
         if not wanted:
             return self.preloaded
+        if self.serving:  # only the server imports: end the current exercise's worker first
+            self.end()
         self.reset_output()
         self._send({"op": "preload", "modules": wanted})
         header, _ = self._recv(time.monotonic() + self.config.start_timeout, phase="preload")
@@ -286,6 +307,8 @@ class Session:
             self.kill()
             raise SandboxError("protocol", "unexpected message from the sandbox")
         self.preloaded.update(header.get("modules", {}))
+        if self._template is not None:
+            self._template.remember(m for m in wanted if self.preloaded.get(m) == "ok")
         return self.preloaded
 
     def load(self, parts: list[tuple[str, str]]) -> dict:
@@ -303,6 +326,7 @@ class Session:
             raise SandboxError("crashed", describe_exit(header))
         if not header.get("ok"):
             self._expect_exit()
+        self.serving = bool(header.get("ok"))
         return header
 
     def _expect_exit(self):
@@ -313,6 +337,7 @@ class Session:
         if header.get("op") != "exit":
             self.kill()
         self.worker_pid = None
+        self.serving = False
 
     def end(self):
         """End the current worker (the server stays, ready for the next exercise)."""
@@ -338,6 +363,7 @@ class Session:
         reply, reply_blobs = self._recv(deadline, phase="call")
         if reply.get("op") == "exit":
             self.worker_pid = None
+            self.serving = False
             raise SandboxError("crashed", describe_exit(reply))
         if reply.get("op") != "result":
             self.kill()
