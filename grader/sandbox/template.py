@@ -39,7 +39,7 @@ class Template:
         policy = build_policy(config)
         cfg = {"template": True, "control_fd": theirs.fileno(),
                "roots": [m.destination for m in policy.mounts if m.kind == "bind"]}
-        env = {**child_env, "HOME": self._home, "MPLCONFIGDIR": self._home,
+        env = {**child_env, "HOME": self._home,
                "NNGRADER_CFG": json.dumps(cfg)}
         try:
             self.proc = subprocess.Popen(

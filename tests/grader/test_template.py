@@ -100,3 +100,15 @@ def test_probes_and_other_interpreters_start_fresh(tmp_path, fresh_templates):
         assert other._template is not None and other._template.proc.args[0] == str(launcher)
     with _session() as default:
         assert default._template is not other._template
+
+
+def test_a_failing_template_is_dropped_and_sessions_start_fresh(fresh_templates, monkeypatch):
+    def refuse(self, session_cfg, fds):
+        raise templates.TemplateUnavailable("the template has 2 threads")
+
+    monkeypatch.setattr(templates.Template, "spawn", refuse)
+    with _session() as session:
+        assert session._template is None
+        assert session.call("traces", (), {})[1] == [False, False, False]
+    with _session() as again:            # the broken template is not tried again
+        assert again._template is None
