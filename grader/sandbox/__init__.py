@@ -18,5 +18,5 @@ MECHANISM = ("Linux namespaces (user where not root, mount, PID, network) and pi
              "an allow-list root, set up by the grader itself through ctypes (no bubblewrap "
              "needed)")
 
-__all__ = ["JAX_GRADING_ENV", "MECHANISM", "Mount", "Policy", "SandboxConfig", "SandboxError", "Session",
-           "build_policy", "describe_exit", "probe"]
+__all__ = ["JAX_GRADING_ENV", "MECHANISM", "Mount", "Policy", "SandboxConfig", "SandboxError",
+           "Session", "build_policy", "describe_exit", "probe"]

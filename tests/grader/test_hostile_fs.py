@@ -43,7 +43,8 @@ def softmax(z):
                 text = f.read()
         except OSError:
             continue
-        match = re.search(r"def softmax\\(z\\):.*?### BEGIN SOLUTION\\\\n(.*?)### END SOLUTION", text, re.S)
+        match = re.search(r"def softmax\\(z\\):.*?### BEGIN SOLUTION\\\\n(.*?)### END SOLUTION",
+                          text, re.S)
         if "### BEGIN SOLUTION" in text:
             copies.append(path)
         if match:

@@ -15,6 +15,8 @@ from grader.sandbox import Mount, Policy, SandboxConfig, SandboxError, Session, 
 from grader.sandbox import policy as policy_module
 
 ROOT = Path(__file__).resolve().parents[2]
+root_only = pytest.mark.skipif(os.geteuid() != 0,
+                               reason="the allow-list is tested where the grader runs as root")
 
 CODE = """
 import os
@@ -98,7 +100,7 @@ def test_objects_come_back_as_type_names_only(session):
     assert ok and isinstance(val, _child.Unsupported) and val.type_name == "object"
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="privilege drop and namespaces are tested where the grader runs as root")
+@root_only
 def test_protections_as_root(session):
     rep = session.report
     assert rep["network"].startswith("isolated")
@@ -113,7 +115,7 @@ def _first_component(path):
     return os.path.realpath(path).split("/")[1]
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the allow-list is tested where the grader runs as root")
+@root_only
 def test_root_holds_only_the_allow_list(session):
     assert session.report["filesystem_isolated"] is True, session.report
     ok, listing, _, _ = session.call("ls", ("/",), {})
@@ -128,7 +130,7 @@ def test_root_holds_only_the_allow_list(session):
     assert set(listing) == build_policy(SandboxConfig()).top_level()
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the allow-list is tested where the grader runs as root")
+@root_only
 @pytest.mark.parametrize("path", ["/etc/passwd", "/var/tmp", "/dev/shm", "/home", "/sys",
                                   str(ROOT / "solutions"), str(ROOT / "nnlib"), __file__])
 def test_host_paths_are_absent(session, path):
@@ -136,7 +138,7 @@ def test_host_paths_are_absent(session, path):
     assert session.call("exists", (path,), {})[1] is False   # ... but not in the sandbox
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the allow-list is tested where the grader runs as root")
+@root_only
 def test_writes_outside_tmp_fail_and_tmp_is_private(session):
     site = next(p for p in sys.path if p.endswith("site-packages"))
     assert session.call("write", ("/tmp/ok.txt",), {})[1] == "written"
@@ -147,7 +149,7 @@ def test_writes_outside_tmp_fail_and_tmp_is_private(session):
     assert not os.path.exists("/tmp/ok.txt")          # the sandbox's /tmp is not the host's
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the allow-list is tested where the grader runs as root")
+@root_only
 def test_full_tmp_raises_enospc():
     with Session(SandboxConfig(call_timeout=10, tmp_mb=8, fsize_mb=4)) as s:
         s.start()
@@ -156,7 +158,7 @@ def test_full_tmp_raises_enospc():
     assert ok and error == "ENOSPC" and n_files == 2   # 8 MiB in total: the third 3 MiB file fails
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the allow-list is tested where the grader runs as root")
+@root_only
 def test_nothing_written_survives_the_sandbox():
     with Session(SandboxConfig(call_timeout=5)) as s:
         s.start()
@@ -169,7 +171,7 @@ def test_nothing_written_survives_the_sandbox():
         assert s.call("ls", ("/tmp",), {})[1] == []
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the allow-list is tested where the grader runs as root")
+@root_only
 def test_standard_library_and_numpy_work_inside(session):
     names = ["sqlite3", "hashlib", "ssl", "lzma", "bz2", "zlib", "uuid", "decimal", "ctypes",
              "json", "csv", "numpy.fft", "numpy.polynomial"]
@@ -177,13 +179,13 @@ def test_standard_library_and_numpy_work_inside(session):
     assert ok, value
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the allow-list is tested where the grader runs as root")
+@root_only
 def test_proc_shows_only_the_sandbox(session):
     ok, pids, _, _ = session.call("processes", (), {})
     assert ok and pids[0] == 1 and len(pids) <= 3, pids   # server (pid 1), worker, nothing else
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the allow-list is tested where the grader runs as root")
+@root_only
 def test_mask_hides_a_course_package_inside_a_bound_folder(tmp_path, monkeypatch):
     site = tmp_path / "site-packages"
     (site / "nnlib").mkdir(parents=True)
