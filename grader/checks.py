@@ -136,6 +136,11 @@ class CheckSpec:
     timeout: float | None
     name: str
 
+    @property
+    def uses_reference(self) -> bool:
+        """Whether the check takes the ``ref`` fixture (the chapter's reference solution)."""
+        return "ref" in inspect.signature(self.func).parameters
+
     def call(self, sub=None, ref=None):
         """Run the check with the fixtures it asks for, in a fresh context (no earlier call)."""
         wanted = inspect.signature(self.func).parameters

@@ -33,10 +33,10 @@ from pathlib import Path
 from .analyse import plan_exercise
 from .catalog import PRELUDE, Catalog, Exercise, default_catalog
 from .checks import CheckSpec
-from .execute import Session, chapter_config, run_exercise
+from .execute import Session, chapter_config, preload_chapter, run_exercise
 from .notebook import parse_notebook
 from .paths import checks_dir
-from .sandbox import SandboxConfig, default_hidden_paths
+from .sandbox import SandboxConfig
 from .selfcheck import run_one
 from .source import strip_magics
 from .verdict import Status, classify, learner_message
@@ -324,14 +324,17 @@ class SandboxGrader:
 
     def __init__(self, catalog: Catalog, config: SandboxConfig | None = None):
         self.catalog = catalog
-        self.config = config or SandboxConfig(hide=default_hidden_paths())  # as the CLI
+        self.config = config or SandboxConfig()  # as the CLI: the allow-list sandbox
         self.sessions: dict[str, tuple[Session, SandboxConfig]] = {}
         self.notebooks: dict[str, dict] = {}
 
     def _session(self, chapter_name: str) -> tuple[Session, SandboxConfig]:
         if chapter_name not in self.sessions:
-            config = chapter_config(self.config, self.catalog.chapters[chapter_name])
-            self.sessions[chapter_name] = (Session(config), config)
+            chapter = self.catalog.chapters[chapter_name]
+            config = chapter_config(self.config, chapter)
+            session = Session(config)
+            preload_chapter(session, chapter)
+            self.sessions[chapter_name] = (session, config)
         return self.sessions[chapter_name]
 
     def grade(self, mutant: Mutant) -> MutantResult:
@@ -347,7 +350,8 @@ class SandboxGrader:
         notebook = parse_notebook(json.dumps(data).encode(), f"{chapter.name}.ipynb")
         plan = plan_exercise(notebook, chapter, exercise)
         session, config = self._session(chapter.name)
-        outcomes = run_exercise(session, plan, self.catalog.reference(chapter.name), config)
+        reference = self.catalog.reference(chapter.name) if chapter.uses_reference else None
+        outcomes = run_exercise(session, plan, reference, config)
         return _summarise(mutant, exercise, [outcome.error for outcome in outcomes])
 
     def close(self):
