@@ -221,6 +221,16 @@ def test_course_packages_inside_the_installation_are_masked(tmp_path, monkeypatc
     assert policy_module.course_package_folders([(str(tmp_path / "x"), str(tmp_path / "x"))]) == []
 
 
+def test_the_scripts_folder_is_not_mounted_however_the_grader_started(monkeypatch):
+    """A console script (``dask worker``) puts its own folder, ``bin``, first on sys.path; the
+    allow-list is the same as for ``python -m grader``."""
+    scripts = os.path.dirname(os.path.abspath(sys.executable))
+    plain = policy_module.python_folders()
+    monkeypatch.setattr(sys, "path", [scripts, *sys.path])
+    assert policy_module.python_folders() == plain
+    assert all(os.path.realpath(real) != os.path.realpath(scripts) for _, real in plain)
+
+
 @pytest.mark.parametrize("bad", [dict(destination="tmp"), dict(destination="/a/../b"),
                                  dict(destination="/"), dict(destination="/x", kind="bind"),
                                  dict(destination="/x", kind="overlay")])
