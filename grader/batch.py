@@ -19,7 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .analyse import assign_chapters
+from .analyse import chapters_to_grade
 from .catalog import Catalog
 from .discover import SubmissionSource, discover
 from .execute import SandboxConfig, chapter_config
@@ -150,9 +150,7 @@ def chapter_tasks(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig,
     end of the batch. ``[chapters]`` (one task) when there is nothing to split, e.g. a
     submission in which no chapter of the course is found (its row then says why).
     """
-    wanted = chapters or list(assign_chapters(
-        [entry.notebook for entry in read_notebooks(snapshot) if entry.notebook is not None],
-        catalog, snapshot.times)[0])
+    wanted = chapters_to_grade(read_notebooks(snapshot), catalog, chapters, snapshot.times)
     if len(wanted) < 2:
         return [chapters]
     catalog = catalog.including(wanted)  # a chapter's SANDBOX settings are in its check module
