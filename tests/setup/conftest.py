@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,8 @@ class LearnerInstall:
         with open(folder / "stdout", "wb") as stdout, open(folder / "stderr", "wb") as stderr:
             process = subprocess.Popen(command, cwd=ROOT, stdout=stdout, stderr=stderr,
                                        stdin=subprocess.DEVNULL)
+        # Reaped as soon as it ends: tests in between check that the session leaves no zombies.
+        threading.Thread(target=process.wait, daemon=True).start()
         return cls(folder, process)
 
     def result(self) -> subprocess.CompletedProcess:
