@@ -133,7 +133,9 @@ def test_figures_are_svg_with_text_as_large_as_captions(book_survey, width):
                                 "cannot be opened full size")
             if "zoomShown" in fig:
                 zoomed_pages.add(name)
-                if fig["zoomShown"] + 2 < fig["natural"]:
+                if fig["zoomShown"] is None:
+                    problems.append(f"{name}: a tap on {short} opens no full-size view")
+                elif fig["zoomShown"] + 2 < fig["natural"]:
                     problems.append(f"{name}: a tap on {short} shows it {fig['zoomShown']:.0f} "
                                     f"px wide, not full size ({fig['natural']} px)")
             if fig["texts"] and fig["minTextPx"] is None:

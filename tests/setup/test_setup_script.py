@@ -2,7 +2,8 @@
 
 Interpreters of other versions are simulated: a "fake" Python is a shell script that runs this
 interpreter with a sitecustomize module that changes ``sys.version_info`` before the script runs.
-The learner install itself runs for real, into a temporary folder (slow: it installs ~1 GB).
+The learner install itself runs for real, into a temporary folder (slow: it installs ~1 GB; it
+starts in the background when collection ends, see conftest.py).
 """
 from __future__ import annotations
 
@@ -201,12 +202,12 @@ def test_a_venv_made_with_an_unsupported_python_is_reported(tmp_path):
 
 
 @pytest.mark.slow
-def test_learner_install_grades_and_runs_notebooks(tmp_path):
-    """The README's learner command, into a temporary venv: then the grader and a notebook's
-    self-check work in it, and the maintainer tools are not there."""
-    venv = tmp_path / "learner-venv"
-    proc = subprocess.run([sys.executable, str(SETUP), "--learner", "--venv", str(venv)],
-                          capture_output=True, text=True, timeout=1800, cwd=ROOT)
+def test_learner_install_grades_and_runs_notebooks(tmp_path, learner_install):
+    """The README's learner command, into a temporary venv (started in the background when
+    collection ended: conftest.py): then the grader and a notebook's self-check work in it, and
+    the maintainer tools are not there."""
+    venv = learner_install.venv
+    proc = learner_install.result()
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "installing requirements-learner.txt" in proc.stderr
     assert f"source {venv}/bin/activate\n    jupyter lab exercises" in proc.stderr
