@@ -1,0 +1,141 @@
+"""Both editions of the book: English in _build/html/, Simplified Chinese in _build/html/zh/,
+built strictly by one command (scripts/build-book), with a language switch on every page, the
+translations of the catalogs on the Chinese pages, and figures drawn with Chinese text."""
+from __future__ import annotations
+
+import html
+import re
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from babel.messages.pofile import read_po
+
+from test_build import _toc_files
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOGS = ROOT / "locales" / "zh_CN" / "LC_MESSAGES"
+
+
+def _page(html_dir: Path, name: str, edition: str = "en") -> str:
+    folder = html_dir / "zh" if edition == "zh" else html_dir
+    return (folder / f"{name}.html").read_text(encoding="utf-8")
+
+
+def _switch(page: str) -> str:
+    match = re.search(r'<a class="btn btn-sm course-language-switch" href="([^"]+)"', page)
+    assert match, "the page has no language switch"
+    return match.group(1)
+
+
+def test_every_page_is_in_both_editions(book_build, repo_root):
+    returncode, log, html_dir = book_build
+    assert returncode == 0, "book build failed:\n" + log[-6000:]
+    for name in _toc_files(repo_root):
+        assert (html_dir / "zh" / f"{name}.html").is_file(), f"zh/{name}.html was not built"
+        assert '<html lang="zh-CN"' in _page(html_dir, name, "zh")
+        assert '<html lang="en"' in _page(html_dir, name)
+
+
+@pytest.mark.parametrize("edition", ["en", "zh"])
+def test_the_switch_leads_to_the_same_page_in_the_other_language(book_build, repo_root,
+                                                                 edition):
+    _, _, html_dir = book_build
+    base = html_dir / "zh" if edition == "zh" else html_dir
+    other = html_dir if edition == "zh" else html_dir / "zh"
+    for name in _toc_files(repo_root) + ["search", "genindex"]:
+        page = base / f"{name}.html"
+        target = (page.parent / urlsplit(_switch(page.read_text(encoding="utf-8"))).path).resolve()
+        assert target == (other / f"{name}.html").resolve(), f"{edition}/{name}: switch -> {target}"
+        back = target.parent / _switch(target.read_text(encoding="utf-8"))
+        assert back.resolve() == page.resolve(), f"{edition}/{name}: the way back is {back}"
+
+
+def _plain(message: str) -> bool:
+    """A message whose translation appears on the page as written (no markup)."""
+    return not re.search(r"[`$*{}\[\]<>&\\_]", message)
+
+
+def _started_pages() -> list[str]:
+    pages = []
+    for path in sorted((CATALOGS / "book").rglob("*.po")):
+        with path.open("rb") as handle:
+            if any(message.id and message.string for message in read_po(handle)):
+                pages.append(path.relative_to(CATALOGS).with_suffix("").as_posix())
+    return pages
+
+
+@pytest.mark.parametrize("name", _started_pages())
+def test_chinese_pages_show_their_translations(book_build, name):
+    """Every translated message of the page's catalog (paragraphs, headings, the figures'
+    image descriptions) is on the Chinese page, and its English is not."""
+    _, _, html_dir = book_build
+    page = html.unescape(_page(html_dir, name, "zh"))
+    with (CATALOGS / f"{name}.po").open("rb") as handle:
+        translated = [m for m in read_po(handle)
+                      if m.id and m.string and not m.fuzzy and _plain(m.string) and _plain(m.id)]
+    assert translated, f"{name}: no plain translated message to look for"
+    missing = [m.string for m in translated if m.string not in page]
+    assert not missing, f"zh/{name}.html lacks these translations: {missing[:5]}"
+    english = [m.id for m in translated if m.id != m.string and len(m.id) > 40 and m.id in page]
+    assert not english, f"zh/{name}.html still shows this English: {english[:3]}"
+
+
+def test_the_interface_is_translated(book_build):
+    """The book's own interface strings (catalog course_ui) on a Chinese chapter page."""
+    _, _, html_dir = book_build
+    page = _page(html_dir, "book/ch03_activations", "zh")
+    assert "学习目标" in page and "Learning objectives" not in page
+    assert "下载笔记本" in page and "Download notebook" not in page
+    assert 'window.COURSE_MESSAGES = {"Close": "关闭"' in page
+
+
+def _figure_texts(html_dir: Path, name: str, edition: str) -> list[str]:
+    """The text drawn in the page's SVG figures (files under _images/, or inline)."""
+    folder = html_dir / "zh" if edition == "zh" else html_dir
+    page_path = folder / f"{name}.html"
+    page = page_path.read_text(encoding="utf-8")
+    svgs = [page] + [(page_path.parent / src).read_text(encoding="utf-8")
+                     for src in re.findall(r'<img[^>]*\bsrc="([^"]+\.svg)"', page)]
+    return [html.unescape(text) for svg in svgs
+            for text in re.findall(r"<text[^>]*>([^<]+)</text>", svg)]
+
+
+def test_figures_draw_their_text_in_the_pages_language(book_build):
+    """nnlib.plot.plot_history labels its x axis with figure_text("epoch"): English in the
+    English edition, the catalog's 轮次 in the Chinese one (the page ran again for it). (The
+    chapter's own "epoch" labels stay English until its code wraps them in figure_text.)"""
+    _, _, html_dir = book_build
+    english, chinese = (_figure_texts(html_dir, "book/ch09_training", edition)
+                        for edition in ("en", "zh"))
+    assert "epoch" in english and "轮次" not in english
+    assert "轮次" in chinese
+    assert chinese.count("epoch") == english.count("epoch") - chinese.count("轮次")
+
+
+def test_a_figure_with_a_missing_glyph_fails_the_build(repo_root, monkeypatch):
+    """matplotlib's "Glyph ... missing from font(s)" on a cell's stderr is a build warning."""
+    import importlib.util
+
+    from docutils import nodes
+    from docutils.utils import new_document
+
+    spec = importlib.util.spec_from_file_location("course_i18n_under_test",
+                                                  repo_root / "book" / "_ext" / "course_i18n.py")
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)     # its dataclass looks itself up
+    spec.loader.exec_module(module)
+    warnings = []
+    module.logger.warning = lambda message, *args, **kwargs: warnings.append(message % args)
+    document = new_document("page.md")
+    stderr = ("UserWarning: Glyph 36718 (\\N{CJK UNIFIED IDEOGRAPH-8F6E}) missing from "
+              "font(s) DejaVu Sans.")
+    document += nodes.literal_block(stderr, stderr, classes=["output", "stderr"])
+    module.check_figure_glyphs(None, document)
+    assert len(warnings) == 1 and "Glyph 36718" in warnings[0]
+    warnings.clear()
+    document = new_document("page.md")
+    document += nodes.literal_block("fine", "fine", classes=["output", "stderr"])
+    module.check_figure_glyphs(None, document)
+    assert warnings == []
