@@ -27,18 +27,20 @@ from __future__ import annotations
 
 import ast
 import json
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from docutils import nodes
 from sphinx import addnodes
+from sphinx.errors import ExtensionError
 from sphinx.locale import get_translation
 from sphinx.locale import init as init_locale
-from sphinx.util import logging
+from sphinx.util import logging as sphinx_logging
 from sphinx.util.i18n import docname_to_domain
 
-logger = logging.getLogger(__name__)
+logger = sphinx_logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -121,8 +123,9 @@ def load_ui_catalog(app, *args) -> None:
 
 
 # --------------------------------------------------------------------------- figure text
-#: A call ``figure_text("...")`` (or with single quotes) and its string literal.
-FIGURE_TEXT_CALL = re.compile(r"""\bfigure_text\(\s*(?P<literal>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')""")
+#: A call ``figure_text("...")`` (single quotes and a raw string too) and its string literal.
+FIGURE_TEXT_CALL = re.compile(
+    r"""\bfigure_text\(\s*(?P<literal>[rRuU]?(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'))""")
 #: The hidden first cell's call that sets the book's figure style (course_pages fingerprints it).
 STYLE_CALL = re.compile(r"^use_book_style\(\)[ \t]*$", re.M)
 
@@ -327,6 +330,13 @@ def use_glossary_in_search(app) -> None:
     """Chinese edition: load the glossary's terms into jieba's dictionary for the search index."""
     if app.builder.format != "html" or not app.config.language.startswith("zh"):
         return
+    try:
+        import jieba
+    except ImportError as error:
+        # Sphinx would index Chinese without word segmentation, and searches would miss.
+        raise ExtensionError("course_i18n: the Chinese edition's search needs jieba (pinned in "
+                             "requirements.txt): bash scripts/setup-env") from error
+    jieba.setLogLevel(logging.WARNING)      # not its "Building prefix dict" lines
     dictionary = Path(app.doctreedir) / "course-jieba-dict.txt"
     dictionary.parent.mkdir(parents=True, exist_ok=True)
     # jieba's user dictionary: "word frequency" per line; a high frequency keeps the term whole.

@@ -139,3 +139,55 @@ def test_a_figure_with_a_missing_glyph_fails_the_build(repo_root, monkeypatch):
     document += nodes.literal_block("fine", "fine", classes=["output", "stderr"])
     module.check_figure_glyphs(None, document)
     assert warnings == []
+
+
+# --------------------------------------------------------------------------- Chinese search
+def _search_index(html_dir: Path) -> dict:
+    import json
+
+    text = (html_dir / "zh" / "searchindex.js").read_text(encoding="utf-8")
+    return json.loads(text[text.index("(") + 1:text.rindex(")")])
+
+
+def _pages_of(index: dict, term: str) -> set[str]:
+    found = set()
+    for table in ("terms", "titleterms"):
+        hits = index[table].get(term, [])
+        found.update(index["docnames"][hit] for hit in ([hits] if isinstance(hits, int) else hits))
+    return found
+
+
+def _glossary_chinese() -> set[str]:
+    terms = set()
+    for tsv in (ROOT / "book" / "glossary").glob("*.tsv"):
+        for line in tsv.read_text(encoding="utf-8").splitlines():
+            cells = line.split("\t")
+            terms.update(part.strip() for part in re.split(r"[（）()、，,;；／/]", cells[1])
+                         if re.fullmatch(r"[\u4e00-\u9fff]{3,}", part.strip()))
+    return terms
+
+
+@pytest.mark.parametrize("name", _started_pages())
+def test_search_finds_glossary_terms_whole(book_build, name):
+    """jieba alone cuts 反向传播 into 反向 + 传播, and Sphinx's search looks a query up whole:
+    the glossary's terms are in jieba's dictionary, so each term of a translated page finds it."""
+    _, _, html_dir = book_build
+    index = _search_index(html_dir)
+    with (CATALOGS / f"{name}.po").open("rb") as handle:
+        text = " ".join(m.string for m in read_po(handle) if m.id and m.string and not m.fuzzy)
+    terms = sorted(term for term in _glossary_chinese() if term in text)
+    assert terms, f"{name}: no glossary term of three or more characters in its translation"
+    missing = [term for term in terms if name not in _pages_of(index, term)]
+    assert not missing, f"searching these terms does not find {name}: {missing}"
+
+
+#: Searches a Chinese reader makes, and the chapter each must find (once it is translated).
+SEARCHES = {"反向传播": "book/ch06_backprop", "梯度下降": "book/ch08_gradient_descent",
+            "激活函数": "book/ch03_activations"}
+
+
+@pytest.mark.parametrize("term, name", [(term, name) for term, name in SEARCHES.items()
+                                        if name in _started_pages()])
+def test_search_finds_the_chapter_of_a_term(book_build, term, name):
+    _, _, html_dir = book_build
+    assert name in _pages_of(_search_index(html_dir), term)
