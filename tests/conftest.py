@@ -45,9 +45,9 @@ def book_build(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def book_templates(book_build, tmp_path_factory) -> Path:
-    """The book's message templates (.pot), written by a gettext build after the book build
-    (whose execution cache it reuses): what ``scripts/update-translations`` merges into the
-    catalogs."""
+    """The message templates (.pot) of the book's pages, written by a gettext build after the
+    book build (whose execution cache it reuses), and of the exercise notebooks' prose: what
+    ``scripts/update-translations`` merges into the catalogs."""
     returncode, log, _ = book_build
     if returncode != 0:
         pytest.fail("the book build failed, so the templates cannot be compared:\n" + log[-3000:])
@@ -57,4 +57,8 @@ def book_templates(book_build, tmp_path_factory) -> Path:
                           capture_output=True, text=True, timeout=1800)
     if proc.returncode != 0:
         pytest.fail("the gettext build failed:\n" + (proc.stdout + proc.stderr)[-3000:])
+    proc = subprocess.run([sys.executable, "-m", "grader.authoring", "templates", str(outdir)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        pytest.fail("the exercise notebooks' templates failed:\n" + proc.stdout + proc.stderr)
     return outdir

@@ -18,7 +18,8 @@ default colour mode for the theme):
    ``exercises/<name>.ipynb``, a button bar: download the notebook (copied into the site, so it
    works offline), open it in JupyterLab (a local server started with ``jupyter lab exercises/``),
    open it on a JupyterHub (an nbgitpuller link, only when ``launch_buttons.jupyterhub_url`` is set
-   in ``_config.yml``) and open it in Colab (from ``repository.url``/``branch``)::
+   in ``_config.yml``) and open it in Colab (from ``repository.url``/``branch``). A translated
+   edition offers the notebook in its language, ``exercises/zh/<name>.ipynb`` (grader/translation.py)::
 
        ```{exercise-launch} ch03_activations
        ```
@@ -49,6 +50,8 @@ from sphinx.errors import ExtensionError
 from sphinx.locale import get_translation
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
+
+from grader.translation import EXERCISE_FOLDERS
 
 logger = logging.getLogger(__name__)
 #: The book's interface strings come from the catalog course_ui in a translated edition
@@ -262,7 +265,10 @@ class ExerciseLaunch(SphinxDirective):
             raise self.error(
                 f"exercise-launch: {self.arguments[0]!r} is not an exercise name; expected the "
                 "notebook's name in exercises/ without extension, e.g. 'ch03_activations'")
-        relpath = f"exercises/{name}.ipynb"
+        # A translated edition offers the exercise notebook in its language (exercises/zh/).
+        folder = EXERCISE_FOLDERS.get(self.config.language or "en")
+        notebook_name = f"{folder}/{name}.ipynb" if folder else f"{name}.ipynb"
+        relpath = f"exercises/{notebook_name}"
         notebook = Path(self.env.srcdir) / relpath
         if not notebook.is_file():
             raise self.error(
@@ -293,7 +299,7 @@ class ExerciseLaunch(SphinxDirective):
         lab_url = (self.config.course_jupyterlab_url or "").rstrip("/")
         if lab_url:
             buttons += nodes.Text(" ")
-            buttons += _jupyterlab_button(lab_url, f"{name}.ipynb")
+            buttons += _jupyterlab_button(lab_url, notebook_name)
 
         hub_url = (launch.get("jupyterhub_url") or "").rstrip("/")
         parts = _github_parts(repo_url)
