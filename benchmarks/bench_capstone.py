@@ -24,11 +24,13 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from grader.analyse import build_parts, find_exercise_code  # noqa: E402
 from grader.catalog import default_catalog  # noqa: E402
-from grader.grade import (ExerciseRunner, build_parts, chapter_config,  # noqa: E402
-                          find_exercise_code, grade_submission)
-from grader.notebook import read_notebook  # noqa: E402
-from grader.sandbox import SandboxConfig, Session  # noqa: E402
+from grader.discover import SubmissionSource  # noqa: E402
+from grader.execute import ExerciseRunner, SandboxConfig, Session, chapter_config  # noqa: E402
+from grader.grade import grade_snapshot  # noqa: E402
+from grader.intake import read_submission  # noqa: E402
+from grader.notebook import parse_notebook  # noqa: E402
 
 NOTEBOOK = ROOT / "solutions" / "ch12_capstone.ipynb"
 
@@ -53,10 +55,10 @@ def digits_in_sandbox(splits: int) -> None:
     chapter = catalog.chapters[NOTEBOOK.stem]
     exercise = catalog.exercises["ch12.train_digits"]
     checks = _checks_module()
-    notebook = read_notebook(NOTEBOOK)
-    status, cell, message = find_exercise_code(notebook, exercise)
-    if status != "ok":
-        raise SystemExit(f"train_digits not found in {NOTEBOOK}: {message}")
+    notebook = parse_notebook(NOTEBOOK.read_bytes(), NOTEBOOK.name)
+    cell, problem = find_exercise_code(notebook, exercise)
+    if problem is not None:
+        raise SystemExit(f"train_digits not found in {NOTEBOOK}: {problem}")
     config = chapter_config(SandboxConfig(), chapter)
     session = Session(config)
     runner = ExerciseRunner(session, build_parts(notebook, chapter, cell), checks.DIGITS_TIMEOUT)
@@ -89,10 +91,11 @@ def digits_in_sandbox(splits: int) -> None:
 
 def grading(repeat: int) -> None:
     catalog = default_catalog()
+    source = SubmissionSource("bench", NOTEBOOK.parent, (NOTEBOOK,))
     walls, cpus = [], []
     for _ in range(repeat):
         cpu0, t0 = _cpu_seconds(), time.perf_counter()
-        result = grade_submission("bench", [NOTEBOOK], catalog)
+        result = grade_snapshot(read_submission(source), catalog).to_dict()
         walls.append(time.perf_counter() - t0)
         cpus.append(_cpu_seconds() - cpu0)
     print(f"2. grading {NOTEBOOK.name} in process ({repeat} runs): score {result['score']:g} of "

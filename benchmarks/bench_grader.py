@@ -1,14 +1,27 @@
-"""Benchmark of the grader (prints figures; no assertions).
+"""The grader's cost, and the grader against nbgrader, like for like (prints figures only).
 
-    python benchmarks/bench_grader.py [--repeat 5] [--batch 50] [--nbgrader-venv /tmp/nbg]
+    python benchmarks/bench_grader.py [--rounds 5] [--nbgrader-venv DIR] [--skip-nbgrader]
 
-Figures (median wall time):
-  * one exercise notebook (solutions/ch03_activations.ipynb): in process (catalog loaded) and via
-    the command line (`python -m grader NOTEBOOK`, interpreter start included);
-  * one full submission (the ch03 and ch06 notebooks of one learner);
-  * a batch of N submissions with 2 workers (cache disabled);
-  * nbgrader's `autograde` of the same notebook, if nbgrader is installed in a scratch venv
-    (`python -m venv /tmp/nbg && /tmp/nbg/bin/pip install nbgrader numpy`).
+Every figure is a median over ``--rounds`` runs of whole processes started from the command
+line, as an instructor or a learner would start them; the grader and nbgrader run in alternating
+rounds, so both see the same machine load. Core-seconds are the user + system CPU time of the
+process and all its children (the sandboxes, nbgrader's kernels), from ``wait4``.
+
+1. One learner's whole course: a perfect submission of every exercise notebook, graded by
+   ``python -m grader grade LEARNER --workers 1 --no-cache``; core-seconds and wall time.
+2. The cost of each chapter: ``python -m grader NOTEBOOK`` (a learner grading one notebook,
+   interpreter start-up included) for each solution notebook.
+3. Command line against command line: ``python -m grader NOTEBOOK`` against ``nbgrader
+   autograde`` of the same notebook for one learner.
+4. Batch against batch: the same notebooks for the same 3 learners with 2 workers: ``python -m
+   grader grade SUBMISSIONS --workers 2 --no-cache`` against two ``nbgrader autograde``
+   processes side by side, each with half of the learners in its own course folder (nbgrader has
+   no worker option, and two processes sharing one gradebook database would lock each other).
+
+nbgrader is not a dependency of the course: ``--nbgrader-venv`` names a scratch virtual
+environment outside the repository, created with nbgrader 0.9.6 if it does not exist. nbgrader
+runs the notebooks in a kernel of the course's own environment (same numpy, Keras and grader),
+so both tools run the same code. Both must give every learner full marks, or the script stops.
 """
 from __future__ import annotations
 
@@ -16,6 +29,7 @@ import argparse
 import json
 import os
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -24,121 +38,244 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-NB03 = ROOT / "solutions" / "ch03_activations.ipynb"
-NB06 = ROOT / "solutions" / "ch06_backprop.ipynb"
-ENV = dict(os.environ, PYTHONPATH=str(ROOT))
+SOLUTIONS = sorted((ROOT / "solutions").glob("ch*.ipynb"))
+ONE_NOTEBOOK = ROOT / "solutions" / "ch03_activations.ipynb"
+LEARNERS = ("ada", "grace", "alan")
+NBGRADER_VERSION = "0.9.6"
 
 
-def median_time(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), times
+# --------------------------------------------------------------------------- measuring
+def environment() -> dict:
+    """The environment of every measured process: as on a learner's machine, Python caches
+    bytecode (this development machine turns it off globally)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["KERAS_BACKEND"] = "jax"
+    return env
 
 
-def cli(*args):
-    subprocess.run([sys.executable, "-m", "grader", *map(str, args), "--quiet"], check=True, env=ENV,
-                   cwd=ROOT, stdout=subprocess.DEVNULL)
+def measured(cmd, cwd=ROOT, env=None) -> tuple[float, float]:
+    """Run ``cmd``; return (wall seconds, core-seconds of it and its children)."""
+    return measured_together([(cmd, cwd)], env)
 
 
-def nbgrader_autograde(venv: Path, repeat: int):
-    """Median seconds of `nbgrader autograde` on one notebook, or (None, reason)."""
-    nbg = venv / "bin" / "nbgrader"
-    if not nbg.exists():
-        return None, "nbgrader is not installed in %s (python -m venv %s && %s/bin/pip install nbgrader numpy)" % (venv, venv, venv)
-    course = Path(tempfile.mkdtemp(prefix="nbg-course-"))
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PATH="%s/bin:%s" % (venv, os.environ["PATH"]))
-    (course / "nbgrader_config.py").write_text(
-        "c = get_config()\nc.CourseDirectory.root = %r\nc.CourseDirectory.course_id = 'bench'\n"
-        "c.ExecutePreprocessor.timeout = 60\n" % str(course))
-    src = course / "source" / "ps1"
-    src.mkdir(parents=True)
-    shutil.copy(NB03, src / "ch03.ipynb")
-    r = subprocess.run([str(nbg), "generate_assignment", "ps1", "--force"], cwd=course, env=env,
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        return None, "nbgrader generate_assignment failed: %s" % (r.stderr or r.stdout)[-800:]
-    sub = course / "submitted" / "learner" / "ps1"
-    sub.mkdir(parents=True)
-    shutil.copy(NB03, sub / "ch03.ipynb")  # the full solution, so every test passes
-    (sub / "timestamp.txt").write_text("2026-01-01 00:00:00.000000 UTC")
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        r = subprocess.run([str(nbg), "autograde", "ps1", "--force"], cwd=course, env=env,
-                           capture_output=True, text=True)
-        times.append(time.perf_counter() - t0)
-        if r.returncode != 0:
-            return None, "nbgrader autograde failed: %s" % (r.stderr or r.stdout)[-800:]
-    score = None
-    try:
-        import sqlite3
-        con = sqlite3.connect(course / "gradebook.db")
-        score = con.execute("select sum(auto_score) from grade").fetchone()[0]
-    except Exception:
-        pass
-    return statistics.median(times), "score in nbgrader's gradebook: %s" % score
+def measured_together(cmds, env=None) -> tuple[float, float]:
+    """Run ``cmds`` [(cmd, cwd)] side by side; return (wall seconds until the last one ends,
+    core-seconds of all of them and their children)."""
+    start = time.perf_counter()
+    runs = []
+    for cmd, cwd in cmds:
+        log = tempfile.TemporaryFile()
+        runs.append((cmd, log, subprocess.Popen([str(c) for c in cmd], cwd=cwd,
+                                                env=env or environment(),
+                                                stdout=subprocess.DEVNULL, stderr=log)))
+    cpu = 0.0
+    for cmd, log, proc in runs:
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        cpu += usage.ru_utime + usage.ru_stime
+        if proc.returncode != 0:
+            log.seek(0)
+            raise SystemExit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}\n"
+                             f"{log.read().decode(errors='replace')[-3000:]}")
+        log.close()
+    return time.perf_counter() - start, cpu
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--batch", type=int, default=50)
-    ap.add_argument("--nbgrader-venv", type=Path, default=Path("/tmp/nbg"))
+def median(values) -> float:
+    return statistics.median(values)
+
+
+# --------------------------------------------------------------------------- the grader
+def grader_cmd(*args):
+    return [sys.executable, "-m", "grader", *args, "--quiet"]
+
+
+def make_learners(folder: Path, notebooks, learners=LEARNERS) -> Path:
+    """``folder/<learner>/<notebook>`` for each learner: perfect submissions."""
+    for learner in learners:
+        (folder / learner).mkdir(parents=True, exist_ok=True)
+        for nb in notebooks:
+            shutil.copy(nb, folder / learner / nb.name)
+    return folder
+
+
+def check_full_marks(results: Path, learners) -> None:
+    report = json.loads(results.read_text())
+    scores = {s["name"]: (s["score"], s["max_score"]) for s in report["submissions"]}
+    if sorted(scores) != sorted(learners) or any(s != m or m <= 0 for s, m in scores.values()):
+        raise SystemExit(f"the grader did not give full marks: {scores}")
+
+
+# --------------------------------------------------------------------------- nbgrader
+def nbgrader_venv(venv: Path) -> Path:
+    """The scratch venv with nbgrader, created if missing; the course's environment is its
+    notebook kernel (kernel name python3, as in the notebooks' metadata)."""
+    if ROOT in venv.resolve().parents or venv.resolve() == ROOT:
+        raise SystemExit("--nbgrader-venv must be outside the repository")
+    if not (venv / "bin" / "nbgrader").exists():
+        print(f"creating {venv} with nbgrader {NBGRADER_VERSION} (once)", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([venv / "bin" / "pip", "install", "--quiet",
+                        f"nbgrader=={NBGRADER_VERSION}"], check=True)
+    subprocess.run([sys.executable, "-m", "ipykernel", "install", "--prefix", str(venv),
+                    "--name", "python3", "--display-name", "course environment"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return venv
+
+
+def nbgrader_course(folder: Path, venv: Path, notebooks, learners) -> tuple[list, Path]:
+    """A course folder with assignment ps1 (``notebooks``) released and submitted by
+    ``learners``; returns (the autograde command, the gradebook)."""
+    folder.mkdir(parents=True)
+    (folder / "nbgrader_config.py").write_text(
+        "c = get_config()\n"
+        f"c.CourseDirectory.root = {str(folder)!r}\n"
+        "c.CourseDirectory.course_id = 'bench'\n"
+        "c.ExecutePreprocessor.timeout = 900\n")
+    source = folder / "source" / "ps1"
+    source.mkdir(parents=True)
+    for nb in notebooks:
+        shutil.copy(nb, source / nb.name)
+    env = nbgrader_env(venv)
+    subprocess.run([venv / "bin" / "nbgrader", "generate_assignment", "ps1", "--force"],
+                   cwd=folder, env=env, check=True, capture_output=True)
+    for learner in learners:
+        submitted = folder / "submitted" / learner / "ps1"
+        submitted.mkdir(parents=True)
+        for nb in notebooks:
+            shutil.copy(nb, submitted / nb.name)   # the solutions: every check passes
+        (submitted / "timestamp.txt").write_text("2026-01-01 00:00:00.000000 UTC")
+    return [venv / "bin" / "nbgrader", "autograde", "ps1", "--force", "--create"], \
+        folder / "gradebook.db"
+
+
+def nbgrader_env(venv: Path) -> dict:
+    env = environment()
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
+    env["JUPYTER_PATH"] = str(venv / "share" / "jupyter")
+    return env
+
+
+def nbgrader_scores(gradebook: Path) -> dict:
+    with sqlite3.connect(gradebook) as db:
+        rows = db.execute(
+            "select student.id, sum(grade.auto_score), sum(grade_cells.max_score) from grade "
+            "join submitted_notebook on grade.notebook_id = submitted_notebook.id "
+            "join submitted_assignment on submitted_notebook.assignment_id = "
+            "submitted_assignment.id join student on submitted_assignment.student_id = "
+            "student.id join grade_cells on grade.cell_id = grade_cells.id "
+            "group by student.id").fetchall()
+    return {student: (score, total) for student, score, total in rows}
+
+
+def check_nbgrader_full_marks(gradebooks, learners) -> None:
+    """Stops if nbgrader graded the wrong learners; says so if a score is not full (e.g. a
+    self-check that ran past its time limit on a loaded machine: the work was still done)."""
+    scores = {}
+    for gradebook in gradebooks:
+        scores.update(nbgrader_scores(gradebook))
+    if sorted(scores) != sorted(learners) or not all(m for _, m in scores.values()):
+        raise SystemExit(f"nbgrader did not grade every learner: {scores}")
+    short = {name: f"{s:g}/{m:g}" for name, (s, m) in scores.items() if s != m}
+    if short:
+        print(f"  note: nbgrader's last round did not give full marks: {short}")
+
+
+# --------------------------------------------------------------------------- the figures
+def whole_course(scratch: Path, rounds: int) -> None:
+    learner = make_learners(scratch / "one", SOLUTIONS, learners=("learner",)) / "learner"
+    cmd = grader_cmd("grade", learner, "--workers", "1", "--no-cache", "--out",
+                     scratch / "one-out")
+    runs = [measured(cmd) for _ in range(rounds)]
+    check_full_marks(scratch / "one-out" / "results.json", ["learner"])
+    print(f"one learner, whole course ({len(SOLUTIONS)} notebooks), 1 worker, no cache: "
+          f"{median(c for _, c in runs):.2f} core-seconds "
+          f"(wall {median(w for w, _ in runs):.2f} s)")
+
+
+def per_chapter(rounds: int) -> None:
+    print("cost of each chapter (python -m grader NOTEBOOK, interpreter start-up included):")
+    total = 0.0
+    for nb in SOLUTIONS:
+        runs = [measured(grader_cmd(nb)) for _ in range(rounds)]
+        cpu = median(c for _, c in runs)
+        total += cpu
+        print(f"  {nb.stem:<24} {cpu:6.2f} core-seconds  (wall {median(w for w, _ in runs):.2f} s)")
+    print(f"  {'sum':<24} {total:6.2f} core-seconds (each run pays the start-up again)")
+
+
+def command_line(scratch: Path, venv: Path | None, rounds: int) -> None:
+    label = f"command line, one notebook ({ONE_NOTEBOOK.stem}), one learner"
+    ours_cmd = grader_cmd(ONE_NOTEBOOK)
+    if venv is None:
+        runs = [measured(ours_cmd) for _ in range(rounds)]
+        print(f"{label}: grader {median(w for w, _ in runs):.2f} s wall (nbgrader skipped)")
+        return
+    cmd, gradebook = nbgrader_course(scratch / "nbg-one", venv, [ONE_NOTEBOOK], ["ada"])
+    env = nbgrader_env(venv)
+    ours, theirs = [], []
+    for i in range(rounds):
+        pair = [lambda: ours.append(measured(ours_cmd)),
+                lambda: theirs.append(measured(cmd, cwd=scratch / "nbg-one", env=env))]
+        for run in pair if i % 2 == 0 else pair[::-1]:
+            run()
+    check_nbgrader_full_marks([gradebook], ["ada"])
+    report(label, ours, theirs)
+
+
+def batch(scratch: Path, venv: Path | None, rounds: int) -> None:
+    label = f"batch, {len(SOLUTIONS)} notebooks x {len(LEARNERS)} learners, 2 workers"
+    subs = make_learners(scratch / "subs", SOLUTIONS)
+    ours_cmd = grader_cmd("grade", subs, "--workers", "2", "--no-cache", "--out",
+                          scratch / "batch-out")
+    if venv is None:
+        runs = [measured(ours_cmd) for _ in range(rounds)]
+        check_full_marks(scratch / "batch-out" / "results.json", LEARNERS)
+        print(f"{label}: grader {median(w for w, _ in runs):.2f} s wall (nbgrader skipped)")
+        return
+    halves = [list(LEARNERS[0::2]), list(LEARNERS[1::2])]
+    courses = [nbgrader_course(scratch / f"nbg-batch{i}", venv, SOLUTIONS, half)
+               for i, half in enumerate(halves)]
+    together = [(cmd, scratch / f"nbg-batch{i}") for i, (cmd, _) in enumerate(courses)]
+    env = nbgrader_env(venv)
+    ours, theirs = [], []
+    for i in range(rounds):
+        pair = [lambda: ours.append(measured(ours_cmd)),
+                lambda: theirs.append(measured_together(together, env=env))]
+        for run in pair if i % 2 == 0 else pair[::-1]:
+            run()
+    check_full_marks(scratch / "batch-out" / "results.json", LEARNERS)
+    check_nbgrader_full_marks([gradebook for _, gradebook in courses], LEARNERS)
+    report(label, ours, theirs)
+    print(f"  per learner: grader {median(c for _, c in ours) / len(LEARNERS):.2f} "
+          f"core-seconds, nbgrader {median(c for _, c in theirs) / len(LEARNERS):.2f}")
+
+
+def report(label, ours, theirs) -> None:
+    wall_ours, wall_theirs = median(w for w, _ in ours), median(w for w, _ in theirs)
+    print(f"{label}:\n  grader {wall_ours:.2f} s wall ({median(c for _, c in ours):.2f} "
+          f"core-s), nbgrader {wall_theirs:.2f} s wall ({median(c for _, c in theirs):.2f} "
+          f"core-s): grader {wall_theirs / wall_ours:.1f}x faster")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rounds", type=int, default=5, help="runs of each measurement (median)")
+    ap.add_argument("--nbgrader-venv", type=Path, default=Path(tempfile.gettempdir()) /
+                    f"nbgrader-{NBGRADER_VERSION}", help="scratch venv with nbgrader "
+                    "(created if missing), outside the repository")
+    ap.add_argument("--skip-nbgrader", action="store_true", help="the grader's figures only")
     args = ap.parse_args()
-
-    from grader.catalog import Catalog
-    from grader.discover import SubmissionSource
-    from grader.grade import grade_snapshot
-    from grader.intake import read_submission
-
-    def grade_submission(name, paths, catalog, config):
-        """Read (intake) and grade one learner's notebooks, as the batch does."""
-        snapshot = read_submission(SubmissionSource(name, paths[0].parent, tuple(paths)))
-        return grade_snapshot(snapshot, catalog, config).to_dict()
-    from grader.sandbox import SandboxConfig, default_hidden_paths
-
-    cat = Catalog(ROOT / "solutions", ROOT / "tests" / "exercises")
-    for ch in ("ch03_activations", "ch06_backprop"):
-        cat.reference(ch)
-    cfg = SandboxConfig(hide=default_hidden_paths())
-    r = grade_submission("bench", [NB03], cat, config=cfg)
-    assert r["score"] == r["max_score"], "the reference must score 100% before timing"
-
-    print("grader benchmark (%d cores, Python %s)" % (os.cpu_count(), sys.version.split()[0]))
-    from grader.selfcheck import run_checks
-    worst = max(median_time(lambda e=e: run_checks(e.id, *[getattr(cat.reference(e.chapter), f) for f in e.functions], catalog=cat),
-                            args.repeat)[0] for e in cat.chapters["ch03_activations"].exercises + cat.chapters["ch06_backprop"].exercises)
-    print("  slowest in-notebook self-check of one exercise:  %.3f s" % worst)
-    t, _ = median_time(lambda: grade_submission("bench", [NB03], cat, config=cfg), args.repeat)
-    print("  one notebook (ch03, %d tests), in process:      %.3f s" % (len(r["tests"]), t))
-    one_nb = t
-    t, _ = median_time(lambda: cli(NB03), args.repeat)
-    print("  one notebook, command line (python -m grader):  %.3f s" % t)
-    t, _ = median_time(lambda: grade_submission("bench", [NB03, NB06], cat, config=cfg), args.repeat)
-    print("  one full submission (ch03 + ch06), in process:  %.3f s" % t)
-
-    with tempfile.TemporaryDirectory() as d:
-        for i in range(args.batch):
-            learner = Path(d) / "subs" / ("learner%02d" % i)
-            learner.mkdir(parents=True)
-            shutil.copy(NB03, learner / "ch03.ipynb")
-            shutil.copy(NB06, learner / "ch06.ipynb")
-        t, _ = median_time(lambda: cli("grade", Path(d) / "subs", "--out", Path(d) / "out", "--workers", "2",
-                                       "--no-cache"), max(1, args.repeat // 2))
-        rows = json.loads((Path(d) / "out" / "results.json").read_text())["submissions"]
-        assert len(rows) == args.batch and all(s["score"] == s["max_score"] for s in rows)
-    print("  batch of %d full submissions, 2 workers:        %.2f s (%.3f s per submission)" % (args.batch, t, t / args.batch))
-
-    nbg, note = nbgrader_autograde(args.nbgrader_venv, args.repeat)
-    if nbg is None:
-        print("  nbgrader autograde: not measured: %s" % note)
-    else:
-        print("  nbgrader autograde, same notebook:              %.3f s (%s)" % (nbg, note))
-        print("  speed-up vs nbgrader (in process / command line): %.1fx" % (nbg / one_nb))
+    venv = None if args.skip_nbgrader else nbgrader_venv(args.nbgrader_venv)
+    print(f"grader benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+          f"{args.rounds} rounds, medians"
+          + ("" if venv is None else f", nbgrader {NBGRADER_VERSION} in alternating rounds"))
+    with tempfile.TemporaryDirectory(prefix="bench-grader-") as scratch:
+        scratch = Path(scratch)
+        whole_course(scratch, args.rounds)
+        per_chapter(args.rounds)
+        command_line(scratch, venv, args.rounds)
+        batch(scratch, venv, args.rounds)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,16 @@
 """The sandboxed child: runs learner code, answers calls with plain data only.
 
 This file is self-contained (standard library + numpy) because it is executed as
-``python -I -c <this source>`` in a fresh interpreter whose view of the file system hides the
-course repository. The trusted side (``grader.sandbox``) imports the same module to share the
-wire format, so both ends always agree.
+``python -I -c <this source>`` in a fresh interpreter, which then replaces its file system by the
+allow-list it is given (:func:`apply_policy`, built by ``grader.sandbox.policy``). The trusted
+side (``grader.sandbox``) imports the same module to share the wire format, so both ends always
+agree.
 
 Process layout inside the sandbox::
 
-    bootstrap (applies namespaces) -> server (pid 1 of a new PID namespace when available,
-    limits applied, numpy imported once) -> one forked worker per exercise
+    bootstrap (enters new namespaces) -> server (pid 1 of a new PID namespace when available:
+    applies the file system policy, imports numpy once, drops privileges, applies limits; may
+    import more trusted modules on request, "preload") -> one forked worker per exercise
 
 The worker execs the learner's code for one exercise and serves ``call`` requests over the
 request/response pipes (fds 3 and 4). When the worker exits (normally or not) the server sends
@@ -181,23 +183,70 @@ def read_frame(fd):
 
 # --------------------------------------------------------------------------- sandbox setup
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x10000000, 0x20000000, 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE = 1, 38, 4
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC, MS_PRIVATE, MS_RELATIME = (1024, 2048, 4096, 16384,
+                                                                      1 << 18, 1 << 21)
+MNT_DETACH = 2
+# statvfs f_flag bits -> the mount flags a bind remount must keep (a user namespace may not
+# clear them)
+ST_TO_MS = {1: MS_RDONLY, 2: MS_NOSUID, 4: MS_NODEV, 8: MS_NOEXEC, 1024: MS_NOATIME,
+            2048: MS_NODIRATIME, 4096: MS_RELATIME}
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "arm64": 41, "riscv64": 41, "loongarch64": 41,
+                  "ppc64le": 203, "ppc64": 203, "s390x": 217, "i686": 217, "i386": 217,
+                  "armv7l": 218}
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+# where the new root is assembled (any existing folder: it is covered only in our namespace)
+ASSEMBLY_POINTS = ("/tmp", "/mnt", "/opt", "/srv", "/media", "/run", "/var")
 
 
 def _libc():
     import ctypes
-    return ctypes, ctypes.CDLL(None, use_errno=True)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
+                           ctypes.c_char_p]
+    return ctypes, libc
+
+
+class IsolationUnavailable(Exception):
+    """The kernel refused a step before anything was changed: run without file isolation."""
+
+
+class _Kernel:
+    """The few system calls the sandbox needs, raising OSError with the failing step."""
+
+    def __init__(self):
+        import platform
+        self.ctypes, self.libc = _libc()
+        self.pivot_nr = SYS_PIVOT_ROOT.get(platform.machine())
+
+    def _check(self, rc, what):
+        if rc != 0:
+            err = self.ctypes.get_errno()
+            raise OSError(err, "%s: %s" % (what, os.strerror(err)))
+
+    def mount(self, source, target, fstype, flags, data=None):
+        enc = lambda s: None if s is None else s.encode()  # noqa: E731
+        self._check(self.libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)),
+                    "mount %s" % target)
+
+    def umount(self, target, flags=0):
+        self._check(self.libc.umount2(target.encode(), flags), "umount %s" % target)
+
+    def pivot_root(self, new_root, put_old):
+        if self.pivot_nr is None:
+            raise OSError(38, "pivot_root: unknown system call number on this architecture")
+        self._check(self.libc.syscall(self.pivot_nr, new_root.encode(), put_old.encode()),
+                    "pivot_root")
 
 
 def setup_namespaces(cfg, report):
     """In the bootstrap: new user (if not root), mount, network and PID namespaces."""
     if not cfg.get("namespaces", True):
-        report["namespaces"] = "disabled by configuration"
+        report["namespaces"] = "disabled by configuration (--no-namespaces)"
         return False
     try:
         ctypes, libc = _libc()
-    except Exception as exc:  # pragma: no cover - no ctypes
+    except Exception as exc:  # noqa: BLE001 - no ctypes or no C library
         report["namespaces"] = "unavailable (%s)" % exc
         return False
     uid, gid = os.getuid(), os.getgid()
@@ -205,9 +254,7 @@ def setup_namespaces(cfg, report):
     if uid != 0:
         flags |= CLONE_NEWUSER
     if libc.unshare(flags) != 0:
-        err = ctypes.get_errno()
-        report["namespaces"] = "unshare failed: %s" % os.strerror(err)
-        # try network only (e.g. PID namespaces forbidden)
+        report["namespaces"] = "unavailable: unshare failed: %s" % os.strerror(ctypes.get_errno())
         return False
     if uid != 0:
         try:
@@ -218,76 +265,120 @@ def setup_namespaces(cfg, report):
             with open("/proc/self/gid_map", "w") as f:
                 f.write("0 %d 1" % gid)
         except OSError as exc:
-            report["namespaces"] = "user namespace mapping failed: %s" % exc
+            report["namespaces"] = "unavailable: user namespace mapping failed: %s" % exc
             return False
         report["user_namespace"] = True
+    report["namespaces"] = "user, mount, PID, network" if uid != 0 else "mount, PID, network"
     report["network"] = "isolated (new network namespace, no interfaces up)"
     report["pid_namespace"] = True
     return True
 
 
-def setup_filesystem(cfg, report):
-    """In the server (pid 1 of the new namespaces): hide the course and submissions.
+def _kept_flags(path):
+    kept = 0
+    flags = os.statvfs(path).f_flag
+    for st, ms in ST_TO_MS.items():
+        if flags & st:
+            kept |= ms
+    return kept
 
-    A fresh tmpfs becomes /tmp (the working directory). Every hidden folder gets an empty tmpfs
-    mounted over it; the Python installation, if it lives inside a hidden folder, is bind-mounted
-    back at its own path so numpy and the standard library still import.
-    """
-    ctypes, libc = _libc()
-    if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
-        report["filesystem"] = "mount namespace private remount failed"
-        return
-    MS_BIND, MS_MOVE = 4096, 8192
-    keeps = [k for k in cfg.get("keep", []) if os.path.isdir(k)]
-    # A Python installation under /tmp (e.g. a clone's .venv in /tmp) would vanish under the
-    # private /tmp: hold it open now and bind it back through /proc/self/fd afterwards.
-    held = {k: os.open(k, os.O_RDONLY | os.O_DIRECTORY) for k in keeps
-            if k == "/tmp" or k.startswith("/tmp/")}
-    size = ("size=%dk,mode=1777" % (cfg.get("tmp_kb", 16384))).encode()
-    if libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, size) != 0:
-        report["filesystem"] = "could not mount a private /tmp"
-        return
-    report["tmp"] = "private empty /tmp (tmpfs, %d KiB)" % cfg.get("tmp_kb", 16384)
-    report["cwd"] = "/tmp"
-    hide = [h for h in cfg.get("hide", []) if os.path.isdir(h)]
-    staged = []
-    for i, keep in enumerate(keeps):
-        if keep in held:
-            source = "/proc/self/fd/%d" % held[keep]
-        elif any(keep == h or keep.startswith(h.rstrip("/") + "/") for h in hide):
-            source = keep
+
+def _place(kernel, mount, notes):
+    """Create one mount of the policy under /newroot (the old root is at /oldroot)."""
+    kind, dest = mount["kind"], "/newroot" + mount["destination"]
+    if kind == "symlink":
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        os.symlink(mount["source"], dest)
+    elif kind in ("bind", "dev"):
+        source = "/oldroot" + mount["source"]
+        if not os.path.exists(source):
+            notes.append("%s: missing on this machine" % mount["source"])
+            return
+        if os.path.isdir(source):
+            os.makedirs(dest, exist_ok=True)
+        elif not os.path.exists(dest):
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            open(dest, "w").close()
+        kernel.mount(source, dest, None, MS_BIND)
+        flags = MS_BIND | MS_REMOUNT | MS_NOSUID | _kept_flags(dest)
+        if kind == "dev":  # a device node: usable, never executable
+            flags |= MS_NOEXEC
         else:
-            continue
-        stage = "/tmp/.stage%d" % i
-        os.mkdir(stage)
-        if libc.mount(source.encode(), stage.encode(), None, MS_BIND | MS_REC, None) == 0:
-            staged.append((keep, stage))
-    for fd in held.values():
-        os.close(fd)
-    hidden = []
-    for path in hide:
-        rc = libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                        b"size=64k,mode=0755")
-        if rc == 0:
-            hidden.append(path)
-    for keep, stage in staged:
-        os.makedirs(keep, exist_ok=True)
-        libc.mount(stage.encode(), keep.encode(), None, MS_MOVE, None)
+            flags |= MS_NODEV | (0 if mount["writable"] else MS_RDONLY)
+        kernel.mount(None, dest, None, flags)
+    elif kind == "tmpfs":
+        os.makedirs(dest, exist_ok=True)
+        size_mb = int(mount["size_mb"])
+        options = "size=%dm,nr_inodes=%d,mode=%s" % (size_mb, 1024 * max(size_mb, 1),
+                                                      "1777" if mount["writable"] else "0755")
+        kernel.mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV | (
+            0 if mount["writable"] else MS_RDONLY), options)
+    elif kind == "proc":
+        os.makedirs(dest, exist_ok=True)
         try:
-            os.rmdir(stage)
-        except OSError:
-            pass
-    for path in hidden:  # make the placeholder folders read-only
-        libc.mount(b"none", path.encode(), None, 32 | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
-    if os.path.isdir("/proc"):
-        libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
-    report["hidden_paths"] = hidden
-    report["filesystem"] = "course, tests and submissions hidden (%d folders)" % len(hidden)
+            kernel.mount("proc", dest, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        except OSError as exc:  # e.g. a user namespace inside a container with a masked /proc
+            notes.append("no %s (%s)" % (mount["destination"], exc.strerror))
+    elif kind == "mask" and os.path.isdir(dest):
+        kernel.mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
+                     "size=4k,mode=0755")
+
+
+def apply_policy(policy, report):
+    """In the server (pid 1 of the new namespaces): make the allow-list the whole file system.
+
+    As bubblewrap: a tmpfs becomes the root (``pivot_root``), each mount of the policy is
+    created on a new root inside it from the old root, the old root is detached, the new root
+    is pivoted to and remounted read-only. Bind mounts are read-only, ``nosuid`` and ``nodev``.
+    Raises :class:`IsolationUnavailable` if the kernel refuses before anything changed.
+    """
+    kernel = _Kernel()
+    os.umask(0o022)
+    try:
+        kernel.mount(None, "/", None, MS_REC | MS_PRIVATE)
+        base = next(d for d in ASSEMBLY_POINTS if os.path.isdir(d))
+        kernel.mount("tmpfs", base, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
+    except (OSError, StopIteration) as exc:
+        raise IsolationUnavailable(str(exc)) from None
+    os.chdir(base)
+    os.mkdir("newroot")
+    os.mkdir("oldroot")
+    try:
+        kernel.pivot_root(".", "oldroot")
+    except OSError as exc:
+        os.chdir("/")
+        kernel.umount(base, MNT_DETACH)
+        raise IsolationUnavailable(str(exc)) from None
+    # From here on the old root is only reachable below /oldroot: any failure is fatal.
+    os.chdir("/")
+    kernel.mount("newroot", "newroot", None, MS_BIND | MS_REC)
+    notes = []
+    for mount in policy["mounts"]:
+        _place(kernel, mount, notes)
+    kernel.mount(None, "oldroot", None, MS_REC | MS_PRIVATE)
+    kernel.umount("oldroot", MNT_DETACH)
+    os.chdir("/newroot")
+    kernel.pivot_root(".", ".")
+    kernel.umount(".", MNT_DETACH)
+    os.chdir("/")
+    kernel.mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    tmp = next((m for m in policy["mounts"] if m["destination"] == policy["workdir"]), {})
+    binds = sum(1 for m in policy["mounts"] if m["kind"] == "bind")
+    report["filesystem"] = ("allow-list only: new empty read-only root with %d read-only bind "
+                            "mounts (Python, its libraries), a minimal /dev, its own /proc and a "
+                            "private /tmp; nothing else is visible" % binds)
+    report["filesystem_isolated"] = True
+    report["tmp"] = "private empty %s (tmpfs, %s MiB in total, gone with the sandbox)" % (
+        policy["workdir"], tmp.get("size_mb"))
+    report["cwd"] = policy["workdir"]
+    if notes:
+        report["filesystem_notes"] = notes
 
 
 def drop_privileges(cfg, report):
     if os.getuid() != 0 or report.get("user_namespace"):
-        report["user"] = "uid %d (not root%s)" % (os.getuid(), ", user namespace" if report.get("user_namespace") else "")
+        report["user"] = "uid %d (not root%s)" % (
+            os.getuid(), ", user namespace" if report.get("user_namespace") else "")
         return
     uid = int(cfg.get("uid", 65534))
     try:
@@ -299,25 +390,26 @@ def drop_privileges(cfg, report):
         report["user"] = "still root: %s" % exc
 
 
-def apply_limits(cfg, report):
-    import resource
-    lim = {}
-    for name, key in (("RLIMIT_AS", "memory_bytes"), ("RLIMIT_CPU", "cpu_seconds"),
-                      ("RLIMIT_NPROC", "nproc"), ("RLIMIT_FSIZE", "fsize_bytes"),
-                      ("RLIMIT_CORE", None), ("RLIMIT_NOFILE", "nofile")):
-        value = 0 if key is None else cfg.get(key)
-        if value is None:
-            continue
+def apply_limits(limits, report):
+    """Resource limits (``RLIMIT_*`` name -> value); reported, never fatal where missing."""
+    try:
+        import resource
+    except ImportError as exc:
+        report["limits"] = ("unavailable: no resource module in this Python (%s): no memory, "
+                            "CPU or file limits; timeouts still apply" % exc)
+        return
+    applied = {}
+    for name, value in limits.items():
         try:
             resource.setrlimit(getattr(resource, name), (int(value), int(value)))
-            lim[name] = int(value)
-        except (ValueError, OSError) as exc:
-            lim[name] = "failed: %s" % exc
-    report["limits"] = lim
+            applied[name] = int(value)
+        except (AttributeError, ValueError, OSError) as exc:
+            applied[name] = "failed: %s" % exc
+    report["limits"] = applied
     try:
-        ctypes, libc = _libc()
+        _, libc = _libc()
         libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-    except Exception:
+    except Exception:  # noqa: BLE001 - best effort
         pass
 
 
@@ -404,7 +496,7 @@ def worker(req_fd, resp_fd, msg):
         write_frame(resp_fd, reply, out_blobs)
 
 
-def server(req_fd, resp_fd, cfg, report):
+def server(req_fd, resp_fd, report):
     import signal
     pid1 = os.getpid() == 1
     write_frame(resp_fd, {"op": "ready", "report": report})
@@ -413,6 +505,9 @@ def server(req_fd, resp_fd, cfg, report):
             header, blobs = read_frame(req_fd)
         except EOFError:
             os._exit(0)
+        if header.get("op") == "preload":
+            write_frame(resp_fd, {"op": "preloaded", "modules": _preload(header.get("modules", []))})
+            continue
         if header.get("op") != "load":
             os._exit(0)
         go_r, go_w = os.pipe()
@@ -470,11 +565,37 @@ def server(req_fd, resp_fd, cfg, report):
         write_frame(resp_fd, {"op": "exit", "code": code, "signal": sig})
 
 
-def main():
-    cfg = json.loads(os.environ.get("NNGRADER_CFG", "{}"))
-    os.environ.pop("NNGRADER_CFG", None)
+def _preload(names):
+    """Import trusted module names in the server; every later worker inherits them."""
+    import importlib
+    done = {}
+    for name in names:
+        try:
+            importlib.import_module(str(name))
+            done[name] = "ok"
+        except BaseException as exc:  # noqa: BLE001 - reported to the trusted side
+            done[name] = "%s: %s" % (type(exc).__name__, str(exc)[:300])
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:  # noqa: BLE001
+        pass
+    return done
+
+
+#: Imported by every sandbox before it drops privileges: without a mount namespace the
+#: interpreter's files may sit in a folder the unprivileged uid cannot read.
+BASE_MODULES = ("numpy", "math", "random", "functools", "itertools", "collections", "copy",
+                "traceback", "signal", "linecache", "ctypes", "typing", "dataclasses", "time",
+                "importlib", "resource", "numpy.linalg", "numpy.random")
+
+
+def run_sandbox(cfg):
+    """Enter the namespaces and the file system policy, drop privileges, serve (never returns)."""
     req_fd, resp_fd = int(cfg["req_fd"]), int(cfg["resp_fd"])
-    report = {"network": "not isolated", "pid_namespace": False, "filesystem": "not isolated"}
+    report = {"network": "not isolated", "pid_namespace": False,
+              "filesystem": "not isolated: no mount namespace", "filesystem_isolated": False}
+    policy = cfg["policy"]
     in_ns = setup_namespaces(cfg, report)
     if in_ns:
         pid = os.fork()
@@ -486,34 +607,145 @@ def main():
             except BaseException:
                 os._exit(1)
         try:
-            setup_filesystem(cfg, report)
-        except Exception as exc:  # noqa: BLE001
-            report["filesystem"] = "failed: %s" % exc
-    # import what the worker and typical learner code need before dropping privileges: without a
-    # mount namespace the interpreter's files may sit in a folder the unprivileged uid cannot read
-    import numpy  # noqa: F401 - imported once, shared by every forked worker
-    for mod in ("math", "random", "functools", "itertools", "collections", "copy", "traceback",
-                "signal", "linecache", "resource", "ctypes", "typing", "dataclasses", "time",
-                "numpy.linalg", "numpy.random"):
-        try:
-            __import__(mod)
-        except ImportError:
-            pass
+            apply_policy(policy, report)
+        except IsolationUnavailable as exc:
+            report["filesystem"] = "not isolated: %s" % exc
+    work = policy["workdir"] if report["filesystem_isolated"] else cfg["workdir"]
+    os.environ["HOME"] = work
+    os.chdir(work)
+    if cfg.get("probe"):  # report what this machine allows, then stop
+        drop_privileges(cfg, report)
+        apply_limits(policy["limits"], report)
+        write_frame(resp_fd, {"op": "ready", "report": report})
+        os._exit(0)
+    _preload(BASE_MODULES)  # already imported when forked from a template
     drop_privileges(cfg, report)
     if in_ns:
         try:
-            ctypes, libc = _libc()
+            _, libc = _libc()
             libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
-        except Exception:
+        except Exception:  # noqa: BLE001 - best effort
             pass
-    work = report.get("cwd") or cfg.get("workdir", "/tmp")
-    try:
-        os.chdir(work)
-    except OSError:
-        os.chdir("/")
-    apply_limits(cfg, report)
+    apply_limits(policy["limits"], report)
     sys.argv = ["exercise"]
-    server(req_fd, resp_fd, cfg, report)
+    server(req_fd, resp_fd, report)
+
+
+# --------------------------------------------------------------------------- template
+def _outside(roots):
+    """Loaded modules whose files lie outside ``roots`` (what a sandbox could not import)."""
+    found = []
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if path and not any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots):
+            found.append(name)
+    return found
+
+
+def _importable_inside(name, roots):
+    """Whether module ``name`` comes from inside ``roots`` (found without importing it)."""
+    import importlib.util
+    try:
+        spec = importlib.util.find_spec(name.split(".")[0])
+    except (ImportError, ValueError):
+        return False
+    if spec is None:
+        return False
+    paths = list(spec.submodule_search_locations or []) + [spec.origin or ""]
+    inside = lambda p: any(p == r or p.startswith(r.rstrip("/") + "/") for r in roots)  # noqa
+    return spec.origin in ("built-in", "frozen") or all(inside(p) for p in paths if p)
+
+
+def _close_fds_except(keep):
+    for entry in os.listdir("/proc/self/fd"):
+        fd = int(entry)
+        if fd > 2 and fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _reap(signum, frame):
+    """Collect ended sandboxes (their CPU time then counts in this process's children)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def template(cfg):
+    """A clean process that forks sandboxes, so each one starts with numpy (and the chapter's
+    modules) already imported instead of importing them again.
+
+    It never runs learner code and imports only trusted module names whose files a sandbox
+    could import too (inside the allow-list's folders; anything else is refused and the trusted
+    side falls back to a fresh interpreter). Requests come over a private socket: ``preload``
+    (import modules) and ``spawn`` (fork a sandbox with the given pipes and configuration).
+    """
+    import signal
+    import socket
+    control = socket.socket(fileno=int(cfg["control_fd"]))
+    roots = cfg["roots"]
+    signal.signal(signal.SIGCHLD, _reap)
+
+    def reply(header):
+        control.send(json.dumps(header).encode())
+
+    _preload(BASE_MODULES)
+    reply({"op": "ready", "outside": _outside(roots)})
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 1 << 22, 3)
+        except OSError:
+            break
+        if not message:
+            break
+        request = json.loads(message)
+        if request["op"] == "preload":
+            done = {name: "not imported: outside the sandbox's file system" for name in
+                    request["modules"] if not _importable_inside(name, roots)}
+            done.update(_preload([name for name in request["modules"] if name not in done]))
+            reply({"op": "preloaded", "modules": done, "outside": _outside(roots)})
+            continue
+        threads = len(os.listdir("/proc/self/task"))
+        if threads != 1:  # fork only a single-threaded process
+            for fd in fds:
+                os.close(fd)
+            reply({"op": "refused", "reason": "the template has %d threads" % threads})
+            continue
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            code = 70
+            try:
+                _, libc = _libc()
+                libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
+                os.setsid()
+                req_fd, resp_fd, out_fd = fds
+                os.dup2(out_fd, 1)
+                os.dup2(out_fd, 2)
+                _close_fds_except({req_fd, resp_fd})
+                session = dict(request["cfg"], req_fd=req_fd, resp_fd=resp_fd)
+                run_sandbox(session)
+            finally:
+                os._exit(code)
+        for fd in fds:
+            os.close(fd)
+        reply({"op": "spawned", "pid": pid})
+    os._exit(0)
+
+
+def main():
+    cfg = json.loads(os.environ.get("NNGRADER_CFG", "{}"))
+    os.environ.pop("NNGRADER_CFG", None)
+    if cfg.get("template"):
+        template(cfg)
+    else:
+        run_sandbox(cfg)
 
 
 if __name__ == "__main__":

@@ -90,14 +90,32 @@ def dump(nb: dict) -> str:
     return json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
 
 
+#: Roles of cells the learner must not edit; nbgrader shows them read-only ("locked").
+LOCKED_ROLES = ("setup", "given")
+
+
+def locked_cell_metadata(grade_id: str) -> dict:
+    """nbgrader's metadata of a read-only cell: not graded, no solution, locked."""
+    return {"grade": False, "solution": False, "locked": True, "grade_id": grade_id,
+            "schema_version": 3}
+
+
 def prepare_solution(sol: dict, catalog, name: str) -> dict:
-    """The solution notebook with the setup cell and check-cell points brought up to date."""
+    """The solution notebook with the setup cell, check-cell points and nbgrader metadata
+    (grade ids; setup and given cells locked) brought up to date."""
     sol = copy.deepcopy(sol)
+    prefix = name.split("_")[0]
+    locked_count: dict[str, int] = {}
     for cell in sol.get("cells", []):
         g = cell.get("metadata", {}).get("grader", {})
         nbg = cell.get("metadata", {}).get("nbgrader")
         if isinstance(nbg, dict) and g.get("exercise"):
             nbg["grade_id"] = nbgrader_id(g["exercise"]) + ("-check" if g.get("role") == "check" else "")
+        if g.get("role") in LOCKED_ROLES and cell.get("cell_type") == "code":
+            role = g["role"]
+            locked_count[role] = locked_count.get(role, 0) + 1
+            suffix = "" if locked_count[role] == 1 else f"-{locked_count[role]}"
+            cell["metadata"]["nbgrader"] = locked_cell_metadata(f"{prefix}-{role}{suffix}")
         if g.get("role") == "setup":
             _set_src(cell, SETUP_SOURCE)
         if g.get("role") == "check":

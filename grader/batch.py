@@ -38,18 +38,22 @@ class CourseSetup:
     solutions_dir: str
     checks_dir: str
     extra_dirs: tuple[str, ...]
+    chapters: tuple[str, ...] | None
 
     @classmethod
     def of(cls, catalog: Catalog) -> CourseSetup:
         """The setup that rebuilds ``catalog`` in another process."""
-        return cls(str(catalog.solutions_dir), str(catalog.checks_dir), tuple(catalog.extra_dirs))
+        return cls(str(catalog.solutions_dir), str(catalog.checks_dir), tuple(catalog.extra_dirs),
+                   catalog.loaded_chapters)
 
 
 @functools.cache
 def worker_catalog(setup: CourseSetup) -> Catalog:
-    """The catalog of a worker process, built once (reference solutions load when first used:
-    a batch without the Keras chapter never imports Keras)."""
-    return Catalog(Path(setup.solutions_dir), Path(setup.checks_dir), setup.extra_dirs)
+    """The catalog of a worker process, built once. Check modules of further chapters load when
+    a learner of this worker submits them, reference solutions when a check first uses them: a
+    batch without the Keras chapter never imports Keras."""
+    return Catalog(Path(setup.solutions_dir), Path(setup.checks_dir), setup.extra_dirs,
+                   chapters=setup.chapters)
 
 
 def grade_safely(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig,
@@ -297,6 +301,7 @@ def grade_batch(inputs: list[Path], out: Path | None, catalog: Catalog, config: 
     rows = _grade_sources(sources, catalog, config, workers, chapters, store, force,
                           Progress(len(sources), enabled=progress), engine)
     wanted = chapters if chapters is not None else _batch_chapters(rows, catalog)
+    catalog = catalog.including(wanted)  # the graded chapters' checks (maximum points)
     rows = [row.with_chapters(wanted, catalog) for row in rows]
     settings = settings or ClassSettings()
     rows, missing, unmatched = enrol(rows, sources, catalog, settings)

@@ -18,7 +18,7 @@ from pathlib import Path
 from .checks import CheckSpec
 from .notebook import Cell, NotebookError, Notebook, parse_notebook
 from .paths import checks_dir, solutions_dir
-from .source import defined_functions, strip_magics
+from .source import defined_functions, strip_magics, top_level_imports
 
 PRELUDE = "import numpy as np\nimport math\n"
 """Imported before any learner or reference code."""
@@ -110,6 +110,26 @@ class Chapter:
         """Points of the chapter's bonus exercises."""
         return sum(exercise.max_points for exercise in self.exercises if exercise.bonus)
 
+    @property
+    def uses_reference(self) -> bool:
+        """Whether a check compares with the reference solution (takes the ``ref`` fixture).
+
+        Chapter 10's checks never do: its reference would import Keras in the trusted process.
+        """
+        return any(spec.uses_reference for exercise in self.exercises for spec in exercise.checks)
+
+    @property
+    def imports(self) -> tuple[str, ...]:
+        """Modules the solution notebook imports at top level (setup and check cells aside).
+
+        E.g. ``keras`` or ``sklearn.datasets``: trusted names, which the chapter's sandbox imports
+        once before it forks the exercise workers, so that a learner's notebook (importing the
+        same) does not pay the import again for every exercise.
+        """
+        names = [name for cell in self.notebook.code_cells if cell.role not in ("setup", "check")
+                 for name in top_level_imports(cell.source)]
+        return tuple(dict.fromkeys(names))
+
 
 def nbgrader_id(exercise: str) -> str:
     """nbgrader's grade_id for an exercise: only letters, digits, '_' and '-' are allowed."""
@@ -199,6 +219,11 @@ class Catalog:
         Folder of the check modules ``test_*.py``.
     extra_dirs : sequence of Path, default ()
         Folders of instructor-only checks (always hidden).
+    chapters : sequence of str, optional
+        Load only these chapters' check modules (``test_<chapter>.py``; modules named otherwise
+        and the instructor's are always loaded); default: all. Every solution notebook is read
+        either way, so ``[]`` recognises notebooks without running any check module;
+        :meth:`including` adds chapters later.
 
     Attributes
     ----------
@@ -209,11 +234,14 @@ class Catalog:
     errors : list of str
         Solution notebooks that could not be read (the other chapters still grade).
     orphan_checks : list of CheckSpec
-        Checks of exercises that no solution notebook defines.
+        Checks of exercises that no solution notebook defines (among the loaded modules).
+    loaded_chapters : tuple of str or None
+        The chapters whose check modules are loaded (None: all).
     """
 
-    def __init__(self, solutions_dir: Path, checks_dir: Path, extra_dirs=()):
+    def __init__(self, solutions_dir: Path, checks_dir: Path, extra_dirs=(), chapters=None):
         self.solutions_dir, self.checks_dir = Path(solutions_dir), Path(checks_dir)
+        self.loaded_chapters = None if chapters is None else tuple(chapters)
         self.extra_dirs = [str(Path(folder).resolve()) for folder in extra_dirs]
         self.check_files: list[Path] = sorted(self.checks_dir.glob("test_*.py"))
         self.extra_files: list[Path] = []
@@ -227,7 +255,11 @@ class Catalog:
         extra_sources = {path: path.read_bytes() for path in self.extra_files}
         for path, source in [*repo_sources.items(), *extra_sources.items()]:
             self._digest.update(path.name.encode() + source)
-        specs = load_checks(repo_sources, "repo") + [
+        solution_stems = {path.stem for path in self.solutions_dir.glob("ch*.ipynb")}
+        skipped = set() if chapters is None else solution_stems - set(chapters)
+        loaded = {path: source for path, source in repo_sources.items()
+                  if path.stem.removeprefix("test_") not in skipped}
+        specs = load_checks(loaded, "repo") + [
             dataclasses.replace(spec, hidden=True) for spec in load_checks(extra_sources, "extra")]
         self.errors: list[str] = []
         self.chapters: dict[str, Chapter] = {}
@@ -246,6 +278,7 @@ class Catalog:
         self.orphan_checks: list[CheckSpec] = [spec for spec in specs
                                                if spec.exercise not in self.exercises]
         self._references: dict[str, types.SimpleNamespace] = {}
+        self._including: dict[tuple[str, ...], Catalog] = {}
 
     @staticmethod
     def _with_checks(chapter: Chapter, specs: list[CheckSpec]) -> Chapter:
@@ -253,6 +286,22 @@ class Catalog:
             exercise, checks=tuple(spec for spec in specs if spec.exercise == exercise.id))
             for exercise in chapter.exercises)
         return dataclasses.replace(chapter, exercises=exercises)
+
+    def checks_loaded(self, chapter: str) -> bool:
+        """Whether the check modules of ``chapter`` are loaded."""
+        return self.loaded_chapters is None or chapter in self.loaded_chapters
+
+    def including(self, chapters) -> Catalog:
+        """This catalog, or one that also loads the check modules of ``chapters`` (built once
+        per set of chapters; check modules already executed are not executed again)."""
+        missing = tuple(name for name in chapters if not self.checks_loaded(name))
+        if not missing:
+            return self
+        if missing not in self._including:
+            self._including[missing] = Catalog(
+                self.solutions_dir, self.checks_dir, self.extra_dirs,
+                chapters=[*self.loaded_chapters, *missing])
+        return self._including[missing]
 
     def reference(self, chapter: str) -> types.SimpleNamespace:
         """The reference solution of a chapter, executed in this (trusted) process once."""

@@ -101,6 +101,7 @@ KIND_TEXT = {
     "nan": "NaN or infinite values", "values": "wrong values", "mutation": "modified its input",
     "length": "wrong number of items", "keys": "wrong dictionary keys",
     "too_large": "result too large", "warning": "emitted a warning (e.g. overflow)",
+    "raises": "bad input not rejected with the required error",
 }
 """What a hidden check says about each kind of :class:`CheckFailed`."""
 
@@ -134,6 +135,11 @@ class CheckSpec:
     hint: str
     timeout: float | None
     name: str
+
+    @property
+    def uses_reference(self) -> bool:
+        """Whether the check takes the ``ref`` fixture (the chapter's reference solution)."""
+        return "ref" in inspect.signature(self.func).parameters
 
     def call(self, sub=None, ref=None):
         """Run the check with the fixtures it asks for, in a fresh context (no earlier call)."""
@@ -454,9 +460,12 @@ def _compare_dict(got, expected, rtol, atol, dtype, what, equal_nan):
 def _compare_bool(got, expected, rtol, atol, dtype, what, equal_nan):
     if not isinstance(got, (bool, np.bool_)):
         return "type", f"{what} should be a bool, got {_type_name(got)}"
-    if bool(got) == bool(expected):
-        return None
-    return "values", f"{what} should be {bool(expected)!r}, got {bool(got)!r}"
+    if bool(got) != bool(expected):
+        return "values", f"{what} should be {bool(expected)!r}, got {bool(got)!r}"
+    if dtype == "exact" and isinstance(expected, bool) and not isinstance(got, bool):
+        return "type", (f"{what} is numpy's {_type_name(got)}, expected a Python bool: wrap the "
+                        "result in bool(...)")
+    return None
 
 
 def _compare_number(got, expected, rtol, atol, dtype, what, equal_nan):
@@ -604,22 +613,29 @@ def expect_no_warnings(requirement: str = "the exercise requires no warnings",
                           kind="warning")
 
 
-def expect_raises(fn, *args, error: str = "ValueError", what: str = "this input"):
+def expect_raises(fn, *args, error: str = "ValueError", what: str = "this input",
+                  naming: tuple[str, ...] = ()):
     """Run the learner's ``fn`` on bad input and require it to raise ``error`` (a type name).
 
-    ``what`` describes the bad input for the message, e.g. "a column bias of shape (4, 1)".
+    ``what`` describes the bad input for the message, e.g. "a column bias of shape (4, 1)";
+    ``naming`` lists words the error's message must contain (e.g. the two numbers that
+    disagree), when the exercise asks for a message that names them.
     """
     name = _func_name(fn)
     try:
         got = run(fn, *args)
     except LearnerError as exc:
         expect_true(exc.etype == error, f"{name} should raise {error} for {what}, but it raised "
-                                        f"{exc.etype}: {exc.emessage}", kind="values")
+                                        f"{exc.etype}: {exc.emessage}", kind="raises")
+        missing = [word for word in naming if word not in exc.emessage]
+        expect_true(not missing, f"{name} raised {error} for {what}, but its message "
+                                 f"{exc.emessage[:200]!r} does not name {', '.join(missing)}: "
+                                 "say what is wrong and which values disagree", kind="raises")
         return
     returned = (f"an array of shape {got.shape}" if isinstance(got, np.ndarray)
                 else type(got).__name__)
     raise CheckFailed(f"{name} should raise {error} for {what}, but it returned {returned}",
-                      kind="values")
+                      kind="raises")
 
 
 def _gradient_problem(label: str, got, expected, tol: float) -> tuple[str, str] | None:

@@ -30,12 +30,32 @@ from .paths import checks_dir, solutions_dir
 from .report import write_atomically
 from .results import ClassSettings
 from .roster import Deadlines, PenaltyPolicy, Roster, RosterError, describe_delay
-from .sandbox import SandboxConfig, Session, default_hidden_paths
+from .sandbox import JAX_GRADING_ENV, MECHANISM, SandboxConfig, build_policy, probe
+
+REFUSAL = """\
+error: this system cannot isolate the file system for learner code ({reason}).
+Learner code could read any file this user can read (other submissions, solutions) and leave
+files behind. Grade other people's code on a machine where the grader may create Linux
+namespaces (run it as root, or allow unprivileged user namespaces), or pass
+--accept-weaker-sandbox to grade anyway; results.json then records that weaker protection was
+accepted. A learner checking their own notebook (python -m grader NOTEBOOK.ipynb) is not
+affected."""
 
 
-def _config(args, extra_hide=()) -> SandboxConfig:
-    return SandboxConfig(call_timeout=args.timeout, load_timeout=args.timeout, memory_mb=args.memory_mb,
-                         namespaces=not args.no_namespaces, hide=default_hidden_paths(extra_hide))
+def _config(args) -> SandboxConfig:
+    return SandboxConfig(call_timeout=args.timeout, load_timeout=args.timeout,
+                         memory_mb=args.memory_mb, namespaces=not args.no_namespaces,
+                         accept_weaker=getattr(args, "accept_weaker_sandbox", False))
+
+
+def weaker_protection(protections: dict) -> list[str]:
+    """What the sandbox could not do on this system (empty when fully protected)."""
+    missing = []
+    if not protections.get("filesystem_isolated"):
+        missing.append("file system " + protections.get("filesystem", "not isolated"))
+    if not isinstance(protections.get("limits"), dict):
+        missing.append("resource limits " + str(protections.get("limits", "not set")))
+    return missing
 
 
 def _problems(row: dict) -> list[str]:
@@ -146,12 +166,15 @@ def cmd_grade(args) -> int:
     out = Path(args.out) if args.out else None
     if out is None and any(p.is_dir() for p in inputs):
         out = default_output(inputs)
+    chapters = args.chapters.split(",") if args.chapters else None
     try:
-        catalog = Catalog(solutions_dir(), checks_dir(), args.extra_tests or [])
+        # check modules load for the chapters graded only (the learners' chapters when
+        # --chapters is not given: grading loads them as it meets them)
+        catalog = Catalog(solutions_dir(), checks_dir(), args.extra_tests or [],
+                          chapters=chapters or [])
     except Exception as exc:
         print("error: %s" % exc, file=sys.stderr)
         return 2
-    chapters = args.chapters.split(",") if args.chapters else None
     try:
         settings = _settings(args)
     except RosterError as exc:
@@ -161,12 +184,18 @@ def cmd_grade(args) -> int:
     if problem:
         print(f"error: --chapters: {problem}", file=sys.stderr)
         return 2
-    hide = [*inputs, *(args.extra_tests or []), *([out] if out else [])]
+    config = _config(args)
+    if not args.own_work:
+        # other people's code: grade only with the file system isolated (or the waiver)
+        protections = probe(config)
+        if not protections.get("filesystem_isolated") and not config.accept_weaker:
+            print(REFUSAL.format(reason=protections.get("filesystem", "unknown")), file=sys.stderr)
+            return 2
+    progress = not args.quiet and sys.stderr.isatty() or args.progress
     engine = DaskEngine(args.scheduler) if args.scheduler else None  # ClusterError: see main
     try:
-        report = grade_batch(inputs, out, catalog, _config(args, [p if p.is_dir() else p.parent for p in hide if p.exists()] + ([out] if out and out.exists() else [])),
-                             workers=args.workers, force=args.force, chapters=chapters,
-                             use_cache=not args.no_cache, progress=not args.quiet and sys.stderr.isatty() or args.progress,
+        report = grade_batch(inputs, out, catalog, config, workers=args.workers, force=args.force,
+                             chapters=chapters, use_cache=not args.no_cache, progress=progress,
                              settings=settings, engine=engine).to_dict()
     finally:
         if engine is not None:
@@ -181,6 +210,11 @@ def cmd_grade(args) -> int:
             print(f"wrote {out}/results.json, grades.csv, report.html, feedback/ (one page per "
                   "learner: open it in a browser), instructor/"
                   + (", canvas.csv, moodle.csv" if settings.roster else ""))
+    missing = weaker_protection(report.get("protections") or {})
+    if args.own_work and missing:
+        print("note: this system allows only part of the sandbox (%s); your notebook was graded "
+              "with what it allows, which is fine for checking your own work."
+              % "; ".join(missing), file=sys.stderr)
     return 0
 
 
@@ -224,21 +258,27 @@ def cmd_gradescope_zip(args) -> int:
 
 
 def cmd_protections(args) -> int:
-    cfg = _config(args)
-    with Session(cfg) as s:
-        rep = s.start()
-    rep["timeouts"] = "wall clock %.1f s per call, process tree killed" % cfg.call_timeout
-    rep["output"] = "stdout+stderr captured, %d KiB kept per exercise" % cfg.output_cap_kb
-    print(json.dumps(rep, indent=1))
+    """Print what the sandbox does on this machine, with its file system allow-list."""
+    config = _config(args)
+    report = probe(config)
+    report["mechanism"] = MECHANISM
+    report["timeouts"] = f"wall clock {config.call_timeout:.1f} s per call, process tree killed"
+    report["output"] = f"stdout+stderr captured, {config.output_cap_kb} KiB kept per exercise"
+    report["allow_list"] = build_policy(config).describe() if report.get(
+        "filesystem_isolated") else "not applied: " + report.get("filesystem", "")
+    print(json.dumps(report, indent=1))
     return 0
 
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    for name, value in JAX_GRADING_ENV.items():  # before any check imports JAX (Keras' backend)
+        os.environ.setdefault(name, value)
     if argv and argv[0] in ("generate", "check"):
         return authoring_main(argv)
-    if argv and argv[0] not in ("grade", "protections", "gradescope", "gradescope-zip", "-h",
-                                "--help"):
+    learner_form = bool(argv) and argv[0] not in ("grade", "protections", "gradescope",
+                                                  "gradescope-zip", "-h", "--help")
+    if learner_form:
         argv.insert(0, "grade")
     ap = argparse.ArgumentParser(prog="nn-grade", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -271,6 +311,9 @@ def main(argv=None) -> int:
             p.add_argument("--verbose", "-v", action="store_true", help="per-test lines for every submission")
             p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
             p.add_argument("--progress", action="store_true", help="progress bar even when stderr is not a terminal")
+            p.add_argument("--accept-weaker-sandbox", action="store_true",
+                           help="grade other people's code even where the file system cannot be "
+                           "isolated (recorded in results.json)")
             p.add_argument("--roster", type=Path, help="CSV of the class: id,name[,lms_id,section,"
                            "extension,email]; adds missing learners, lists unmatched submissions, "
                            "writes canvas.csv and moodle.csv")
@@ -298,6 +341,8 @@ def main(argv=None) -> int:
     ap.epilog = "\n".join(f"--- python -m grader {name} ---\n{parser.format_help()}"
                            for name, parser in sub.choices.items())
     args = ap.parse_args(argv)
+    # `python -m grader NOTEBOOK.ipynb`: a learner checking their own work
+    args.own_work = learner_form and all(Path(p).is_file() for p in getattr(args, "paths", []))
     try:
         commands = {"grade": cmd_grade, "protections": cmd_protections,
                     "gradescope": cmd_gradescope, "gradescope-zip": cmd_gradescope_zip}

@@ -161,7 +161,12 @@ def _input_term(got, expected, inputs):
     difference = pair[0] - pair[1]
     for position, value in enumerate(inputs, 1):
         array = _float_array(value)
-        if array is None or array.size < 2 or not np.all(np.isfinite(array)):
+        if array is None or not np.all(np.isfinite(array)):
+            continue
+        if array.size == 1:
+            found = _scalar_term(difference, float(array.ravel()[0]), position)
+            if found is not None:
+                return found
             continue
         try:
             term = np.broadcast_to(array, difference.shape)
@@ -178,6 +183,21 @@ def _input_term(got, expected, inputs):
                 f"your result differs from the expected one by {factor:.4g} times argument "
                 f"{position} of the call: the term with that argument {what} (e.g. the bias, "
                 "or + where - belongs)"))
+    return None
+
+
+def _scalar_term(difference: np.ndarray, value: float, position: int) -> Diagnosis | None:
+    """Every entry is off by -1, +1 or -2 times a number the call received (e.g. the bias)."""
+    if abs(value) < 1e-12 or not np.allclose(difference, difference.flat[0], rtol=1e-9,
+                                             atol=1e-12):
+        return None
+    for factor, what in ((-1.0, "is missing"), (1.0, "is counted twice"),
+                         (-2.0, "has the wrong sign")):
+        if np.isclose(difference.flat[0], factor * value, rtol=1e-9, atol=1e-12):
+            return Diagnosis("missing or wrong term", (
+                f"every value differs from the expected one by {factor:+g} times argument "
+                f"{position} of the call ({value:.4g}): the term with that argument {what} "
+                "(e.g. the bias, or + where - belongs)"))
     return None
 
 
@@ -243,7 +263,7 @@ def _reversed(got, expected, inputs):
             where = "" if axis is None else f" along axis {axis}"
             return Diagnosis("reversed order", (
                 f"your values are the expected ones in reverse order{where}: an index runs "
-                "backwards (e.g. a flipped kernel, or [::-1])"))
+                "backwards (e.g. a flipped kernel, or [::-1]), or padding went on the wrong side"))
     return None
 
 
@@ -269,18 +289,28 @@ def _shifted(got, expected, inputs):
     return None
 
 
+def _whole_or_reciprocal(factor: float) -> bool:
+    """``factor`` is a whole number or one over a whole number (2, 3, 1/2, -1/4, ...)."""
+    if factor == 0 or not np.isfinite(factor):
+        return False
+    return any(abs(value) >= 2 and abs(value - round(value)) < 1e-6
+               for value in (factor, 1 / factor))
+
+
 def _constant_factor(got, expected, inputs):
     pair = _same_shape(got, expected)
-    if pair is None or pair[0].size < 3:
+    if pair is None or pair[0].size < 2:
         return None
     got_array, expected_array = pair
     usable = np.abs(expected_array) > 1e-9 * max(1.0, float(np.abs(expected_array).max()))
-    if usable.sum() < 3 or np.any(np.abs(got_array[~usable]) > 1e-9):
+    if usable.sum() < 2 or np.any(np.abs(got_array[~usable]) > 1e-9):
         return None
     ratios = got_array[usable] / expected_array[usable]
     factor = float(np.median(ratios))
     if abs(factor - 1) < 1e-6 or not np.allclose(ratios, factor, rtol=1e-5, atol=1e-12):
         return None
+    if usable.sum() == 2 and not _whole_or_reciprocal(factor):
+        return None  # two values are too few to tell a factor from chance, unless it is 2, 1/3, ...
     return Diagnosis("constant factor", (
         f"every value is {factor:.4g} times the expected one: a constant factor is missing or "
         "extra (a 1/n or a mean instead of a sum, a factor 2 or 1/2, a learning rate, a bias "
@@ -322,6 +352,27 @@ RECOGNISERS: tuple[Callable, ...] = (
 """Tried in this order; the first one that recognises the difference names the mistake."""
 
 
+def _swapped_results(got, expected) -> Diagnosis | None:
+    """A tuple of results whose items are right but in another order, e.g. (dB, dA)."""
+    if not (isinstance(got, (list, tuple)) and isinstance(expected, (list, tuple))
+            and 2 <= len(got) == len(expected) <= 6):
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            if first_difference(list(got), list(expected)) is None:
+                return None
+            for position, item in enumerate(got):
+                matches = [other for other, wanted in enumerate(expected)
+                           if first_difference(item, wanted) is None]
+                if not matches or (position in matches and len(matches) == 1):
+                    return None
+    except (ValueError, TypeError):
+        return None
+    return Diagnosis("results in the wrong order", (
+        "each returned item is right, but they are in the wrong order (swapped): return them "
+        "in the order the exercise asks for, e.g. (grad_a, grad_b)"))
+
+
 def diagnose(got, expected, inputs=()) -> Diagnosis | None:
     """Name the mistake that turns ``expected`` into ``got``, if a common one does.
 
@@ -338,6 +389,9 @@ def diagnose(got, expected, inputs=()) -> Diagnosis | None:
     -------
     Diagnosis or None
     """
+    swapped = _swapped_results(got, expected)
+    if swapped is not None:
+        return swapped
     found = first_difference(got, expected)
     if found is None:
         return None

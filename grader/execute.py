@@ -1,7 +1,8 @@
 """Stage 4, execute: run the checks of a plan against learner code in the sandbox.
 
 The only stage that uses :mod:`grader.sandbox`. Each exercise is loaded in a fresh forked worker
-of the learner's sandbox; each check runs in this (trusted) process and reaches the learner's
+of the learner's sandbox (forked after the sandbox imported the modules the chapter's solution
+notebook imports); each check runs in this (trusted) process and reaches the learner's
 functions through proxies that send plain data. What a check raises is recorded, not judged:
 :mod:`grader.verdict` turns it into a status. Sandbox failures are translated into the check
 API's exceptions (:class:`~grader.checks.TimedOut`, :class:`~grader.checks.Crashed`).
@@ -18,13 +19,13 @@ from .checks import (CheckFailed, CheckSpec, Crashed, LearnerError, MissingFunct
 from .sandbox import SandboxConfig, SandboxError, Session
 
 __all__ = ["MAX_TIMEOUTS_PER_EXERCISE", "SANDBOX_SETTINGS", "LoadFailed", "CheckOutcome",
-           "Executor", "chapter_config", "SandboxConfig"]
+           "Executor", "chapter_config", "preload_chapter", "SandboxConfig"]
 
 MAX_TIMEOUTS_PER_EXERCISE = 2
 """After this many timeouts in one exercise, its remaining checks are skipped."""
 
 SANDBOX_SETTINGS = ("memory_mb", "cpu_seconds", "nproc", "load_timeout", "call_timeout",
-                    "start_timeout", "env")
+                    "start_timeout", "tmp_mb", "env")
 """Keys a check module may set in its ``SANDBOX`` dict."""
 
 CALL_TIMED_OUT = "timed out: your function did not return in time (endless loop?)"
@@ -253,6 +254,15 @@ def run_exercise(session: Session, plan: ExercisePlan, reference,
     return outcomes
 
 
+def preload_chapter(session: Session, chapter: Chapter):
+    """Import the modules of ``chapter``'s solution notebook in ``session`` once, before it forks
+    the exercise workers (trusted names: :attr:`~grader.catalog.Chapter.imports`)."""
+    try:
+        session.preload(chapter.imports)
+    except SandboxError:
+        pass  # the sandbox failed to start: the first load reports it for every exercise
+
+
 class Executor:
     """The sandboxes of one learner: a main one, and one per chapter needing larger limits.
 
@@ -292,12 +302,15 @@ class Executor:
         Parameters
         ----------
         plan : ChapterPlan
-        reference : SimpleNamespace
-            The chapter's reference solution (the ``ref`` fixture).
+        reference : SimpleNamespace or None
+            The chapter's reference solution (the ``ref`` fixture; None when no check of the
+            chapter takes it).
         """
         config = chapter_config(self.config, plan.chapter)
         session = self.session if config is self.config else Session(config)
         try:
+            if any(exercise.problem is None for exercise in plan.exercises):
+                preload_chapter(session, plan.chapter)
             return [run_exercise(session, exercise, reference, config)
                     for exercise in plan.exercises]
         finally:

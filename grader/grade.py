@@ -49,7 +49,8 @@ def grade_snapshot(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig |
     snapshot : Snapshot
         The learner's files, in memory (:func:`grader.intake.read_submission`).
     catalog : Catalog
-        The course's exercises and checks.
+        The course's exercises and checks (the check modules of the chapters graded are loaded
+        if the catalog does not hold them yet).
     config : SandboxConfig, optional
         Sandbox limits (defaults otherwise).
     chapters : list of str, optional
@@ -66,6 +67,10 @@ def grade_snapshot(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig |
             executor.start_early()  # the sandbox imports numpy while we analyse
         files = read_notebooks(snapshot)
         plan = plan_submission(files, catalog, chapters, snapshot.times)
+        graded = [chapter_plan.chapter.name for chapter_plan in plan.chapters]
+        if not all(catalog.checks_loaded(name) for name in graded):
+            catalog = catalog.including(graded)  # the check modules of this learner's chapters
+            plan = plan_submission(files, catalog, chapters, snapshot.times)
         common = {"notebooks": _notebook_entries(files, plan, snapshot.times),
                   "flags": plan.flags, "content_hash": snapshot.content_hash}
         if plan.not_gradable:
@@ -74,8 +79,10 @@ def grade_snapshot(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig |
                 seconds=round(time.monotonic() - started, 3), **common)
         exercises, tests = {}, []
         for chapter_plan in plan.chapters:
-            outcomes = executor.run_chapter(chapter_plan,
-                                            catalog.reference(chapter_plan.chapter.name))
+            chapter = chapter_plan.chapter
+            # the reference solution runs in this process only if a check compares with it
+            reference = catalog.reference(chapter.name) if chapter.uses_reference else None
+            outcomes = executor.run_chapter(chapter_plan, reference)
             chapter_exercises, chapter_tests = chapter_results(chapter_plan.exercises, outcomes)
             exercises.update(chapter_exercises)
             tests += chapter_tests

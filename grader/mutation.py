@@ -33,10 +33,10 @@ from pathlib import Path
 from .analyse import plan_exercise
 from .catalog import PRELUDE, Catalog, Exercise, default_catalog
 from .checks import CheckSpec
-from .execute import Session, chapter_config, run_exercise
+from .execute import Session, chapter_config, preload_chapter, run_exercise
 from .notebook import parse_notebook
 from .paths import checks_dir
-from .sandbox import SandboxConfig, default_hidden_paths
+from .sandbox import SandboxConfig
 from .selfcheck import run_one
 from .source import strip_magics
 from .verdict import Status, classify, learner_message
@@ -63,6 +63,9 @@ class Mutant:
         contain to name the mistake, e.g. ``("sign",)``.
     requirement : bool
         A hand-written mutant that breaks a requirement the exercise's text states.
+    slow : bool
+        Grading it takes seconds (its checks train a network, or it runs into a timeout): the
+        cheap CI test leaves it to the slow one.
     """
 
     exercise: str
@@ -71,6 +74,7 @@ class Mutant:
     hand_written: bool = False
     names: tuple[str, ...] = ()
     requirement: bool = False
+    slow: bool = False
 
 
 def _function_nodes(tree: ast.Module) -> list[ast.FunctionDef]:
@@ -219,7 +223,8 @@ def hand_mutants(catalog: Catalog, path: Path | None = None) -> tuple[list[Mutan
     """The hand-written mutants and the explained-equivalent automatic ones.
 
     ``tests/exercises/mutants.py`` defines ``MUTANTS``, a list of dicts with ``exercise``,
-    ``name``, ``names`` (words the feedback must contain), ``requirement`` (bool) and either
+    ``name``, ``names`` (words the feedback must contain), ``requirement`` (bool), ``slow``
+    (bool, optional: its grading takes seconds) and either
     ``replace`` (a list of (old, new) text replacements in the reference cell) or ``source``
     (the whole cell); and ``EQUIVALENT``, ``{(exercise, automatic mutant name): reason}``.
 
@@ -244,7 +249,8 @@ def hand_mutants(catalog: Catalog, path: Path | None = None) -> tuple[list[Mutan
                                      f"{old!r} is not in the reference cell any more")
                 source = source.replace(old, new)
         mutants.append(Mutant(exercise.id, entry["name"], source, True,
-                              tuple(entry.get("names", ())), bool(entry.get("requirement"))))
+                              tuple(entry.get("names", ())), bool(entry.get("requirement")),
+                              bool(entry.get("slow"))))
     return mutants, dict(module.EQUIVALENT)
 
 
@@ -305,8 +311,9 @@ def grade_in_process(mutant: Mutant, catalog: Catalog) -> MutantResult:
     for other in chapter.exercises:
         source = mutant.source if other.id == exercise.id else strip_magics(other.solution_source)
         exec(compile(source, f"<{other.id}>", "exec"), namespace)
-    sub = types.SimpleNamespace(**{name: namespace[name] for name in exercise.functions
-                                   if name in namespace})
+    # like the sandbox's ``sub``: every name the module defines (given helpers too)
+    sub = types.SimpleNamespace(**{name: value for name, value in namespace.items()
+                                   if not name.startswith("_")})
     reference = catalog.reference(exercise.chapter)
     return _summarise(mutant, exercise, [run_one(spec, sub, reference)
                                          for spec in exercise.checks])
@@ -317,14 +324,17 @@ class SandboxGrader:
 
     def __init__(self, catalog: Catalog, config: SandboxConfig | None = None):
         self.catalog = catalog
-        self.config = config or SandboxConfig(hide=default_hidden_paths())  # as the CLI
+        self.config = config or SandboxConfig()  # as the CLI: the allow-list sandbox
         self.sessions: dict[str, tuple[Session, SandboxConfig]] = {}
         self.notebooks: dict[str, dict] = {}
 
     def _session(self, chapter_name: str) -> tuple[Session, SandboxConfig]:
         if chapter_name not in self.sessions:
-            config = chapter_config(self.config, self.catalog.chapters[chapter_name])
-            self.sessions[chapter_name] = (Session(config), config)
+            chapter = self.catalog.chapters[chapter_name]
+            config = chapter_config(self.config, chapter)
+            session = Session(config)
+            preload_chapter(session, chapter)
+            self.sessions[chapter_name] = (session, config)
         return self.sessions[chapter_name]
 
     def grade(self, mutant: Mutant) -> MutantResult:
@@ -340,7 +350,8 @@ class SandboxGrader:
         notebook = parse_notebook(json.dumps(data).encode(), f"{chapter.name}.ipynb")
         plan = plan_exercise(notebook, chapter, exercise)
         session, config = self._session(chapter.name)
-        outcomes = run_exercise(session, plan, self.catalog.reference(chapter.name), config)
+        reference = self.catalog.reference(chapter.name) if chapter.uses_reference else None
+        outcomes = run_exercise(session, plan, reference, config)
         return _summarise(mutant, exercise, [outcome.error for outcome in outcomes])
 
     def close(self):
@@ -356,6 +367,17 @@ def _short(text: str, width: int = 200) -> str:
     named = [line for line in lines if line.startswith(("likely mistake:", "hint:"))]
     line = " ".join((named[-1] if named else lines[0] if lines else "").split())
     return line if len(line) <= width else line[:width - 3] + "..."
+
+
+def _per_chapter(by_exercise: dict, equivalent: dict) -> dict[str, tuple[int, int]]:
+    """``{"ch03": (killed, counted)}`` over the counted (not equivalent) mutants."""
+    chapters: dict[str, tuple[int, int]] = {}
+    for key, rows in by_exercise.items():
+        counted = [row for row in rows if (key, row.mutant.name) not in equivalent]
+        killed, total = chapters.get(key.split(".")[0], (0, 0))
+        chapters[key.split(".")[0]] = (killed + sum(row.killed for row in counted),
+                                       total + len(counted))
+    return chapters
 
 
 def report(results: list[MutantResult], equivalent: dict, stream=sys.stdout) -> dict:
@@ -391,6 +413,10 @@ def report(results: list[MutantResult], equivalent: dict, stream=sys.stdout) -> 
     overall = total_killed / total_counted if total_counted else 1.0
     print(f"{'overall':<{width}}  {total_killed:>6} / {total_counted:<7}  {overall:6.1%}",
           file=stream)
+    print(f"\n{'chapter':<{width}}  killed / mutants  score", file=stream)
+    for chapter, (killed, counted) in _per_chapter(by_exercise, equivalent).items():
+        print(f"{chapter:<{width}}  {killed:>6} / {counted:<7}  "
+              f"{killed / counted if counted else 1.0:6.1%}", file=stream)
     requirement_survivors = [row for row in results
                              if row.mutant.requirement and not row.killed]
     hand = [row for row in results if row.mutant.hand_written and row.mutant.names]

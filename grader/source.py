@@ -121,6 +121,21 @@ def _kept(node: ast.stmt) -> ast.stmt | None:
     return None
 
 
+def top_level_imports(source: str) -> list[str]:
+    """Absolute modules a cell's top-level ``import`` statements name (the grader's aside).
+
+    E.g. ``["keras", "sklearn.datasets"]``; empty for a cell that does not parse.
+    """
+    names = []
+    for node in getattr(parse_cell(source), "body", ()):
+        kept = _kept(node) if isinstance(node, (ast.Import, ast.ImportFrom)) else None
+        if isinstance(kept, ast.Import):
+            names += [alias.name for alias in kept.names]
+        elif isinstance(kept, ast.ImportFrom) and kept.module:
+            names.append(kept.module)
+    return names
+
+
 def definitions_only(source: str) -> str | None:
     """Imports, function and class definitions of a cell, without its other top-level code.
 

@@ -71,8 +71,22 @@ def _learner_error(exc: LearnerError) -> Verdict:
         return Verdict(Status.ERROR, f"{exc.func} called input(), which is not available while "
                                      "grading", "error")
     where = f"\n{exc.traceback}" if exc.traceback else ""
-    return Verdict(Status.ERROR, f"{exc.func} raised {exc.etype}: {exc.emessage[:500]}{where}",
-                   f"your code raised {exc.etype}")
+    message = f"{exc.func} raised {exc.etype}: {exc.emessage[:500]}{where}"
+    found = next((diagnosis for etype, words, diagnosis in ERROR_DIAGNOSES
+                  if exc.etype == etype and any(word in exc.emessage for word in words)), None)
+    if found is None:
+        return Verdict(Status.ERROR, message, f"your code raised {exc.etype}")
+    return Verdict(Status.ERROR, message, f"your code raised {exc.etype} ({found.label}?)", found)
+
+
+ERROR_DIAGNOSES = (
+    ("TypeError", ("only 0-dimensional arrays", "only length-1 arrays", "only size-1 arrays"),
+     Diagnosis("a math function on an array", (
+         "a function of the math module (math.exp, math.log, ...) got an array: it takes one "
+         "number only. Use numpy's (np.exp, np.log, np.tanh, ...), which work on numbers and, "
+         "entry by entry, on arrays"))),
+)
+"""(exception type, words of its message, diagnosis): errors that name a common mistake."""
 
 
 def _load_failed(exc: LoadFailed) -> Verdict:

@@ -13,7 +13,8 @@ import functools
 
 import numpy as np
 
-from grader.checks import check, expect_close, expect_raises, expect_same, expect_true, run
+from grader.checks import (check, describe, expect_close, expect_raises, expect_same, expect_true,
+                           run)
 
 NOTEBOOK = "ch01_background"
 
@@ -48,9 +49,10 @@ def _unpack_fit(result, function="fit_least_squares"):
     expect_true(isinstance(w, np.ndarray), "w should be a numpy array of shape (d,), got %s"
                 % type(w).__name__, kind="type")
     b_arr = np.asarray(b)
-    expect_true(b_arr.shape in ((), (1,)), "b should be a single number (a scalar), got shape %s"
-                % (b_arr.shape,), kind="shape")
-    return w, float(b_arr.reshape(()))
+    expect_true(b_arr.shape == () and b_arr.dtype.kind == "f",
+                "b should be a float (a single number), got %s: e.g. float(theta[-1])"
+                % describe(b), kind="type")
+    return w, float(b_arr)
 
 
 # ------------------------------------------------------------------ ch01.predict

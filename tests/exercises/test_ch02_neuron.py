@@ -271,6 +271,15 @@ def test_search_finds_and(sub):
     expect_close(got, True, what="perceptron_can_compute(AND table, grid)")
 
 
+@check("ch02.search", points=1, hint="Use the convention of perceptron(): z = 0 counts as 1. "
+       "With the grid [0] the only candidate is w = (0, 0), b = 0, which gives z = 0, so output 1, "
+       "on every input: it computes the table [1, 1, 1, 1] and nothing else.")
+def test_search_z_equal_zero_counts_as_one(sub):
+    for table, expected in (([1, 1, 1, 1], True), ([0, 0, 0, 0], False)):
+        got = run(sub.perceptron_can_compute, np.array(table), np.array([0.0]))
+        expect_close(got, expected, what="perceptron_can_compute(%s, [0.0])" % (table,))
+
+
 @check("ch02.search", points=1, hint="No perceptron computes XOR (chapter 2 proves it), so the "
        "search must come back empty. " + SEARCH_HINT)
 def test_search_rejects_xor(sub):
@@ -389,7 +398,8 @@ def test_train_perceptron_xor_never_converges(sub):
 
 @check("ch02.train_perceptron", points=1, hint="AND with w* = (1, 1), b* = -1.5: the extended "
        "corners have norms up to sqrt(3), the extended weights norm sqrt(4.25), and the smallest "
-       "signed z is 0.5, so the bound is 3 * 4.25 / 0.5**2 = 51. " + BOUND_HINT)
+       "signed z is 0.5, so the bound is 3 * 4.25 / 0.5**2 = 51 (the bias is the weight of a "
+       "constant input 1, so both norms include it). " + BOUND_HINT)
 def test_mistake_bound_and_by_hand(sub):
     y_and = np.array([0.0, 0.0, 0.0, 1.0])
     bound = run(sub.mistake_bound, CORNERS, y_and, np.array([1.0, 1.0]), -1.5)

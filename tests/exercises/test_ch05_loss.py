@@ -97,8 +97,9 @@ def test_mse_zero_at_perfect_prediction(sub):
 
 # ------------------------------------------------------------------ ch05.binary_cross_entropy
 BCE_HINT = ("Clip first: p = np.clip(p, eps, 1 - eps); then "
-            "-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)). The gradient, at the clipped p, is "
-            "(p - y) / (p * (1 - p)) / p.size.")
+            "-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)). The gradient is "
+            "(p - y) / (p * (1 - p)) / p.size where eps <= p <= 1 - eps, and 0 where p was "
+            "clipped: the clipped loss is flat there.")
 
 
 @check("ch05.binary_cross_entropy", points=1,
@@ -135,14 +136,15 @@ def test_bce_grad_hand_value(sub):
 
 
 @check("ch05.binary_cross_entropy", points=1, hint=BCE_HINT)
-def test_bce_grad_finite_at_zero_and_one(sub):
-    y = np.array([[1.0], [0.0], [1.0], [0.0]])
-    p = np.array([[0.0], [1.0], [1.0], [0.0]])
-    pc = np.clip(p, EPS, 1 - EPS)
-    expected = (pc - y) / (pc * (1 - pc)) / 4      # about -2.5e6, +2.5e6, -0.25, +0.25
-    got = run(sub.binary_cross_entropy_grad, y, p)
-    expect_close(got, expected, rtol=1e-6,
-                 what="binary_cross_entropy_grad at p = 0 and p = 1 (evaluated at the clipped p)")
+def test_bce_grad_is_zero_where_p_was_clipped(sub):
+    y = np.array([[1.0], [0.0], [1.0], [0.0], [1.0]])
+    p = np.array([[0.0], [1.0], [1.0], [0.0], [0.5]])
+    # The first four p lie beyond [1e-7, 1 - 1e-7]: the clipped loss is flat there, so its
+    # derivative is 0 (not the formula at the clipped p, about -/+ 2e6). Only p = 0.5 counts:
+    # (0.5 - 1) / (0.5 * 0.5) / 5 = -0.4.
+    expected = np.array([[0.0], [0.0], [0.0], [0.0], [-0.4]])
+    expect_close(run(sub.binary_cross_entropy_grad, y, p), expected, rtol=1e-9, atol=1e-12,
+                 what="binary_cross_entropy_grad at p = 0 and p = 1 (0 where p was clipped)")
 
 
 @check("ch05.binary_cross_entropy", points=1, hint=BCE_HINT)

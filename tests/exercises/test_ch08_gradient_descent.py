@@ -278,8 +278,13 @@ def test_minibatch_large(sub, ref):
 def test_run_gd_two_steps_by_hand(sub):
     A, b = np.array([[2.0, 0.0], [0.0, 4.0]]), np.array([2.0, 4.0])
     # x1 = 0 - 0.1 (A 0 - b) = (0.2, 0.4);  x2 = x1 - 0.1 ((0.4, 1.6) - (2, 4)) = (0.36, 0.64)
-    expect_close(run(sub.run_gradient_descent, A, b, np.zeros(2), 0.1, 2),
-                 np.array([[0.0, 0.0], [0.2, 0.4], [0.36, 0.64]]))
+    path = run(sub.run_gradient_descent, A, b, np.zeros(2), 0.1, 2)
+    expect_true(not (isinstance(path, np.ndarray) and path.ndim == 2 and len(path) > 1
+                     and np.all(path == path[-1]) and np.any(path[-1] != 0)),
+                f"every row of the path is the same point {path[-1] if len(path) else ''}: x was "
+                "updated in place (x -= ...), so the list holds the same array several times; "
+                "make a new array each step (x = x - ...) or append x.copy()", kind="values")
+    expect_close(path, np.array([[0.0, 0.0], [0.2, 0.4], [0.36, 0.64]]))
 
 
 @check("ch08.run_gradient_descent", points=1, hint="With lr below 2 / lambda_max the last point is the minimum A^-1 b.")
@@ -323,7 +328,8 @@ def _nesterov(sub, *args):
 
 @check("ch08.nesterov_step", points=1, hint="Step 1: v = 0.9 * 0 - 0.1 * 2 = -0.2, "
        "w = 1 + 0.9 * (-0.2) - 0.1 * 2 = 0.62. Step 2 (g = 1): v = 0.9 * (-0.2) - 0.1 = -0.28, "
-       "w = 0.62 + 0.9 * (-0.28) - 0.1 = 0.268. " + NESTEROV_HINT)
+       "w = 0.62 + 0.9 * (-0.28) - 0.1 = 0.268 (plain momentum, w + v, would give 0.8 at step 1: "
+       "the look-ahead adds momentum * v_new - lr * g). " + NESTEROV_HINT)
 def test_nesterov_two_steps_by_hand(sub):
     w, v = _nesterov(sub, np.array([1.0]), np.array([2.0]), np.array([0.0]), 0.1, 0.9)
     expect_close(w, np.array([0.62]), what="w after step 1")

@@ -247,8 +247,10 @@ def test_train_epoch_random(sub, ref):
 
 # ----------------------------------------------------------------------------- train
 @check("ch09.train", points=1,
-       hint="params = init_params(sizes, seed); rng = np.random.default_rng(seed); every epoch "
-            "train_epoch(..., rng.permutation(n)). This is what nnlib's fit(..., seed=seed) does.")
+       hint="params = init_params(sizes, seed); then one generator for the whole run, "
+            "rng = np.random.default_rng(seed), made once before the epochs, and every epoch "
+            "train_epoch(..., rng.permutation(n)), a fresh order. This is what nnlib's "
+            "fit(..., seed=seed) does.")
 def test_train_matches_nnlib_fit(sub):
     X, Y = _moons(40, 2)
     got = _pair(run(sub.train, X, Y, [2, 6, 1], 5, 16, 0.3, 4), "train", ("params", "losses"))

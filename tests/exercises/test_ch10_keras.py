@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from grader.checks import check, expect_close, expect_no_warnings, expect_true, run
+from grader.sandbox import JAX_GRADING_ENV
 from grader.paths import course_root
 
 # Under pytest, tests/ is on sys.path and tests/nnlib/ (a folder without __init__.py) would be
@@ -33,10 +34,20 @@ pytestmark = pytest.mark.slow  # Keras trains small networks here: seconds, not 
 
 NOTEBOOK = "ch10_keras"
 
-# Keras/JAX needs more than the grader's defaults: importing it takes seconds, XLA reserves
-# about 2 GiB of address space and starts a thread pool, and the CNN trains for several seconds.
+# Keras/JAX needs more than the grader's defaults: importing it takes seconds (paid once per
+# sandbox: the sandbox imports the chapter's modules before it forks the exercise workers), XLA
+# reserves about 2 GiB of address space and starts a thread pool. Compiling the learner's models
+# costs more than training them on these small data sets, so XLA compiles for compilation speed
+# (JAX_GRADING_ENV), and compiled programs go to a cache in the sandbox's private /tmp
+# ("jax-cache" is relative to its working directory): a second model of the same architecture
+# and shapes, e.g. the hidden check's, compiles nothing. The cache dies with the sandbox, so
+# learners never share it.
 SANDBOX = {"memory_mb": 8192, "cpu_seconds": 900, "nproc": 1024, "load_timeout": 90,
-           "call_timeout": 60, "start_timeout": 60, "env": {"KERAS_BACKEND": "jax"}}
+           "call_timeout": 60, "start_timeout": 60, "tmp_mb": 64,
+           "env": {"KERAS_BACKEND": "jax", **JAX_GRADING_ENV,
+                   "JAX_COMPILATION_CACHE_DIR": "jax-cache",
+                   "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+                   "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}}
 TRAIN_TIMEOUT = 240  # seconds for a check that trains a network
 
 
@@ -66,18 +77,26 @@ def _dense_params(n_in, n_out):
 
 # ------------------------------------------------------------------ data (offline, seeded)
 def _breast_cancer_10(seed=0):
+    """416 training samples (13 whole batches) and 143 test samples of the first 10 features,
+    standardised."""
     X, y = data.load_breast_cancer()
     X_tr, X_te, y_tr, y_te = data.train_test_split(X[:, :10], y, test_size=0.25, seed=seed,
                                                    stratify=y)
     scaler = data.StandardScaler().fit(X_tr)
-    return scaler.transform(X_tr), y_tr, scaler.transform(X_te), y_te
+    return scaler.transform(X_tr[:416]), y_tr[:416], scaler.transform(X_te), y_te
 
 
 def _digit_images(seed=0):
+    """896 training and 448 test images (8, 8, 1) scaled to [0, 1], integer labels.
+
+    Two thirds of the training split: the reference CNN still reaches 0.94-0.96 on unseen
+    images for every split and seed tried, and training costs a third less. Both sizes are whole
+    batches, so the learner's model compiles one training step, not two.
+    """
     X, y = data.load_digits()
     X_tr, X_te, y_tr, y_te = data.train_test_split(X, y, test_size=0.25, seed=seed, stratify=y)
     as_images = lambda A: (A / 16.0).reshape(-1, 8, 8, 1)  # noqa: E731
-    return as_images(X_tr), y_tr, as_images(X_te), y_te
+    return as_images(X_tr[:896]), y_tr[:896], as_images(X_te[:448]), y_te[:448]
 
 
 # ------------------------------------------------------------------ ch10.build_binary_classifier
@@ -129,12 +148,12 @@ def test_binary_classifier_is_compiled_with_bce(sub):
 @check("ch10.build_binary_classifier", points=2, hint=BIN_HINT, timeout=TRAIN_TIMEOUT)
 def test_binary_classifier_reaches_90_percent(sub):
     X_tr, y_tr, X_te, y_te = _breast_cancer_10(seed=0)
-    p = run(sub.binary_classifier_fit_predict, X_tr, y_tr, X_te, 0)
+    p = run(sub.binary_classifier_fit_predict, X_tr, y_tr, X_te, 0, epochs=10)
     p = np.asarray(p)
     expect_true(p.shape == (len(y_te), 1), "predictions should have shape %s, got %s"
                 % ((len(y_te), 1), p.shape), kind="shape")
     acc = float(np.mean((p[:, 0] > 0.5) == y_te))
-    expect_true(acc >= 0.90, "test accuracy after 30 epochs is %.3f; expected at least 0.90" % acc)
+    expect_true(acc >= 0.90, "test accuracy after 10 epochs is %.3f; expected at least 0.90" % acc)
 
 
 @check("ch10.build_binary_classifier", points=1, hidden=True)
@@ -176,17 +195,22 @@ def _check_cnn_structure(info):
                 "loss should be a categorical cross-entropy, got %r" % info.get("loss"))
 
 
+def _trained_cnn(sub):
+    """The learner's CNN trained with the default 15 epochs on the seed-0 split: trained once,
+    shared by the structure and the accuracy check (``digits_cnn_report`` remembers it)."""
+    X_tr, y_tr, X_te, y_te = _digit_images(seed=0)
+    return run(sub.digits_cnn_report, X_tr, y_tr, X_te, 0, epochs=15), y_te
+
+
 @check("ch10.train_digits_cnn", points=2, hint=CNN_HINT, timeout=TRAIN_TIMEOUT)
 def test_cnn_structure(sub):
-    X_tr, y_tr, X_te, _ = _digit_images(seed=0)
-    report = run(sub.digits_cnn_report, X_tr[:192], y_tr[:192], X_te[:32], 0, epochs=1)
+    report, _ = _trained_cnn(sub)
     _check_cnn_structure(report["model"])
 
 
 @check("ch10.train_digits_cnn", points=3, hint=CNN_HINT, timeout=TRAIN_TIMEOUT)
 def test_cnn_test_accuracy_at_least_90_percent(sub):
-    X_tr, y_tr, X_te, y_te = _digit_images(seed=0)
-    report = run(sub.digits_cnn_report, X_tr, y_tr, X_te, 0)
+    report, y_te = _trained_cnn(sub)
     probs = np.asarray(report["probs"], dtype=float)
     expect_true(probs.shape == (len(y_te), 10), "predicted probabilities should have shape %s, "
                 "got %s" % ((len(y_te), 10), probs.shape), kind="shape")
@@ -200,7 +224,7 @@ def test_cnn_test_accuracy_at_least_90_percent(sub):
 @check("ch10.train_digits_cnn", points=2, hidden=True, timeout=TRAIN_TIMEOUT)
 def test_cnn_other_split_and_seed(sub):
     X_tr, y_tr, X_te, y_te = _digit_images(seed=5)
-    report = run(sub.digits_cnn_report, X_tr, y_tr, X_te, 7)
+    report = run(sub.digits_cnn_report, X_tr, y_tr, X_te, 7, epochs=15)
     probs = np.asarray(report["probs"], dtype=float)
     expect_true(probs.shape == (len(y_te), 10), "wrong shape", kind="shape")
     expect_true(float(np.mean(probs.argmax(axis=1) == y_te)) >= 0.90, "accuracy below 0.90")
@@ -209,9 +233,8 @@ def test_cnn_other_split_and_seed(sub):
 @check("ch10.train_digits_cnn", points=1, hidden=True, timeout=TRAIN_TIMEOUT)
 def test_cnn_same_seed_same_model(sub):
     X_tr, y_tr, X_te, _ = _digit_images(seed=3)
-    first = run(sub.digits_cnn_report, X_tr[:256], y_tr[:256], X_te[:32], 11, epochs=2)
-    second = run(sub.digits_cnn_report, X_tr[:256], y_tr[:256], X_te[:32], 11, epochs=2)
-    expect_close(np.asarray(second["probs"]), np.asarray(first["probs"]), rtol=0, atol=1e-6,
+    first, second = run(sub.digits_cnn_twice, X_tr[:256], y_tr[:256], X_te[:32], 11, 2)
+    expect_close(np.asarray(second), np.asarray(first), rtol=0, atol=1e-6,
                  dtype="any", what="the probabilities of a second run with the same seed")
 
 
@@ -379,3 +402,5 @@ def test_residual_mlp_graph(sub):
 def test_residual_mlp_other_sizes(sub):
     info = run(sub.residual_mlp_report, 5, 4, 12, 3)
     _check_residual_model(info, 5, 4, 12, 3)
+    # the signature's defaults: width=32, n_blocks=2
+    _check_residual_model(run(sub.residual_mlp_report, 5, 4), 5, 4, 32, 2)

@@ -141,7 +141,8 @@ def test_conv2d_hidden_digit_sobel(sub):
 
 # ----------------------------------------------------------------------------- conv2d_layer
 @check("ch11.conv2d_layer", points=2,
-       hint="Y[n, i, j, c] = bias[c] + sum over u, v, m of X[n, i+u, j+v, m] * kernels[u, v, m, c]. "
+       hint="Y[n, i, j, c] = bias[c] + sum over u, v, m of X[n, i+u, j+v, m] * kernels[u, v, m, c] "
+       "(the kernel as it is, not flipped). "
             "One way: loop over the kernel offsets (u, v) and add X[:, u:u+oh, v:v+ow, :] @ kernels[u, v].")
 def test_conv2d_layer_matches_keras(sub):
     g = np.random.default_rng(111)
@@ -170,7 +171,7 @@ def test_conv2d_layer_sum_over_channels(sub):
        hint="Check that X.shape[-1] == kernels.shape[2] and raise a ValueError naming both if not.")
 def test_conv2d_layer_channel_mismatch(sub):
     expect_raises(sub.conv2d_layer, np.ones((1, 5, 5, 3)), np.ones((3, 3, 2, 4)), np.zeros(4),
-                  what="an input with 3 channels and kernels made for 2")
+                  what="an input with 3 channels and kernels made for 2", naming=("3", "2"))
 
 
 @check("ch11.conv2d_layer", points=2, hidden=True)
@@ -354,6 +355,12 @@ def test_strided_hidden_other_sizes(sub):
     X, kernels, bias = g.normal(size=(2, 7, 8, 2)), g.normal(size=(2, 3, 2, 2)), g.normal(size=2)
     expect_close(run(sub.conv2d_strided, X, kernels, bias, (2, 3), "valid"),
                  _scipy_conv_layer(X, kernels, bias)[:, ::2, ::3, :], rtol=1e-10, atol=1e-12)
+    # Stride 1 with a 3x3 kernel, the most common layer: same padding puts one zero on every
+    # side, so it is the valid convolution (SciPy) of the padded input.
+    X, kernels, bias = g.normal(size=(2, 5, 4, 2)), g.normal(size=(3, 3, 2, 3)), g.normal(size=3)
+    padded = np.pad(X, [(0, 0), (1, 1), (1, 1), (0, 0)])
+    expect_close(run(sub.conv2d_strided, X, kernels, bias, 1, "same"),
+                 _scipy_conv_layer(padded, kernels, bias), rtol=1e-10, atol=1e-12)
     # A 1x1 kernel with same padding pads nothing: a matrix product per pixel.
     X, kernels, bias = g.normal(size=(1, 5, 6, 3)), g.normal(size=(1, 1, 3, 2)), g.normal(size=2)
     expect_close(run(sub.conv2d_strided, X, kernels, bias, 1, "same"), X @ kernels[0, 0] + bias,

@@ -8,6 +8,7 @@ where the order of the rows cannot matter: one full batch, or a training set of 
 Only plain data crosses the sandbox boundary; the accuracy of the learner's digits network is
 computed here with nnlib's forward pass on the returned parameters.
 """
+import copy
 import sys
 
 import numpy as np
@@ -411,8 +412,9 @@ def test_mlp_all_zero_network(sub):
 
 
 @check("ch12.mlp_loss_and_grads", points=2,
-       hint="Keep each layer's input from the forward pass; going back, dW = A_in^T dZ, "
-            "db = sum of dZ over rows, dA_in = dZ W^T, and through ReLU dZ = dA * (Z > 0).")
+       hint="ReLU follows every layer except the last, whose output is the logits. Keep each "
+            "layer's input from the forward pass; going back, dW = A_in^T dZ, db = sum of dZ over "
+            "rows, dA_in = dZ W^T, and through ReLU dZ = dA * (Z > 0).")
 def test_mlp_central_differences(sub):
     _expect_mlp(sub, [4, 5, 3], 6, seed=2)
 
@@ -455,8 +457,9 @@ def _grads_like(params, rng, count, scale=1.0):
 
 
 @check("ch12.adam_update", points=1,
-       hint="At the first step m = (1 - beta_1) g and v = (1 - beta_2) g^2, so every parameter "
-            "moves by about learning_rate against the sign of its gradient.")
+       hint="At the first step m = (1 - beta_1) g and v = (1 - beta_2) g^2, and the bias "
+            "correction sqrt(1 - beta_2**t) / (1 - beta_1**t) undoes those small factors: every "
+            "parameter moves by about learning_rate against the sign of its gradient.")
 def test_adam_first_step(sub):
     params = {"W1": np.array([[1.0, -1.0], [0.5, 2.0]]), "b1": np.array([0.0, 0.1])}
     grads = {"W1": np.array([[0.2, -0.5], [3.0, 1e-3]]), "b1": np.array([-0.4, 0.0])}
@@ -526,6 +529,70 @@ def test_fit_early_stopping_with_minibatches(sub):
                            learning_rate=0.02, patience=4, seed=3)
 
 
+def _epoch_orders(params, X, labels, history_loss, learning_rate):
+    """The order in which fit visited two rows (batch size 1) in each epoch, read off its
+    history['loss'] by replaying both orders with nnlib's network and Adam (None: neither fits).
+    """
+    sizes = _sizes(params)
+    model = nnlib.MLP(sizes, activation="relu")
+    model.compile("categorical_crossentropy", nnlib.Adam(learning_rate=learning_rate))
+    model.set_weights([params[f"{kind}{l}"] for l in range(1, len(sizes)) for kind in ("W", "b")])
+    Y = _one_hot(labels, sizes[-1])
+    orders = []
+    for reported in history_loss:
+        for order in ((0, 1), (1, 0)):
+            trial = copy.deepcopy(model)
+            losses = []
+            for row in order:
+                loss, grads = trial.loss_and_grads(X[row:row + 1], Y[row:row + 1])
+                losses.append(loss)
+                trial.optimizer.step(trial.params(), {k: g.copy() for k, g in grads.items()})
+            if np.isclose(np.mean(losses), reported, rtol=1e-7, atol=1e-12):
+                orders.append(order)
+                model = trial
+                break
+        else:
+            return None
+    return orders
+
+
+@check("ch12.fit", points=1,
+       hint="Create the generator once, rng = np.random.default_rng(seed), before the epochs, and "
+            "draw a fresh order, rng.permutation(n), at the start of every epoch: reusing one "
+            "order visits the rows the same way every epoch.")
+def test_fit_shuffles_afresh_every_epoch(sub):
+    X, labels = np.array([[1.0, -0.5], [-0.8, 1.2]]), np.array([0, 2])
+    params, _, _ = _network([2, 3, 3], 1, seed=13)
+    epochs = 16
+    got = _pair(run(sub.fit, params, X, labels, X, labels, epochs, 1, 0.05, epochs + 1, 21),
+                "fit", ("best_params", "history"))
+    loss, _ = _history(got[1], "fit")
+    orders = _epoch_orders(params, X, labels, loss, 0.05)
+    expect_true(orders is not None, "fit with two rows and batch_size=1: history['loss'] matches "
+                "neither visiting order in some epoch; each epoch should make one Adam step per "
+                "row, in the epoch's shuffled order, and report the mean of the losses computed "
+                "before each step", kind="values")
+    expect_true(len(set(orders)) == 2, f"fit visited the two rows in the same order in all "
+                f"{epochs} epochs ({orders[0]}): shuffle the rows afresh every epoch, with one "
+                "generator made from `seed` before the first epoch", kind="values")
+
+
+@check("ch12.fit", points=1,
+       hint="An epoch improves only if its validation loss is strictly lower than at every "
+            "earlier epoch (val_loss < best, not <=); an equal loss counts towards patience.")
+def test_fit_stops_when_nothing_changes(sub):
+    # learning rate 0: the parameters never move, every epoch has the same validation loss, and
+    # only the first one is an improvement, so fit stops after 1 + patience epochs
+    X, labels = _blobs(12, seed=14)
+    params, _, _ = _network([2, 4, 3], 1, seed=15)
+    got = _pair(run(sub.fit, params, X, labels, X, labels, 30, 4, 0.0, 3, 0), "fit",
+                ("best_params", "history"))
+    _, val = _history(got[1], "fit")
+    expect_true(len(val) == 4, f"fit with learning_rate=0 and patience=3 ran {len(val)} epochs; "
+                "every epoch has the same validation loss, which is not lower than the first "
+                "one's, so it should stop after 1 + 3 = 4 epochs", kind="length")
+
+
 @check("ch12.fit", points=1, hidden=True)
 def test_fit_hidden_full_batch(sub):
     X, labels = _blobs(30, seed=51, flip=0.3)
@@ -540,8 +607,10 @@ def test_fit_hidden_early_stopping(sub):
     X, labels = _blobs(50, seed=54, flip=0.4)
     X_val, labels_val = _blobs(30, seed=55)
     params, _, _ = _network([2, 24, 3], 1, seed=56)
+    # with seed 3 the validation loss rises, falls to a new low, then rises for good: the
+    # patience count must start again at the new low
     _expect_early_stopping(sub, params, X, labels, X_val, labels_val, epochs=80, batch_size=16,
-                           learning_rate=0.02, patience=3, seed=8)
+                           learning_rate=0.02, patience=3, seed=3)
 
 
 # ----------------------------------------------------------------------------- the digits

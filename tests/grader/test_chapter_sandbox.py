@@ -1,13 +1,12 @@
 """Per-chapter sandbox settings: a check module's ``SANDBOX = {...}`` raises the limits of the
 sandbox its chapter is graded in (used by chapter 10, whose exercises run Keras/JAX)."""
-import dataclasses
 import types
 
 import numpy as np
 import pytest
 
-from grader.grade import chapter_config
-from grader.sandbox import SandboxConfig, Session, default_hidden_paths
+from grader.execute import chapter_config
+from grader.sandbox import SandboxConfig, Session
 
 
 def _chapter(sandbox):
@@ -52,8 +51,28 @@ def test_env_reaches_the_child_but_cannot_override_path():
         session.kill()
 
 
-@pytest.mark.slow
-def test_keras_runs_in_the_child_with_chapter_9_settings():
+def test_chapter_imports_are_the_reference_notebooks_top_level_imports():
+    from grader.catalog import default_catalog
+
+    chapters = default_catalog().chapters
+    assert chapters["ch03_activations"].imports == ()   # numpy only: already loaded
+    assert chapters["ch09_training"].imports == ("time", "sklearn.datasets")
+    assert "keras" in chapters["ch10_keras"].imports      # setup cell's grader: skipped
+    assert "grader" not in chapters["ch10_keras"].imports
+
+
+def test_preload_imports_once_in_the_server_and_reports_failures():
+    with Session(SandboxConfig(call_timeout=5)) as session:
+        loaded = session.preload(["json", "colorsys", "no_such_module_here"])
+        assert loaded["json"] == "ok" and loaded["colorsys"] == "ok"
+        assert loaded["no_such_module_here"].startswith("ModuleNotFoundError")
+        code = "import sys\nBEFORE = 'colorsys' in sys.modules\ndef before():\n    return BEFORE\n"
+        assert session.load([("exercise", code)])["ok"]
+        assert session.call("before", (), {})[1] is True   # the worker was forked with it
+
+
+@pytest.fixture(scope="module")
+def keras_config():
     from grader.catalog import default_catalog
 
     catalog = default_catalog()
@@ -61,23 +80,49 @@ def test_keras_runs_in_the_child_with_chapter_9_settings():
         pytest.fail("solutions/ch10_keras.ipynb is missing from the catalog")
     config = chapter_config(SandboxConfig(), catalog.chapters["ch10_keras"])
     assert config.env.get("KERAS_BACKEND") == "jax" and config.memory_mb > 1536
+    return catalog, config
+
+
+@pytest.mark.slow
+def test_keras_runs_in_the_child_with_chapter_10_settings(keras_config):
+    _, config = keras_config
     code = (
+        "import os\n"
+        "import sys\n"
+        "PRELOADED = 'keras' in sys.modules\n"
         "import keras\n"
         "def tiny(x):\n"
         "    m = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])\n"
         "    m.set_weights([np.array([[1.0], [2.0]]), np.array([0.5])])\n"
-        "    return [keras.backend.backend(), m.predict(x, verbose=0)]\n"
+        "    return [keras.backend.backend(), m.predict(x, verbose=0), PRELOADED,\n"
+        "            sorted(os.listdir('/tmp/jax-cache'))[:1]]\n"
     )
-    # as the grader does: hide the course (and, as root, re-expose the Python installation)
-    session = Session(dataclasses.replace(config, hide=default_hidden_paths()))
-    try:
-        session.start()
+    with Session(config) as session:
+        assert session.preload(["keras"]) == {"keras": "ok"}
         header = session.load([("prelude", "import numpy as np\n"), ("exercise", code)])
         assert header["ok"], header
         ok, value, _, _ = session.call("tiny", (np.array([[1.0, 1.0], [0.0, -1.0]]),), {})
         assert ok, value
-        backend, pred = value
-        assert backend == "jax"
-        assert pred.ravel().tolist() == pytest.approx([3.5, -1.5])      # hand-computed x @ w + b
-    finally:
-        session.kill()
+        backend, pred, preloaded, cached = value
+    assert backend == "jax" and preloaded is True
+    assert pred.ravel().tolist() == pytest.approx([3.5, -1.5])      # hand-computed x @ w + b
+    assert cached, "compiled programs go to the sandbox's private /tmp/jax-cache"
+
+
+@pytest.mark.slow
+def test_chapter_10_grades_in_the_allow_list_sandbox(keras_config, monkeypatch):
+    from grader.discover import SubmissionSource
+    from grader.grade import grade_snapshot
+    from grader.intake import read_submission
+
+    catalog, _ = keras_config
+    references = []  # no check of chapter 10 takes ref: its reference (Keras) never runs here
+    monkeypatch.setattr(catalog, "reference", references.append)
+    chapter = catalog.chapters["ch10_keras"]
+    snapshot = read_submission(SubmissionSource("reference", chapter.path.parent, (chapter.path,)))
+    result = grade_snapshot(snapshot, catalog, SandboxConfig(), chapters=["ch10_keras"]).to_dict()
+    failed = [t for t in result["tests"] if t["status"] != "passed"]
+    assert result["score"] == result["max_score"] > 0, failed
+    assert result["bonus_score"] == result["bonus_max"] > 0, failed   # the challenge
+    assert len(result["tests"]) == sum(len(exercise.checks) for exercise in chapter.exercises)
+    assert references == []

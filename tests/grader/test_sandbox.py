@@ -1,11 +1,22 @@
-"""The sandbox on its own: protections, plain-data wire format, restarts."""
+"""The sandbox on its own: plain-data wire format, restarts, limits, and the allow-list file
+system (only the Python installation, a minimal /dev, its own /proc and a private /tmp)."""
+import errno
 import os
+import sys
+
+import types
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from grader import _child
-from grader.sandbox import SandboxConfig, SandboxError, Session, default_hidden_paths
+from grader.sandbox import Mount, Policy, SandboxConfig, SandboxError, Session, build_policy
+from grader.sandbox import policy as policy_module
+
+ROOT = Path(__file__).resolve().parents[2]
+root_only = pytest.mark.skipif(os.geteuid() != 0,
+                               reason="the allow-list is tested where the grader runs as root")
 
 CODE = """
 import os
@@ -19,12 +30,40 @@ def crash():
     os._exit(5)
 def obj():
     return object()
+def exists(path):
+    return os.path.exists(path)
+def write(path, n_bytes=1):
+    try:
+        with open(path, "wb") as f:
+            f.write(b"x" * n_bytes)
+        return "written"
+    except OSError as exc:
+        return errno_name(exc.errno)
+def errno_name(number):
+    import errno
+    return errno.errorcode.get(number, str(number))
+def fill_tmp(chunk_mb):
+    # files of chunk_mb MiB each (below the per-file limit) until the file system says no
+    for i in range(100):
+        try:
+            with open("/tmp/fill%d" % i, "wb") as f:
+                f.write(b"x" * (chunk_mb << 20))
+        except OSError as exc:
+            return [i, errno_name(exc.errno)]
+    return [100, "no error"]
+def imports(names):
+    import importlib
+    for name in names:
+        importlib.import_module(name)
+    return True
+def processes():
+    return sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
 """
 
 
 @pytest.fixture(scope="module")
 def session():
-    s = Session(SandboxConfig(hide=default_hidden_paths(), call_timeout=2))
+    s = Session(SandboxConfig(call_timeout=5))
     s.start()
     s.load([("exercise", CODE)])
     yield s
@@ -61,7 +100,7 @@ def test_objects_come_back_as_type_names_only(session):
     assert ok and isinstance(val, _child.Unsupported) and val.type_name == "object"
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="privilege drop and namespaces are tested where the grader runs as root")
+@root_only
 def test_protections_as_root(session):
     rep = session.report
     assert rep["network"].startswith("isolated")
@@ -69,10 +108,123 @@ def test_protections_as_root(session):
     assert "dropped root" in rep["user"]
     ok, uid, _, _ = session.call("whoami", (), {})
     assert ok and uid != 0
-    from grader.paths import course_root
-    root = str(course_root())
-    ok, listing, _, _ = session.call("ls", (root,), {})
-    assert ok and "solutions" not in listing and "tests" not in listing
+
+
+
+def _first_component(path):
+    return os.path.realpath(path).split("/")[1]
+
+
+@root_only
+def test_root_holds_only_the_allow_list(session):
+    assert session.report["filesystem_isolated"] is True, session.report
+    ok, listing, _, _ = session.call("ls", ("/",), {})
+    assert ok
+    # by hand: the Python installation (venv and base interpreter), the folder of the C library,
+    # /dev, /proc and /tmp; nothing else
+    with open("/proc/self/maps") as maps:
+        libc = next(line.split()[-1] for line in maps if "/libc.so" in line)
+    expected = {"dev", "proc", "tmp", _first_component(sys.prefix),
+                _first_component(sys.base_prefix), _first_component(libc)}
+    assert set(listing) == expected
+    assert set(listing) == build_policy(SandboxConfig()).top_level()
+
+
+@root_only
+@pytest.mark.parametrize("path", ["/etc/passwd", "/var/tmp", "/dev/shm", "/home", "/sys",
+                                  str(ROOT / "solutions"), str(ROOT / "nnlib"), __file__])
+def test_host_paths_are_absent(session, path):
+    assert os.path.exists(path)                      # on the host ...
+    assert session.call("exists", (path,), {})[1] is False   # ... but not in the sandbox
+
+
+@root_only
+def test_writes_outside_tmp_fail_and_tmp_is_private(session):
+    site = next(p for p in sys.path if p.endswith("site-packages"))
+    assert session.call("write", ("/tmp/ok.txt",), {})[1] == "written"
+    assert session.call("write", ("/x.txt",), {})[1] == "EROFS"
+    assert session.call("write", (os.path.join(site, "x.txt"),), {})[1] == "EROFS"
+    assert session.call("write", ("/dev/shm/x",), {})[1] == "ENOENT"
+    assert session.call("write", ("/var/tmp/x",), {})[1] == "ENOENT"
+    assert not os.path.exists("/tmp/ok.txt")          # the sandbox's /tmp is not the host's
+
+
+@root_only
+def test_full_tmp_raises_enospc():
+    with Session(SandboxConfig(call_timeout=10, tmp_mb=8, fsize_mb=4)) as s:
+        s.start()
+        s.load([("exercise", CODE)])
+        ok, (n_files, error), _, _ = s.call("fill_tmp", (3,), {})
+    assert ok and error == "ENOSPC" and n_files == 2   # 8 MiB in total: the third 3 MiB file fails
+
+
+@root_only
+def test_nothing_written_survives_the_sandbox():
+    with Session(SandboxConfig(call_timeout=5)) as s:
+        s.start()
+        s.load([("exercise", CODE)])
+        assert s.call("write", ("/tmp/left-behind",), {})[1] == "written"
+        assert s.call("ls", ("/tmp",), {})[1] == ["left-behind"]
+    with Session(SandboxConfig(call_timeout=5)) as s:
+        s.start()
+        s.load([("exercise", CODE)])
+        assert s.call("ls", ("/tmp",), {})[1] == []
+
+
+@root_only
+def test_standard_library_and_numpy_work_inside(session):
+    names = ["sqlite3", "hashlib", "ssl", "lzma", "bz2", "zlib", "uuid", "decimal", "ctypes",
+             "json", "csv", "numpy.fft", "numpy.polynomial"]
+    ok, value, _, _ = session.call("imports", (names,), {})
+    assert ok, value
+
+
+@root_only
+def test_proc_shows_only_the_sandbox(session):
+    ok, pids, _, _ = session.call("processes", (), {})
+    assert ok and pids[0] == 1 and len(pids) <= 3, pids   # server (pid 1), worker, nothing else
+
+
+@root_only
+def test_mask_hides_a_course_package_inside_a_bound_folder(tmp_path, monkeypatch):
+    site = tmp_path / "site-packages"
+    (site / "nnlib").mkdir(parents=True)
+    (site / "nnlib" / "__init__.py").write_text("SECRET = 1\n")
+    (site / "other.py").write_text("VALUE = 2\n")
+    base = build_policy(SandboxConfig())
+    extra = (Mount(str(site), str(site)), Mount(str(site / "nnlib"), kind="mask"))
+    monkeypatch.setattr("grader.sandbox.session.build_policy",
+                        lambda config: Policy(base.mounts + extra, base.limits))
+    with Session(SandboxConfig(call_timeout=5)) as s:
+        s.start()
+        s.load([("exercise", CODE)])
+        assert s.call("ls", (str(site),), {})[1] == ["nnlib", "other.py"]
+        assert s.call("ls", (str(site / "nnlib"),), {})[1] == []
+
+
+def test_course_packages_inside_the_installation_are_masked(tmp_path, monkeypatch):
+    site = tmp_path / "site-packages"
+    (site / "nnlib").mkdir(parents=True)
+    spec = types.SimpleNamespace(submodule_search_locations=[str(site / "nnlib")])
+    monkeypatch.setattr(policy_module.importlib.util, "find_spec",
+                        lambda name: spec if name == "nnlib" else None)
+    assert policy_module.course_package_folders([(str(site), str(site))]) == [str(site / "nnlib")]
+    assert policy_module.course_package_folders([(str(tmp_path / "x"), str(tmp_path / "x"))]) == []
+
+
+@pytest.mark.parametrize("bad", [dict(destination="tmp"), dict(destination="/a/../b"),
+                                 dict(destination="/"), dict(destination="/x", kind="bind"),
+                                 dict(destination="/x", kind="overlay")])
+def test_mount_records_are_validated(bad):
+    with pytest.raises(ValueError):
+        Mount(**bad)
+
+
+def test_elf_dependencies_of_the_interpreter_extension_modules():
+    import _ctypes
+    needed, _ = policy_module.elf_dependencies(_ctypes.__file__)
+    assert "libffi.so.8" in needed or any(n.startswith("libffi.so") for n in needed)
+    assert policy_module.elf_dependencies(__file__) == ([], [])   # not an ELF file
 
 
 def test_limits_are_applied(session):

@@ -224,9 +224,9 @@ def test_learner_install_grades_and_runs_notebooks(tmp_path):
     assert absent.stdout.strip() == "[]", absent.stdout + absent.stderr
 
     grade = subprocess.run([str(python), "-m", "grader",
-                            str(ROOT / "solutions" / "ch09_keras.ipynb")],
+                            str(ROOT / "solutions" / "ch10_keras.ipynb")],
                            capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path)
-    score = re.search(r"^ch09_keras: (\S+) / (\S+)$", grade.stdout, re.M)
+    score = re.search(r"^ch10_keras: (\S+) / (\S+)", grade.stdout, re.M)
     assert score and score.group(1) == score.group(2), grade.stdout[-3000:] + grade.stderr[-3000:]
 
     notebook = ROOT / "solutions" / "ch03_activations.ipynb"

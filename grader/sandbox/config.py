@@ -1,0 +1,43 @@
+"""Settings of one sandbox: limits, timeouts, environment."""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+#: How the grader runs JAX (Keras' backend), in its own process and in a Keras chapter's sandbox:
+#: on the CPU, and compiling quickly rather than compiling fast code. The checks' inputs are
+#: small, so XLA's compilation costs more than running the result: without optimisation passes
+#: and without the new fusion emitters a Keras model compiles in about half the time.
+JAX_GRADING_ENV = {"JAX_PLATFORMS": "cpu",
+                   "XLA_FLAGS": "--xla_backend_optimization_level=0 "
+                                "--xla_cpu_use_fusion_emitters=false "
+                                "--xla_cpu_parallel_codegen_split_count=1"}
+
+
+@dataclass
+class SandboxConfig:
+    """Limits and timeouts of one sandbox (one process tree per learner and chapter group).
+
+    Sizes are in MiB, times in seconds. ``tmp_mb`` bounds the *total* size of the private
+    ``/tmp``; ``fsize_mb`` bounds each file (``RLIMIT_FSIZE``). ``namespaces=False`` skips the
+    Linux namespaces (and with them the allow-list file system). ``accept_weaker`` records that
+    whoever started the grader accepted weaker protection where the system cannot isolate the
+    file system (``--accept-weaker-sandbox``). ``env`` adds environment variables for learner
+    code (e.g. ``KERAS_BACKEND``); ``python`` is the interpreter the sandbox runs.
+    """
+
+    memory_mb: int = 1536
+    cpu_seconds: int = 20
+    nproc: int = 64
+    fsize_mb: int = 16
+    tmp_mb: int = 16
+    nofile: int = 256
+    output_cap_kb: int = 64
+    max_result_mb: int = 64
+    call_timeout: float = 3.0
+    load_timeout: float = 3.0
+    start_timeout: float = 20.0
+    namespaces: bool = True
+    accept_weaker: bool = False
+    env: dict = field(default_factory=dict)
+    python: str = field(default_factory=lambda: sys.executable)
