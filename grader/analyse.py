@@ -59,10 +59,12 @@ class ExercisePlan:
 
 @dataclass(frozen=True)
 class ChapterPlan:
-    """The plans of one chapter's exercises."""
+    """The plans of one chapter's exercises, and the language of the learner's notebook (of
+    the feedback on it)."""
 
     chapter: Chapter
     exercises: tuple[ExercisePlan, ...]
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -479,5 +481,5 @@ def plan_submission(files: list[NotebookFile], catalog: Catalog,
         chapter, notebook = catalog.chapters[name], assigned.get(name)
         plans.append(plan_missing_chapter(chapter) if notebook is None else ChapterPlan(
             chapter, tuple(plan_exercise(notebook, chapter, exercise)
-                           for exercise in chapter.exercises)))
+                           for exercise in chapter.exercises), notebook.language))
     return SubmissionPlan(tuple(plans), first_chapter, flags, **extra)

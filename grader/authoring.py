@@ -2,7 +2,7 @@
 
     python -m grader.authoring generate [--force]   # write exercises/*.ipynb and exercises/zh/
     python -m grader.authoring check                # CI: fail if out of date, leaking, untested
-    python -m grader.authoring templates DIR        # message templates of the notebooks' prose
+    python -m grader.authoring templates DIR        # translation templates (notebooks, grader)
 
 exercises/zh/*.ipynb are the same notebooks with their prose translated from the catalogs
 locales/zh_CN/LC_MESSAGES/exercises/*.po (grader/translation.py).
@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import translation
+from . import i18n, translation
 from .catalog import Catalog, nbgrader_id
 from .paths import course_root
 
@@ -187,11 +187,15 @@ def _write_generated(target: Path, new_text: str, force: bool, root: Path, out):
 
 
 def write_templates(root: Path, outdir: Path, out=sys.stdout) -> int:
-    """The message templates of the solution notebooks' prose: ``outdir/exercises/<chapter>.pot``."""
+    """The message templates of the solution notebooks' prose (``outdir/exercises/<chapter>.pot``)
+    and of the grader's messages and the checks' hints (``outdir/grader.pot``,
+    ``outdir/checks/<chapter>.pot``)."""
     for path in sorted((root / "solutions").glob("ch*.ipynb")):
         notebook = json.loads(path.read_text(encoding="utf-8"))
         target = outdir / "exercises" / f"{path.stem}.pot"
         translation.write_template(notebook, path.stem, f"solutions/{path.name}", target)
+        print("wrote %s" % target, file=out)
+    for target in i18n.write_templates(root, outdir):
         print("wrote %s" % target, file=out)
     return 0
 

@@ -19,6 +19,9 @@ from pathlib import Path
 EXERCISE_FOLDERS = {"zh_CN": "zh"}
 #: A fenced code block inside a markdown cell (kept as it is, never a message).
 FENCE = re.compile(r"^(`{3,}|~{3,})[^\n]*\n.*?^\1[ \t]*$", re.M | re.S)
+#: Added to a translated notebook's setup cell: the self-checks answer in its language.
+SETUP_LANGUAGE = ("\n# The self-checks answer in this notebook's language "
+                  "(metadata.grader.language).\ngrader.selfcheck.set_language(\"{language}\")\n")
 #: What a paragraph keeps as it is: maths, inline code.
 NOT_PROSE = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$|`[^`\n]+`", re.S)
 
@@ -71,8 +74,12 @@ def messages(notebook: dict) -> list[tuple[str, str]]:
 
 def translate(notebook: dict, translations: dict[str, str], language: str) -> dict:
     """The notebook with each paragraph that has a translation translated (in place of its
-    text, surrounding whitespace kept) and ``metadata.grader.language`` set."""
+    text, surrounding whitespace kept), ``metadata.grader.language`` set, and the setup cell
+    giving the self-checks that language."""
     for cell in notebook.get("cells", []):
+        if cell.get("metadata", {}).get("grader", {}).get("role") == "setup":
+            source = _source(cell).rstrip("\n") + "\n" + SETUP_LANGUAGE.format(language=language)
+            cell["source"] = source.splitlines(True)
         if cell.get("cell_type") != "markdown":
             continue
         out = []
