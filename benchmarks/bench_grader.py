@@ -8,7 +8,8 @@ rounds, so both see the same machine load. Core-seconds are the user + system CP
 process and all its children (the sandboxes, nbgrader's kernels), from ``wait4``.
 
 1. One learner's whole course: a perfect submission of every exercise notebook, graded by
-   ``python -m grader grade LEARNER --workers 1 --no-cache``; core-seconds and wall time.
+   ``python -m grader grade LEARNER --workers 1 --no-cache``; core-seconds and wall time. Also
+   the ten notebooks issue 9's goal was set for (the chapters added since left out).
 2. The cost of each chapter: ``python -m grader NOTEBOOK`` (a learner grading one notebook,
    interpreter start-up included) for each solution notebook.
 3. Command line against command line: ``python -m grader NOTEBOOK`` against ``nbgrader
@@ -39,6 +40,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("ch*.ipynb"))
+ADDED_SINCE_ISSUE_9 = ("ch07_autodiff", "ch12_capstone")
+"""Chapters added after issue 9 set its goal for "all ten notebooks" (the others renumbered)."""
+ORIGINAL_TEN = [nb for nb in SOLUTIONS if nb.stem not in ADDED_SINCE_ISSUE_9]
 ONE_NOTEBOOK = ROOT / "solutions" / "ch03_activations.ipynb"
 LEARNERS = ("ada", "grace", "alan")
 NBGRADER_VERSION = "0.9.6"
@@ -183,14 +187,21 @@ def check_nbgrader_full_marks(gradebooks, learners) -> None:
 
 # --------------------------------------------------------------------------- the figures
 def whole_course(scratch: Path, rounds: int) -> None:
-    learner = make_learners(scratch / "one", SOLUTIONS, learners=("learner",)) / "learner"
-    cmd = grader_cmd("grade", learner, "--workers", "1", "--no-cache", "--out",
-                     scratch / "one-out")
-    runs = [measured(cmd) for _ in range(rounds)]
-    check_full_marks(scratch / "one-out" / "results.json", ["learner"])
-    print(f"one learner, whole course ({len(SOLUTIONS)} notebooks), 1 worker, no cache: "
-          f"{median(c for _, c in runs):.2f} core-seconds "
-          f"(wall {median(w for w, _ in runs):.2f} s)")
+    """Every notebook of the course, and the ten of issue 9's goal, in alternating rounds."""
+    courses = [("whole course", SOLUTIONS), ("issue 9's ten chapters", ORIGINAL_TEN)]
+    runs = {label: [] for label, _ in courses}
+    for i in range(rounds):
+        for label, notebooks in courses if i % 2 == 0 else courses[::-1]:
+            folder = scratch / f"one-{len(notebooks)}"
+            learner = make_learners(folder, notebooks, learners=("learner",)) / "learner"
+            out = folder.with_name(folder.name + "-out")
+            runs[label].append(measured(grader_cmd("grade", learner, "--workers", "1",
+                                                   "--no-cache", "--out", out)))
+            check_full_marks(out / "results.json", ["learner"])
+    for label, notebooks in courses:
+        print(f"one learner, {label} ({len(notebooks)} notebooks), 1 worker, no cache: "
+              f"{median(c for _, c in runs[label]):.2f} core-seconds "
+              f"(wall {median(w for w, _ in runs[label]):.2f} s)")
 
 
 def per_chapter(rounds: int) -> None:

@@ -167,19 +167,28 @@ def find_exercise_code(notebook: Notebook,
     return (by_metadata[-1] if by_metadata else None), _missing_problem(exercise, by_metadata)
 
 
-def build_parts(notebook: Notebook, chapter: Chapter, cell: Cell) -> tuple[tuple[str, str], ...]:
+def notebook_definitions(notebook: Notebook) -> dict[int, str | None]:
+    """The definitions (:func:`~grader.source.definitions_only`) of each code cell of a
+    learner's notebook, by cell index; setup and check cells left out. Computed once per
+    notebook: every exercise's module takes them from the cells it does not grade."""
+    return {cell.index: definitions_only(cell.source) for cell in notebook.code_cells
+            if cell.role not in ("setup", "check")}
+
+
+def build_parts(notebook: Notebook, chapter: Chapter, cell: Cell,
+                definitions: dict[int, str | None] | None = None) -> tuple[tuple[str, str], ...]:
     """The sandboxed module of one exercise, as (label, source) pairs.
 
     ``import numpy as np`` and ``import math``; the reference *given* cells; imports, functions
-    and classes (definitions only) from the learner's other cells; the graded cell in full.
+    and classes (definitions only) from the learner's other cells (``definitions``: those of
+    :func:`notebook_definitions`, computed here if not given); the graded cell in full.
     """
+    if definitions is None:
+        definitions = notebook_definitions(notebook)
     parts = [("prelude", PRELUDE), *(("given", source) for source in chapter.given)]
     for other in notebook.code_cells:
-        if other is cell or other.role in ("setup", "check"):
-            continue
-        definitions = definitions_only(other.source)
-        if definitions:
-            parts.append(("context", definitions))
+        if other is not cell and definitions.get(other.index):
+            parts.append(("context", definitions[other.index]))
     parts.append(("exercise", strip_magics(cell.source)))
     return tuple(parts)
 
@@ -197,12 +206,15 @@ def code_fingerprints(cell: Cell, exercise: Exercise) -> frozenset[int]:
     return frozenset(fingerprints(strip_magics(cell.source)) - stub)
 
 
-def plan_exercise(notebook: Notebook, chapter: Chapter, exercise: Exercise) -> ExercisePlan:
-    """The plan of one exercise found (or not) in a learner's notebook."""
+def plan_exercise(notebook: Notebook, chapter: Chapter, exercise: Exercise,
+                  definitions: dict[int, str | None] | None = None) -> ExercisePlan:
+    """The plan of one exercise found (or not) in a learner's notebook (``definitions``: see
+    :func:`build_parts`)."""
     cell, problem = find_exercise_code(notebook, exercise)
     if problem is not None:
         return ExercisePlan(exercise, notebook.path, problem=problem)
-    return ExercisePlan(exercise, notebook.path, parts=build_parts(notebook, chapter, cell),
+    return ExercisePlan(exercise, notebook.path,
+                        parts=build_parts(notebook, chapter, cell, definitions),
                         fingerprints=code_fingerprints(cell, exercise))
 
 
@@ -318,6 +330,17 @@ def assign_chapters(notebooks: list[Notebook], catalog: Catalog,
                     f"not graded: {len(candidates)} notebooks for {chapter.name}; "
                     f"{chosen.path} was graded ({reason})")
     return assigned, passed_over
+
+
+def chapters_to_grade(files: list[NotebookFile], catalog: Catalog,
+                      chapters: list[str] | None = None,
+                      times: dict[str, str] | None = None) -> list[str]:
+    """The chapters :func:`plan_submission` grades: ``chapters`` if given, else those for
+    which a notebook was found (cheap: no exercise is planned)."""
+    if chapters:
+        return list(chapters)
+    notebooks = [entry.notebook for entry in files if entry.notebook is not None]
+    return list(assign_chapters(notebooks, catalog, times)[0])
 
 
 def solution_marked(notebook: Notebook) -> bool:
@@ -476,10 +499,15 @@ def plan_submission(files: list[NotebookFile], catalog: Catalog,
     wanted = list(chapters) if chapters else list(assigned)
     if not wanted:
         return SubmissionPlan((), first_chapter, flags, _not_gradable_reason(files), **extra)
-    plans = []
+    plans, definitions = [], {}
     for name in wanted:
         chapter, notebook = catalog.chapters[name], assigned.get(name)
-        plans.append(plan_missing_chapter(chapter) if notebook is None else ChapterPlan(
-            chapter, tuple(plan_exercise(notebook, chapter, exercise)
-                           for exercise in chapter.exercises), notebook.language))
+        if notebook is None:
+            plans.append(plan_missing_chapter(chapter))
+            continue
+        if notebook.path not in definitions:
+            definitions[notebook.path] = notebook_definitions(notebook)
+        plans.append(ChapterPlan(chapter, tuple(
+            plan_exercise(notebook, chapter, exercise, definitions[notebook.path])
+            for exercise in chapter.exercises), notebook.language))
     return SubmissionPlan(tuple(plans), first_chapter, flags, **extra)

@@ -19,13 +19,14 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .analyse import chapters_to_grade
 from .catalog import Catalog
 from .discover import SubmissionSource, discover
-from .execute import SandboxConfig
+from .execute import SandboxConfig, chapter_config
 from .grade import grade_snapshot
-from .intake import Snapshot, read_submission
+from .intake import Snapshot, read_notebooks, read_submission
 from .report import write_atomically, write_reports
-from .results import BatchResults, ClassSettings, SubmissionResult, enrol
+from .results import BatchResults, ClassSettings, SubmissionResult, SubmissionStatus, enrol
 
 IN_FLIGHT_PER_WORKER = 2
 """Snapshots held in memory per worker process (bounds the batch's memory)."""
@@ -139,26 +140,86 @@ class Progress:
         self.stream.flush()
 
 
-class _Pool:
-    """Worker processes with at most ``limit`` snapshots in flight.
+def chapter_tasks(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig,
+                  chapters: list[str] | None) -> list[list[str] | None]:
+    """How a worker pool grades one submission: the chapter lists of its tasks, longest first.
 
-    When a worker process dies, the pool is broken and every unfinished snapshot fails with it:
-    each of them is then graded alone in a fresh process, so only the one that kills its worker
-    gets a ``grader worker failed`` row, and a new pool takes the rest of the batch.
+    A chapter that needs a sandbox of its own (larger limits: the Keras chapter, by far the
+    costliest) is a task of its own, and the other chapters are one task, so that two workers
+    share a learner's course instead of one worker grading it all while the other waits at the
+    end of the batch. ``[chapters]`` (one task) when there is nothing to split, e.g. a
+    submission in which no chapter of the course is found (its row then says why).
+    """
+    wanted = chapters_to_grade(read_notebooks(snapshot), catalog, chapters, snapshot.times)
+    if len(wanted) < 2:
+        return [chapters]
+    catalog = catalog.including(wanted)  # a chapter's SANDBOX settings are in its check module
+    own = [[name] for name in wanted if chapter_config(config, catalog.chapters[name]) is not config]
+    rest = [name for name in wanted if [name] not in own]
+    return own + [rest] if rest else own
+
+
+def joined_row(parts: list[SubmissionResult], catalog: Catalog) -> SubmissionResult:
+    """One learner's row from the rows of their tasks (each graded some of the chapters).
+
+    The tasks analysed the same notebooks, so notebooks, flags and identity are the first
+    row's; exercises and tests are put in course order, ``seconds`` is the grading time of all
+    tasks. A task that could not grade at all makes the whole row not gradable.
+    """
+    if len(parts) == 1:
+        return parts[0]
+    failed = [row for row in parts if row.status is not SubmissionStatus.GRADED]
+    if failed:
+        return failed[0]
+    order = {exercise_id: position for position, exercise_id in enumerate(catalog.exercises)}
+    exercises = {key: value for row in parts for key, value in row.exercises.items()}
+    exercises = dict(sorted(exercises.items(), key=lambda item: order.get(item[0], len(order))))
+    tests = sorted((test for row in parts for test in row.tests),
+                   key=lambda test: order.get(test.exercise, len(order)))  # stable in a chapter
+    return replace(parts[0], exercises=exercises, tests=tuple(tests),
+                   protections=next((row.protections for row in parts if row.protections), {}),
+                   fingerprints={key: value for row in parts
+                                 for key, value in row.fingerprints.items()},
+                   seconds=round(sum(row.seconds for row in parts), 3))
+
+
+class _Pool:
+    """Worker processes with at most ``limit`` tasks in flight.
+
+    Each submission is graded as one or more tasks (:func:`chapter_tasks`), whose rows are
+    joined (:func:`joined_row`) when the last one is done. When a worker process dies, the pool
+    is broken and every unfinished task fails with it: each of them is then graded alone in a
+    fresh process, so only a task that kills its worker gets a ``grader worker failed`` row,
+    and a new pool takes the rest of the batch.
     """
 
     def __init__(self, workers: int, setup: CourseSetup, config: SandboxConfig,
-                 chapters: list[str] | None):
+                 chapters: list[str] | None, catalog: Catalog):
         self.workers, self.setup, self.config, self.chapters = workers, setup, config, chapters
+        self.catalog = catalog
         self.limit = workers * IN_FLIGHT_PER_WORKER
         self.executor = ProcessPoolExecutor(max_workers=workers)
-        self.pending: dict[Future, tuple[int, Snapshot]] = {}
+        self.pending: dict[Future, tuple[int, Snapshot, list[str] | None]] = {}
+        self.parts: dict[int, list] = {}   # index -> [tasks left, rows done]
 
     def submit(self, index: int, snapshot: Snapshot):
-        """Grade ``snapshot`` (the ``index``-th submission) in a worker."""
-        future = self.executor.submit(grade_in_worker, self.setup, self.config, snapshot,
-                                      self.chapters)
-        self.pending[future] = (index, snapshot)
+        """Grade ``snapshot`` (the ``index``-th submission) in the workers."""
+        tasks = chapter_tasks(snapshot, self.catalog, self.config, self.chapters)
+        self.parts[index] = [len(tasks), []]
+        for task in tasks:
+            future = self.executor.submit(grade_in_worker, self.setup, self.config, snapshot,
+                                          task)
+            self.pending[future] = (index, snapshot, task)
+
+    def _done(self, index: int, snapshot: Snapshot, row: SubmissionResult):
+        """Record a task's row; the learner's joined row once it was their last task."""
+        left, rows = self.parts[index]
+        rows.append(row)
+        self.parts[index][0] = left - 1
+        if left > 1:
+            return []
+        del self.parts[index]
+        return [(index, snapshot, joined_row(rows, self.catalog))]
 
     def finished(self, block_until_room: bool) -> Iterator[tuple[int, Snapshot, SubmissionResult]]:
         """Rows that are done; waits while the pool is full (or, at the end, until empty)."""
@@ -168,27 +229,27 @@ class _Pool:
                 yield from self._recover()
                 continue
             for future in done:
-                index, snapshot = self.pending.pop(future)
-                yield index, snapshot, future.result()
+                index, snapshot, _ = self.pending.pop(future)
+                yield from self._done(index, snapshot, future.result())
 
     def _recover(self) -> Iterator[tuple[int, Snapshot, SubmissionResult]]:
         unfinished = []
-        for future, (index, snapshot) in self.pending.items():
+        for future, (index, snapshot, task) in self.pending.items():
             if future.done() and future.exception() is None:
-                yield index, snapshot, future.result()
+                yield from self._done(index, snapshot, future.result())
             else:
-                unfinished.append((index, snapshot))
+                unfinished.append((index, snapshot, task))
         self.pending.clear()
         self.executor.shutdown(wait=False, cancel_futures=True)
-        for index, snapshot in unfinished:
-            yield index, snapshot, self._grade_alone(snapshot)
+        for index, snapshot, task in unfinished:
+            yield from self._done(index, snapshot, self._grade_alone(snapshot, task))
         self.executor = ProcessPoolExecutor(max_workers=self.workers)
 
-    def _grade_alone(self, snapshot: Snapshot) -> SubmissionResult:
+    def _grade_alone(self, snapshot: Snapshot, task: list[str] | None) -> SubmissionResult:
         with ProcessPoolExecutor(max_workers=1) as alone:
             try:
                 return alone.submit(grade_in_worker, self.setup, self.config, snapshot,
-                                    self.chapters).result()
+                                    task).result()
             except BrokenProcessPool as exc:
                 return SubmissionResult.not_gradable(
                     snapshot.name, snapshot.origin, f"grader worker failed: {exc}",
@@ -223,7 +284,7 @@ def _grade_sources(sources: list[SubmissionSource], catalog: Catalog, config: Sa
         pool = engine.open(catalog, config, chapters)
     else:
         pool = None if workers <= 1 or len(sources) == 1 else _Pool(
-            workers, CourseSetup.of(catalog), config, chapters)
+            workers, CourseSetup.of(catalog), config, chapters, catalog)
 
     def finish(index: int, snapshot: Snapshot, row: SubmissionResult):
         rows[index] = row

@@ -231,7 +231,7 @@ def cmd_gradescope(args) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    row = grade_safely(read_submission(source), catalog, _config(args, [root]), chapters)
+    row = grade_safely(read_submission(source), catalog, _config(args), chapters)
     row = row.with_chapters(chapters, catalog) if chapters else row
     report = row.to_dict()
     bonus = {exercise.id for exercise in catalog.exercises.values() if exercise.bonus}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from .analyse import SubmissionPlan, plan_submission
+from .analyse import SubmissionPlan, chapters_to_grade, plan_submission
 from .catalog import Catalog
 from .execute import Executor, SandboxConfig, chapter_config
 from .i18n import use_language
@@ -67,11 +67,9 @@ def grade_snapshot(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig |
         if snapshot.files:
             executor.start_early()  # the sandbox imports numpy while we analyse
         files = read_notebooks(snapshot)
+        # the check modules of this learner's chapters, then the plan (exercises with checks)
+        catalog = catalog.including(chapters_to_grade(files, catalog, chapters, snapshot.times))
         plan = plan_submission(files, catalog, chapters, snapshot.times)
-        graded = [chapter_plan.chapter.name for chapter_plan in plan.chapters]
-        if not all(catalog.checks_loaded(name) for name in graded):
-            catalog = catalog.including(graded)  # the check modules of this learner's chapters
-            plan = plan_submission(files, catalog, chapters, snapshot.times)
         common = {"notebooks": _notebook_entries(files, plan, snapshot.times),
                   "flags": plan.flags, "content_hash": snapshot.content_hash}
         if plan.not_gradable:

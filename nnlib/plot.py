@@ -215,6 +215,8 @@ SVG_DECIMALS = 2
 _SVG_COORDINATES = re.compile(r'(\s(?:d|x|y)=")([^"]*)(")')
 _SVG_NUMBER = re.compile(r"-?\d+\.\d+")
 _SVG_PNG = re.compile(r'(data:image/png;base64,)([A-Za-z0-9+/=\s]+)')
+_SVG_USE = re.compile(r'(<use xlink:href="#([\w-]+)"[^>]*?) style="([^"]*)"')
+_SVG_DEF_PATH = re.compile(r'<path id="([\w-]+)"([^>]*?)(?: style="([^"]*)")?(\s*/>)')
 
 
 def _short_number(match) -> str:
@@ -248,11 +250,44 @@ def _palette_png(match) -> str:
     return match.group(1) + base64.b64encode(smaller).decode("ascii")
 
 
+def _style(text: str) -> dict[str, str]:
+    pairs = (item.split(":", 1) for item in text.split(";") if ":" in item)
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def _hoist_marker_styles(svg: str) -> str:
+    """Move the style that every ``<use>`` of a marker repeats into the marker's definition.
+
+    matplotlib draws each marker (a dot of a line, a tick) as ``<use>`` of a defined path and
+    writes the same ``style`` on every use. The defined path's own properties win over those
+    it inherits from a use, so the definition gets the use's style with its own on top, and
+    the uses lose theirs: the same drawing, about 40 bytes less per marker.
+    """
+    styles: dict[str, set[str]] = {}
+    for _, ref, style in _SVG_USE.findall(svg):
+        styles.setdefault(ref, set()).add(style)
+    defined = {ref for ref, *_ in _SVG_DEF_PATH.findall(svg)}
+    shared = {ref: found.pop() for ref, found in styles.items()
+              if len(found) == 1 and ref in defined}
+
+    def define(match):
+        ref, attributes, own, end = match.groups()
+        if ref not in shared:
+            return match.group(0)
+        merged = {**_style(shared[ref]), **_style(own or "")}
+        text = "; ".join(f"{key}: {value}" for key, value in merged.items())
+        return f'<path id="{ref}"{attributes} style="{text}"{end}'
+
+    svg = _SVG_DEF_PATH.sub(define, svg)
+    return _SVG_USE.sub(lambda m: m.group(1) if m.group(2) in shared else m.group(0), svg)
+
+
 def slim_svg(svg: str) -> str:
     """A matplotlib SVG made smaller without a visible change, and the same on every build.
 
     Coordinates (path data, x and y) are rounded to ``SVG_DECIMALS`` decimals (matplotlib
-    writes six), embedded PNG images are stored with a palette of at most 256 colours, and
+    writes six), embedded PNG images are stored with a palette of at most 256 colours, the
+    style that every use of a marker repeats is written once, in the marker's definition, and
     the metadata block (it holds the time of drawing) is removed.
 
     Parameters
@@ -266,6 +301,7 @@ def slim_svg(svg: str) -> str:
         The smaller SVG document.
     """
     svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, count=1, flags=re.S)
+    svg = _hoist_marker_styles(svg)
     svg = _SVG_COORDINATES.sub(
         lambda m: m.group(1) + _SVG_NUMBER.sub(_short_number, " ".join(m.group(2).split()))
         + m.group(3), svg)

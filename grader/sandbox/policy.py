@@ -115,11 +115,15 @@ def python_folders() -> list[tuple[str, str]]:
 
     The entries of ``sys.path`` that lie inside ``sys.prefix`` or ``sys.base_prefix`` (standard
     library, ``lib-dynload``, site-packages); folders outside them, such as the course checkout
-    of an editable install or the current directory, are left out.
+    of an editable install or the current directory, are left out, and so is the scripts folder
+    (``bin``), which is on ``sys.path`` only when a console script such as ``dask worker``
+    started the process: the policy is the same however the grader was started.
     """
     prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
                                               sys.base_exec_prefix)}
     prefixes |= {os.path.abspath(p) for p in (sys.prefix, sys.base_prefix)}
+    scripts = {os.path.realpath(sysconfig.get_paths()["scripts"]),
+               os.path.realpath(os.path.dirname(os.path.abspath(sys.executable)))}
     candidates = [*sys.path, sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"],
                   sysconfig.get_paths()["platlib"]]
     out: dict[str, str] = {}
@@ -127,6 +131,8 @@ def python_folders() -> list[tuple[str, str]]:
         if not entry or not os.path.isdir(entry):
             continue
         seen_as, real = os.path.abspath(entry), os.path.realpath(entry)
+        if real in scripts:
+            continue
         if any(_inside(seen_as, p) or _inside(real, p) for p in prefixes):
             out.setdefault(seen_as, real)
     return _outermost(out)

@@ -106,3 +106,15 @@ def test_chapters_open_with_learning_objectives(chapters):
         elif "By the end of the chapter" in text or "By the end of this chapter" in text:
             wrong.append(f"{path.name}: an informal objectives list besides the directive")
     assert not wrong, "\n".join(wrong)
+
+
+def test_book_sources_hold_no_control_characters(repo_root):
+    """A control character in prose is a lost backslash: ``"\\beta"`` written through a
+    non-raw Python string becomes a backspace and ``eta``, which MathJax cannot typeset."""
+    control = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+    found = [f"{path.relative_to(repo_root)}:{text.count(chr(10), 0, m.start()) + 1}: "
+             f"{m.group()!r}"
+             for path in sorted((repo_root / "book").rglob("*.md"))
+             for text in [path.read_text("utf-8")]
+             for m in control.finditer(text)]
+    assert not found, found

@@ -1,52 +1,23 @@
 """Checks of the chapter 11 exercises (solutions/ch11_beyond.ipynb).
 
-Independent references: hand-computed values, ``scipy.signal.correlate2d`` and Keras layers
-(``Conv2D``, ``Attention``) with the same weights, run in the trusted process with the JAX
-backend. Keras computes in float32, so those comparisons use float32-sized tolerances. The
-optional challenge ``ch11.conv2d_strided`` (bonus points) is checked against hand-computed outputs
-and Keras ``Conv2D`` layers with strides and both paddings.
+Independent references, all numpy/SciPy: hand-computed values, ``scipy.signal.correlate2d`` and
+the attention formula written out with a softmax over the allowed keys. Grading never imports
+Keras: the plain pytest tests at the end of this file show, once per test run, that these
+references and the reference solutions agree with Keras layers (``Conv2D`` with strides and
+both paddings, ``Attention`` with and without a causal mask) on the same weights. The optional
+challenge ``ch11.conv2d_strided`` (bonus points) is checked against hand-computed outputs and
+SciPy cross-correlations of the input zero-padded as Keras pads it.
 Public checks show their inputs in the learner's feedback; hidden ones use other sizes and seeds.
 """
-import os
-
 import numpy as np
 from scipy import signal
 
-from grader.checks import CheckFailed, LearnerError, check, expect_close, expect_raises, expect_true, run
+from grader.checks import check, expect_close, expect_raises, expect_true, run
 
 NOTEBOOK = "ch11_beyond"
 
-KERAS_RTOL, KERAS_ATOL = 1e-5, 1e-5
-
 
 # ----------------------------------------------------------------------------- helpers
-def _keras():
-    """Import Keras lazily (trusted side only), always with the JAX backend."""
-    os.environ["KERAS_BACKEND"] = "jax"
-    import keras
-
-    return keras
-
-
-def _keras_conv2d(X, kernels, bias, strides=1, padding="valid"):
-    keras = _keras()
-    layer = keras.layers.Conv2D(kernels.shape[-1], kernels.shape[:2], padding=padding,
-                                strides=strides, data_format="channels_last")
-    layer.build(X.shape)
-    layer.set_weights([kernels, bias])
-    return np.asarray(layer(X), dtype=np.float64)
-
-
-def _keras_attention(Q, K, V, value_mask=None, causal=False):
-    """softmax(Q K^T / sqrt(d_k)) V with keras.layers.Attention (which does not scale by itself)."""
-    keras = _keras()
-    layer = keras.layers.Attention(use_scale=False, score_mode="dot")
-    mask = None if value_mask is None else [None, value_mask]
-    out, weights = layer([Q / np.sqrt(Q.shape[-1]), V, K], mask=mask,
-                         return_attention_scores=True, use_causal_mask=causal)
-    return np.asarray(out, dtype=np.float64), np.asarray(weights, dtype=np.float64)
-
-
 def _scipy_conv_layer(X, kernels, bias):
     """Eq. (conv-layer) from single-channel scipy cross-correlations: an independent reference."""
     n, H, W, c_in = X.shape
@@ -57,6 +28,31 @@ def _scipy_conv_layer(X, kernels, bias):
             Y[i, :, :, c] = bias[c] + sum(signal.correlate2d(X[i, :, :, m], kernels[:, :, m, c], mode="valid")
                                           for m in range(c_in))
     return Y
+
+
+def _same_padding(size, kernel, stride):
+    """(before, after) zeros that Keras' (and TensorFlow's) padding='same' adds along one axis:
+    ceil(size / stride) outputs, the padding the last window needs, the odd zero at the end."""
+    total = max((-(-size // stride) - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+def _scipy_conv_strided(X, kernels, bias, strides=1, padding="valid"):
+    """A strided convolution layer: the stride-1 SciPy reference of the (zero-padded) input,
+    keeping every s-th output."""
+    s_h, s_w = (strides, strides) if np.isscalar(strides) else strides
+    if padding == "same":
+        kh, kw = kernels.shape[:2]
+        X = np.pad(X, [(0, 0), _same_padding(X.shape[1], kh, s_h),
+                       _same_padding(X.shape[2], kw, s_w), (0, 0)])
+    return _scipy_conv_layer(X, kernels, bias)[:, ::s_h, ::s_w, :]
+
+
+def _attention(Q, K, V, allowed=None):
+    """(output, weights) of softmax(Q K^T / sqrt(d_k)) V, the softmax over the allowed keys."""
+    S = Q @ np.swapaxes(K, -1, -2) / np.sqrt(Q.shape[-1])
+    weights = _softmax_rows(S) if allowed is None else _masked_softmax_rows(S, allowed)
+    return weights @ V, weights
 
 
 def _masked_softmax_rows(S, allowed):
@@ -79,6 +75,25 @@ def _expect_pair(got, what="scaled_dot_product_attention"):
                 % (what, type(got).__name__ if not isinstance(got, (tuple, list))
                    else "a sequence of length %d" % len(got)), kind="type")
     return got[0], got[1]
+
+
+def _strided_case(g, shape, kernel_size, c_out, strides, padding):
+    X = g.normal(size=shape)
+    return X, g.normal(size=(*kernel_size, shape[-1], c_out)), g.normal(size=c_out), strides, padding
+
+
+# Inputs of the checks whose references the Keras parity tests below also compare with Keras.
+CONV_LAYER_CASE = tuple(np.random.default_rng(111).normal(size=size)
+                        for size in [(2, 6, 5, 2), (3, 3, 2, 3), 3])
+ATTENTION_CASE = tuple(np.random.default_rng(121).normal(size=size)
+                       for size in [(1, 3, 4), (1, 5, 4), (1, 5, 2)])
+CAUSAL_CASE = np.random.default_rng(122).normal(size=(1, 5, 4))
+STRIDED_CASES = [_strided_case(np.random.default_rng(seed), *case) for seed, case in [
+    (121, ((2, 7, 6, 2), (3, 2), 3, (2, 1), "same")),
+    (122, ((2, 8, 8, 1), (4, 4), 2, 2, "same")),       # an even kernel
+    (123, ((1, 9, 7, 3), (3, 3), 2, 3, "same")),       # stride 3
+    (124, ((2, 7, 8, 2), (2, 3), 2, (2, 3), "valid")),
+]]
 
 
 # ----------------------------------------------------------------------------- conv2d
@@ -144,13 +159,10 @@ def test_conv2d_hidden_digit_sobel(sub):
        hint="Y[n, i, j, c] = bias[c] + sum over u, v, m of X[n, i+u, j+v, m] * kernels[u, v, m, c] "
        "(the kernel as it is, not flipped). "
             "One way: loop over the kernel offsets (u, v) and add X[:, u:u+oh, v:v+ow, :] @ kernels[u, v].")
-def test_conv2d_layer_matches_keras(sub):
-    g = np.random.default_rng(111)
-    X = g.normal(size=(2, 6, 5, 2))
-    kernels = g.normal(size=(3, 3, 2, 3))
-    bias = g.normal(size=3)
-    expect_close(run(sub.conv2d_layer, X, kernels, bias), _keras_conv2d(X, kernels, bias),
-                 rtol=KERAS_RTOL, atol=KERAS_ATOL)
+def test_conv2d_layer_batch_and_channels(sub):
+    X, kernels, bias = CONV_LAYER_CASE
+    expect_close(run(sub.conv2d_layer, X, kernels, bias), _scipy_conv_layer(X, kernels, bias),
+                 rtol=1e-10, atol=1e-12)
 
 
 @check("ch11.conv2d_layer", points=1,
@@ -207,13 +219,12 @@ def test_attention_colour_tokens_by_hand(sub):
 @check("ch11.attention", points=2,
        hint="Shapes: Q (n_q, d_k), K (n_k, d_k), V (n_k, d_v) -> output (n_q, d_v), weights (n_q, n_k). "
             "Divide by sqrt(d_k), where d_k = Q.shape[-1], and use np.swapaxes(K, -1, -2) for K^T.")
-def test_attention_matches_keras(sub):
-    g = np.random.default_rng(121)
-    Q, K, V = g.normal(size=(1, 3, 4)), g.normal(size=(1, 5, 4)), g.normal(size=(1, 5, 2))
-    exp_out, exp_w = _keras_attention(Q, K, V)
+def test_attention_batched_shapes(sub):
+    Q, K, V = ATTENTION_CASE
+    exp_out, exp_w = _attention(Q, K, V)
     got_out, got_w = _expect_pair(run(sub.scaled_dot_product_attention, Q, K, V))
-    expect_close(got_w, exp_w, rtol=KERAS_RTOL, atol=KERAS_ATOL, what="the attention weights")
-    expect_close(got_out, exp_out, rtol=KERAS_RTOL, atol=KERAS_ATOL, what="the output")
+    expect_close(got_w, exp_w, rtol=1e-10, atol=1e-12, what="the attention weights")
+    expect_close(got_out, exp_out, rtol=1e-10, atol=1e-12, what="the output")
 
 
 @check("ch11.attention", points=1,
@@ -233,16 +244,15 @@ def test_attention_large_scores_stable(sub):
        hint="Where mask is False set the score to -np.inf (np.where(mask, scores, -np.inf)) before "
             "the softmax: exp(-inf) = 0, so masked keys get weight exactly 0 and each row still sums to 1.")
 def test_attention_causal_mask(sub):
-    g = np.random.default_rng(122)
-    X = g.normal(size=(1, 5, 4))
+    X = CAUSAL_CASE
     causal = np.tril(np.ones((5, 5), dtype=bool))
-    exp_out, exp_w = _keras_attention(X, X, X, causal=True)
+    exp_out, exp_w = _attention(X, X, X, causal)
     got_out, got_w = _expect_pair(run(sub.scaled_dot_product_attention, X, X, X, causal))
     expect_true(isinstance(got_w, np.ndarray) and got_w.shape == (1, 5, 5)
                 and np.all(got_w[:, ~causal] == 0.0),
                 "masked positions (mask False) must get weight exactly 0", kind="values")
-    expect_close(got_w, exp_w, rtol=KERAS_RTOL, atol=KERAS_ATOL, what="the attention weights")
-    expect_close(got_out, exp_out, rtol=KERAS_RTOL, atol=KERAS_ATOL, what="the output")
+    expect_close(got_w, exp_w, rtol=1e-10, atol=1e-12, what="the attention weights")
+    expect_close(got_out, exp_out, rtol=1e-10, atol=1e-12, what="the output")
 
 
 @check("ch11.attention", points=1,
@@ -333,28 +343,20 @@ def test_strided_same_pads_at_the_end(sub):
 
 @check("ch11.conv2d_strided", points=1, hint="Compare your output shape with Keras' first: same "
        "padding gives ceil(H / s_h) x ceil(W / s_w). " + STRIDED_HINT)
-def test_strided_matches_keras(sub):
-    g = np.random.default_rng(121)
-    X, kernels, bias = g.normal(size=(2, 7, 6, 2)), g.normal(size=(3, 2, 2, 3)), g.normal(size=3)
-    expect_close(run(sub.conv2d_strided, X, kernels, bias, (2, 1), "same"),
-                 _keras_conv2d(X, kernels, bias, (2, 1), "same"), rtol=KERAS_RTOL, atol=KERAS_ATOL)
+def test_strided_same_other_strides(sub):
+    X, kernels, bias, strides, padding = STRIDED_CASES[0]
+    expect_close(run(sub.conv2d_strided, X, kernels, bias, strides, padding),
+                 _scipy_conv_strided(X, kernels, bias, strides, padding), rtol=1e-10, atol=1e-12)
 
 
 @check("ch11.conv2d_strided", points=1, hidden=True)
 def test_strided_hidden_other_sizes(sub):
+    # Same padding with an even kernel and with stride 3; valid padding with strides (2, 3).
+    for X, kernels, bias, strides, padding in STRIDED_CASES[1:]:
+        expect_close(run(sub.conv2d_strided, X, kernels, bias, strides, padding),
+                     _scipy_conv_strided(X, kernels, bias, strides, padding), rtol=1e-10,
+                     atol=1e-12)
     g = np.random.default_rng(122)
-    # Same padding with an even kernel and with stride 3: Keras.
-    for shape, kernel_size, strides in [((2, 8, 8, 1), (4, 4), 2), ((1, 9, 7, 3), (3, 3), 3)]:
-        X = g.normal(size=shape)
-        kernels = g.normal(size=(*kernel_size, shape[-1], 2))
-        bias = g.normal(size=2)
-        expect_close(run(sub.conv2d_strided, X, kernels, bias, strides, "same"),
-                     _keras_conv2d(X, kernels, bias, strides, "same"), rtol=KERAS_RTOL,
-                     atol=KERAS_ATOL)
-    # Valid padding with strides (2, 3): every s-th output of the stride-1 convolution (SciPy).
-    X, kernels, bias = g.normal(size=(2, 7, 8, 2)), g.normal(size=(2, 3, 2, 2)), g.normal(size=2)
-    expect_close(run(sub.conv2d_strided, X, kernels, bias, (2, 3), "valid"),
-                 _scipy_conv_layer(X, kernels, bias)[:, ::2, ::3, :], rtol=1e-10, atol=1e-12)
     # Stride 1 with a 3x3 kernel, the most common layer: same padding puts one zero on every
     # side, so it is the valid convolution (SciPy) of the padded input.
     X, kernels, bias = g.normal(size=(2, 5, 4, 2)), g.normal(size=(3, 3, 2, 3)), g.normal(size=3)
@@ -374,3 +376,70 @@ def test_strided_bad_arguments(sub):
     expect_raises(sub.conv2d_strided, X, kernels, bias, 0, "same", what="strides=0")
     expect_raises(sub.conv2d_strided, X, np.ones((5, 2, 1, 1)), bias, 1, "valid",
                   what="a 5x2 kernel on a 4x4 input with valid padding")
+
+
+# ------------------------------------------------ Keras parity (plain pytest, never graded)
+def _keras():
+    """Keras with the JAX backend (imported here only: grading never imports it)."""
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import keras
+
+    return keras
+
+
+def _keras_conv2d(X, kernels, bias, strides=1, padding="valid"):
+    layer = _keras().layers.Conv2D(kernels.shape[-1], kernels.shape[:2], strides=strides,
+                                   padding=padding, data_format="channels_last")
+    layer.build(X.shape)
+    layer.set_weights([kernels, bias])
+    return np.asarray(layer(X), dtype=np.float64)
+
+
+def _keras_attention(Q, K, V, causal=False):
+    """softmax(Q K^T / sqrt(d_k)) V with keras.layers.Attention (which does not scale by itself)."""
+    layer = _keras().layers.Attention(use_scale=False, score_mode="dot")
+    out, weights = layer([Q / np.sqrt(Q.shape[-1]), V, K], return_attention_scores=True,
+                         use_causal_mask=causal)
+    return np.asarray(out, dtype=np.float64), np.asarray(weights, dtype=np.float64)
+
+
+def _solution():
+    from grader.catalog import default_catalog
+
+    return default_catalog().reference(NOTEBOOK)
+
+
+KERAS_TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}   # Keras computes in float32
+
+
+def test_keras_parity_conv2d_layer():
+    """The checks' SciPy reference and the reference solution agree with keras.layers.Conv2D."""
+    X, kernels, bias = CONV_LAYER_CASE
+    keras_out = _keras_conv2d(X, kernels, bias)
+    np.testing.assert_allclose(_scipy_conv_layer(X, kernels, bias), keras_out, **KERAS_TOLERANCE)
+    np.testing.assert_allclose(_solution().conv2d_layer(X, kernels, bias), keras_out,
+                               **KERAS_TOLERANCE)
+
+
+def test_keras_parity_conv2d_strided():
+    """Strides and both paddings: Keras' rule for where 'same' puts the odd zero."""
+    for X, kernels, bias, strides, padding in STRIDED_CASES:
+        keras_out = _keras_conv2d(X, kernels, bias, strides, padding)
+        np.testing.assert_allclose(_scipy_conv_strided(X, kernels, bias, strides, padding),
+                                   keras_out, **KERAS_TOLERANCE)
+        np.testing.assert_allclose(_solution().conv2d_strided(X, kernels, bias, strides, padding),
+                                   keras_out, **KERAS_TOLERANCE)
+
+
+def test_keras_parity_attention():
+    """The checks' attention reference and the reference solution agree with
+    keras.layers.Attention, without and with a causal mask."""
+    causal = np.tril(np.ones((5, 5), dtype=bool))
+    for (Q, K, V), allowed in [(ATTENTION_CASE, None), ((CAUSAL_CASE,) * 3, causal)]:
+        keras_out, keras_w = _keras_attention(Q, K, V, causal=allowed is not None)
+        for out, weights in [_attention(Q, K, V, allowed),
+                             _solution().scaled_dot_product_attention(Q, K, V, allowed)]:
+            np.testing.assert_allclose(weights, keras_w, **KERAS_TOLERANCE)
+            np.testing.assert_allclose(out, keras_out, **KERAS_TOLERANCE)

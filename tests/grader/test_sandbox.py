@@ -158,17 +158,26 @@ def test_full_tmp_raises_enospc():
     assert ok and error == "ENOSPC" and n_files == 2   # 8 MiB in total: the third 3 MiB file fails
 
 
+def _mount_points_in_tmp(config) -> list[str]:
+    """What the private /tmp holds before learner code writes: the folders leading to mounts
+    below /tmp (the Python installation when it lives there, as in a CI clone under /tmp)."""
+    return sorted({Path(m.destination).relative_to("/tmp").parts[0]
+                   for m in build_policy(config).mounts if m.destination.startswith("/tmp/")})
+
+
 @root_only
 def test_nothing_written_survives_the_sandbox():
-    with Session(SandboxConfig(call_timeout=5)) as s:
+    config = SandboxConfig(call_timeout=5)
+    empty = _mount_points_in_tmp(config)
+    with Session(config) as s:
         s.start()
         s.load([("exercise", CODE)])
         assert s.call("write", ("/tmp/left-behind",), {})[1] == "written"
-        assert s.call("ls", ("/tmp",), {})[1] == ["left-behind"]
-    with Session(SandboxConfig(call_timeout=5)) as s:
+        assert s.call("ls", ("/tmp",), {})[1] == sorted(["left-behind", *empty])
+    with Session(config) as s:
         s.start()
         s.load([("exercise", CODE)])
-        assert s.call("ls", ("/tmp",), {})[1] == []
+        assert s.call("ls", ("/tmp",), {})[1] == empty
 
 
 @root_only
@@ -210,6 +219,16 @@ def test_course_packages_inside_the_installation_are_masked(tmp_path, monkeypatc
                         lambda name: spec if name == "nnlib" else None)
     assert policy_module.course_package_folders([(str(site), str(site))]) == [str(site / "nnlib")]
     assert policy_module.course_package_folders([(str(tmp_path / "x"), str(tmp_path / "x"))]) == []
+
+
+def test_the_scripts_folder_is_not_mounted_however_the_grader_started(monkeypatch):
+    """A console script (``dask worker``) puts its own folder, ``bin``, first on sys.path; the
+    allow-list is the same as for ``python -m grader``."""
+    scripts = os.path.dirname(os.path.abspath(sys.executable))
+    plain = policy_module.python_folders()
+    monkeypatch.setattr(sys, "path", [scripts, *sys.path])
+    assert policy_module.python_folders() == plain
+    assert all(os.path.realpath(real) != os.path.realpath(scripts) for _, real in plain)
 
 
 @pytest.mark.parametrize("bad", [dict(destination="tmp"), dict(destination="/a/../b"),

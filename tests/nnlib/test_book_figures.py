@@ -58,7 +58,8 @@ def test_dense_scatter_becomes_one_image_sparse_scatter_stays_vector(plt):
     sparse.scatter(*rng.normal(size=(2, 20)), marker="s", color="#123456")
     svg = plot.book_svg(fig)
     assert len(_pngs(svg)) == 1                                  # the 2,000 dots
-    assert len(re.findall(r"<use[^>]*#123456", svg)) == 20       # the 20 squares, as vectors
+    square = re.search(r'<path id="([\w-]+)"[^>]*#123456', svg)[1]
+    assert len(re.findall(f'<use xlink:href="#{square}"', svg)) == 20   # the squares, as vectors
     ET.fromstring(svg)                                           # still well-formed
 
 
@@ -88,6 +89,27 @@ def test_slim_svg_rounds_coordinates_and_drops_the_timestamp(plt):
                                                                        original)[0])]
     after = [float(v) for v in re.findall(r"-?\d+\.?\d*", path_numbers[0])]
     np.testing.assert_allclose(after, before, atol=0.5 * 10 ** -plot.SVG_DECIMALS + 1e-12)
+
+
+def test_slim_svg_writes_a_markers_repeated_style_once(plt):
+    """Every use of a marker repeats its style; slim_svg moves it into the marker's definition
+    (whose own properties still win), and keeps a use's style where the uses differ."""
+    fig, ax = plt.subplots()
+    ax.plot(np.arange(30), "o", color="#123456", markeredgecolor="#654321")
+    ax.scatter(np.arange(3), np.arange(3), c=["#ff0000", "#00ff00", "#0000ff"])
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg")
+    original = buffer.getvalue()
+    slim = plot.slim_svg(original)
+    dot = re.search(r'<use xlink:href="#([\w-]+)"[^>]*#123456', original)[1]
+    uses = re.findall(f'<use xlink:href="#{dot}"[^>]*>', slim)
+    assert len(uses) == 30 and not any("style=" in use for use in uses)
+    definition = re.search(f'<path id="{dot}"[^>]*>', slim)[0]
+    assert "fill: #123456" in definition and "stroke: #654321" in definition
+    for colour in ("#ff0000", "#00ff00", "#0000ff"):     # three styles for one marker: kept
+        assert re.search(f'<use [^>]*style="fill: {colour}', slim)
+    assert len(slim) < len(original) - 30 * 30
+    ET.fromstring(slim)
 
 
 def test_slim_svg_stores_images_with_a_palette_without_changing_flat_colours(plt):
