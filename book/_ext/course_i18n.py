@@ -157,7 +157,8 @@ def use_translated_figure_text(app, docname, source) -> None:
     texts.update(translations(app, domain, msgids))
     arguments = (f"language={app.config.language!r}, "
                  f"translations={json.dumps(texts, ensure_ascii=False, sort_keys=True)}")
-    source[0] = STYLE_CALL.sub(f"use_book_style({arguments})", source[0])
+    # A function as the replacement: re.sub would read the JSON's backslashes ("\\n") as escapes.
+    source[0] = STYLE_CALL.sub(lambda _call: f"use_book_style({arguments})", source[0])
 
 
 def translate_toc_captions(app, doctree) -> None:
