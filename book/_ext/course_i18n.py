@@ -22,6 +22,9 @@ catalog per page. This extension adds what that workflow does not cover:
 4. **Chinese search.** Sphinx's Chinese search segments words with jieba; the glossary's
    Chinese terms (``book/glossary/*.tsv``) are added to jieba's dictionary so that a term such
    as 反向传播 is indexed whole.
+5. **Glued values in translations.** A translated paragraph is parsed on its own, away from the
+   page's executed notebook, so MyST-NB's ``{glue:text}`key``` would find no value there; the
+   value is read from the page's glue cache instead (what the English paragraph shows).
 """
 from __future__ import annotations
 
@@ -347,7 +350,42 @@ def use_glossary_in_search(app) -> None:
                                       "dict": str(dictionary)}
 
 
+# --------------------------------------------------------------------------- glued values
+TRANSLATED_SOURCE_SUFFIX = ":<translated>"  # how sphinx.transforms.i18n names a message's source
+
+
+def glue_data_of_the_page(retrieve):
+    """Wrap MyST-NB's ``retrieve_glue_data`` so that a translated message, parsed as a document
+    of its own, gets the glued values of the page it belongs to (written by MyST-NB to its glue
+    cache when it executed the page, before Sphinx translates the page's paragraphs)."""
+    from myst_nb.core.variables import RetrievalError, VariableOutput
+    from myst_nb.ext.glue.crossref import read_glue_cache
+
+    def retrieve_glue_data(document, key):
+        try:
+            return retrieve(document, key)
+        except RetrievalError:
+            env = getattr(document.settings, "env", None)
+            if env is None or not str(document.get("source", "")).endswith(
+                    TRANSLATED_SOURCE_SUFFIX):
+                raise
+            glued = read_glue_cache(env.mystnb_config.output_folder, env.docname)
+            if key not in glued:
+                raise
+            return VariableOutput(data=glued[key]["data"],
+                                  metadata=glued[key].get("metadata", {}),
+                                  nb_renderer=document.get("nb_renderer"), vtype="glue")
+    return retrieve_glue_data
+
+
+def use_page_glue_in_translations(app, config) -> None:
+    if is_translated(config):
+        from myst_nb.ext.glue import roles
+        roles.retrieve_glue_data = glue_data_of_the_page(roles.retrieve_glue_data)
+
+
 def setup(app):
+    app.connect("config-inited", use_page_glue_in_translations)
     app.connect("config-inited", add_switch_to_header)
     app.connect("builder-inited", add_shared_catalogs)
     app.connect("builder-inited", use_glossary_in_search)
