@@ -546,7 +546,7 @@ COMPARERS = (
 
 
 def compare(got, expected, rtol: float = 1e-7, atol: float = 1e-12, dtype: str = "exact",
-            what: str = N_("the result"), equal_nan: bool = False):
+            what: str = "the result", equal_nan: bool = False):
     """Compare plain data: None, type, shape, dtype, NaN/inf, then values.
 
     Parameters
@@ -595,8 +595,6 @@ def expect_close(got, expected, rtol: float = 1e-7, atol: float = 1e-12, dtype: 
         call = _LAST_CALL.get()
         what = (_("the result of {call}").format(call=call.text()) if call is not None
                 else _("the result"))
-    else:
-        what = _(what)
     problem = compare(got, expected, rtol=rtol, atol=atol, dtype=dtype, what=what,
                       equal_nan=equal_nan)
     if problem:
@@ -621,13 +619,16 @@ def expect_same(fn, ref_fn, *args, rtol: float = 1e-7, atol: float = 1e-12,
 
 
 def expect_true(condition, message: str, kind: str = "values"):
-    """Fail with ``message`` (translated; ``kind`` for hidden feedback) unless ``condition``
-    holds."""
+    """Fail with ``message`` (``kind`` for hidden feedback) unless ``condition`` holds.
+
+    A message is written for the learner: mark it for translation, ``_("...")`` (with its
+    values filled in after translating: ``_("got {n} rows").format(n=n)``).
+    """
     if not condition:
-        raise CheckFailed(_(message), kind=kind)
+        raise CheckFailed(message, kind=kind)
 
 
-def expect_no_warnings(requirement: str = N_("the exercise requires no warnings"),
+def expect_no_warnings(requirement: str | None = None,
                        matching: str = ""):
     """Fail (kind ``warning``) if the last :func:`run` call emitted a warning.
 
@@ -645,11 +646,12 @@ def expect_no_warnings(requirement: str = N_("the exercise requires no warnings"
     if emitted:
         more = _(" (and {count} more)").format(count=len(emitted) - 1) if len(emitted) > 1 else ""
         raise CheckFailed(_("{call} emitted {warning}{more}; {requirement}").format(
-            call=call_text(), warning=emitted[0], more=more, requirement=_(requirement)),
+            call=call_text(), warning=emitted[0], more=more,
+            requirement=requirement or _("the exercise requires no warnings")),
             kind="warning")
 
 
-def expect_raises(fn, *args, error: str = "ValueError", what: str = N_("this input"),
+def expect_raises(fn, *args, error: str = "ValueError", what: str | None = None,
                   naming: tuple[str, ...] = ()):
     """Run the learner's ``fn`` on bad input and require it to raise ``error`` (a type name).
 
@@ -657,7 +659,7 @@ def expect_raises(fn, *args, error: str = "ValueError", what: str = N_("this inp
     ``naming`` lists words the error's message must contain (e.g. the two numbers that
     disagree), when the exercise asks for a message that names them.
     """
-    name, what = _func_name(fn), _(what)
+    name, what = _func_name(fn), what or _("this input")
     try:
         got = run(fn, *args)
     except LearnerError as exc:
@@ -699,7 +701,7 @@ def _gradient_problem(label: str, got, expected, tol: float) -> tuple[str, str] 
 
 
 def expect_gradients(got, expected: dict, tol: float = 1e-6, prefix: str = "d",
-                     what: str = N_("the gradients")):
+                     what: str | None = None):
     """Compare a dict of gradients parameter by parameter.
 
     The message names each parameter, e.g. ``dW2 wrong (rel. error 4.2e-01), db2 ok``.
@@ -717,7 +719,7 @@ def expect_gradients(got, expected: dict, tol: float = 1e-6, prefix: str = "d",
     what : str
         How the messages name the gradients.
     """
-    what = _(what)
+    what = what or _("the gradients")
     if got is None:
         raise CheckFailed(_("{what} are None: did you forget `return`?").format(what=what),
                           kind="none")

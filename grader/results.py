@@ -22,6 +22,7 @@ from .analyse import SEVERAL_NOTEBOOKS_RULE, ExercisePlan, Flag, plan_missing_ch
 from .catalog import Catalog, Exercise
 from .discover import SubmissionSource
 from .execute import CheckOutcome
+from .i18n import instructor_language, known_language
 from .roster import Deadlines, PenaltyPolicy, Roster, parse_time
 from .verdict import Status, classify, learner_message
 
@@ -251,6 +252,7 @@ class SubmissionResult(_ValidText):
     layout: str = ""
     late: tuple[dict, ...] = ()
     penalty: float = 0.0
+    language: str = "en"
 
     @classmethod
     def not_gradable(cls, name: str, path: str, reason: str, **fields) -> SubmissionResult:
@@ -342,7 +344,7 @@ class SubmissionResult(_ValidText):
             "protections": self.protections, "seconds": self.seconds,
             "content_hash": self.content_hash, "cached": self.cached,
             "learner": self.learner, "layout": self.layout, "late": list(self.late),
-            "penalty": self.penalty, "final_score": self.final_score,
+            "penalty": self.penalty, "final_score": self.final_score, "language": self.language,
             **({"fingerprints": {key: list(value) for key, value in self.fingerprints.items()}}
                if private else {})})
 
@@ -358,7 +360,7 @@ class SubmissionResult(_ValidText):
             data["seconds"], data["content_hash"], data["cached"],
             {key: tuple(value) for key, value in data.get("fingerprints", {}).items()},
             data.get("learner"), data.get("layout", ""), tuple(data.get("late", ())),
-            data.get("penalty", 0.0))
+            data.get("penalty", 0.0), known_language(data.get("language")))
 
 
 def judge_exercise(plan: ExercisePlan, outcomes: list[CheckOutcome]
@@ -406,13 +408,17 @@ class ClassSettings:
     penalty: PenaltyPolicy = field(default_factory=PenaltyPolicy)
     assignment: str = "Neural network exercises"
     """The assignment's title in the LMS gradebook exports."""
+    language: str = field(default_factory=instructor_language)
+    """The instructor's language: the class report and the instructor's pages (the learners'
+    pages are in the language of their notebooks)."""
 
     def to_dict(self) -> dict:
         """As recorded in results.json (``class``)."""
         return {"roster": self.roster.source if self.roster else None,
                 "lms_assignment": self.assignment,
                 "learners": len(self.roster.learners) if self.roster else None,
-                "deadlines": self.deadlines.to_dict(), "late_penalty": str(self.penalty)}
+                "deadlines": self.deadlines.to_dict(), "late_penalty": str(self.penalty),
+                "language": self.language}
 
 
 def _chapter_notebooks(row: SubmissionResult, exercise_chapter: dict[str, str]) -> dict:

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from .catalog import Catalog, default_catalog
 from .checks import CheckFailed, CheckSpec, NotImplementedYet, TimedOut
 from .feedback import NEUTRAL_COLOUR, Row, function_plot, html_report, text_report
+from .i18n import DEFAULT as DEFAULT_LANGUAGE
 from .i18n import N_, _, known_language, use_language
 from .verdict import classify, learner_message
 
@@ -28,8 +29,10 @@ TIME_LIMIT = 5.0
 
 NOT_IMPLEMENTED = N_("not implemented yet (replace the {line} line with your code)")
 STUB_LINE = "raise NotImplementedError(...)"
-#: The notebook's language, for this kernel process (set by the notebook's setup cell).
 NOTEBOOK_LANGUAGE = "NN_NOTEBOOK_LANGUAGE"
+"""The environment variable holding the language of the notebook this kernel runs: process
+state, as the kernel is one notebook's (IPython runs each cell in a context of its own, so a
+context variable would not outlive the setup cell)."""
 
 
 def set_language(language: str) -> str:
@@ -44,7 +47,7 @@ def set_language(language: str) -> str:
 
 def notebook_language() -> str:
     """The language :func:`set_language` gave this kernel (English by default)."""
-    return known_language(os.environ.get(NOTEBOOK_LANGUAGE, "en"))
+    return known_language(os.environ.get(NOTEBOOK_LANGUAGE, DEFAULT_LANGUAGE))
 
 
 def _in_notebook() -> bool:

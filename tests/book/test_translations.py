@@ -69,8 +69,11 @@ def test_catalog_is_translated(path):
 
 # --------------------------------------------------------------------------- kept markup
 #: What a translation keeps exactly as the English has it: inline maths, inline code, MyST roles
-#: with their targets ({doc}`ch03_activations`), and fields to fill in ({address}).
-KEPT = re.compile(r"\$\$.+?\$\$|\$[^$\s][^$]*?\$|``.+?``|`[^`]+`|\{[\w.:,-]+\}")
+#: with their targets ({doc}`ch03_activations`), and fields to fill in: ``{address}``,
+#: ``{got!r}``, ``{error:.1e}`` (str.format, the grader's messages) and ``%s``, ``%.3g``
+#: (printf style, the checks' messages).
+KEPT = re.compile(r"\$\$.+?\$\$|\$[^$\s][^$]*?\$|``.+?``|`[^`]+`"
+                  r"|\{[\w.:,-]*(?:![rsa])?(?::[^{}\s]*)?\}|%(?:\.\d+)?[sdrgfe]")
 
 
 def kept_pieces(text: str) -> Counter:
