@@ -76,6 +76,10 @@ KEPT = re.compile(r"\$\$.+?\$\$|\$[^$\s][^$]*?\$|``.+?``|`[^`]+`"
                   r"|\{[\w.:,-]*(?:![rsa])?(?::[^{}\s]*)?\}|%(?:\.\d+)?[sdrgfe]")
 
 
+#: A printf-style placeholder: its values come in order, so a translation keeps the order.
+PRINTF = re.compile(r"%(?:\.\d+)?[sdrgfe]")
+
+
 def kept_pieces(text: str) -> Counter:
     return Counter(KEPT.findall(text))
 
@@ -91,6 +95,9 @@ def test_code_maths_and_fields_are_kept(path):
         if missing or extra:
             problems.append(describe(message) + f"\n    missing: {sorted(missing)}, "
                             f"not in the English: {sorted(extra)}")
+        elif PRINTF.findall(message.id) != PRINTF.findall(message.string):
+            problems.append(describe(message) + "\n    the %-placeholders are filled in order: "
+                            f"keep them in the English's order {PRINTF.findall(message.id)}")
     assert not problems, (f"{path.relative_to(ROOT)}: translations must keep the English's "
                           "inline maths, code, roles and {fields} as they are:\n"
                           + "\n".join(problems))

@@ -282,7 +282,7 @@ def test_run_gd_two_steps_by_hand(sub):
     path = run(sub.run_gradient_descent, A, b, np.zeros(2), 0.1, 2)
     expect_true(not (isinstance(path, np.ndarray) and path.ndim == 2 and len(path) > 1
                      and np.all(path == path[-1]) and np.any(path[-1] != 0)),
-                _('every row of the path is the same point {value1}: x was updated in place (x -= ...), so the list holds the same array several times; make a new array each step (x = x - ...) or append x.copy()').format(value1=path[-1] if len(path) else ''), kind="values")
+                _('every row of the path is the same point {path_1_if_len_path_else}: x was updated in place (x -= ...), so the list holds the same array several times; make a new array each step (x = x - ...) or append x.copy()').format(path_1_if_len_path_else=path[-1] if len(path) else ''), kind="values")
     expect_close(path, np.array([[0.0, 0.0], [0.2, 0.4], [0.36, 0.64]]))
 
 

@@ -351,9 +351,9 @@ def _network_sizes(got, n_in, n_out, fn):
     for l, W in enumerate(got[0::2], start=1):
         if not isinstance(W, np.ndarray) or W.ndim != 2 or W.shape[0] != sizes[-1]:
             shape = getattr(W, "shape", type(W).__name__)
-            raise CheckFailed(_('{fn}: W{l} should be a 2-D array with {value1} rows (the outputs of the layer before), got {shape}').format(fn=fn, l=l, value1=sizes[-1], shape=shape), kind="shape")
+            raise CheckFailed(_('{fn}: W{l} should be a 2-D array with {sizes_1} rows (the outputs of the layer before), got {shape}').format(fn=fn, l=l, sizes_1=sizes[-1], shape=shape), kind="shape")
         sizes.append(W.shape[1])
-    expect_true(sizes[-1] == n_out, _('{fn}: the last layer has {value1} outputs, expected {n_out} (one sigmoid unit)').format(fn=fn, value1=sizes[-1], n_out=n_out), kind="shape")
+    expect_true(sizes[-1] == n_out, _('{fn}: the last layer has {sizes_1} outputs, expected {n_out} (one sigmoid unit)').format(fn=fn, sizes_1=sizes[-1], n_out=n_out), kind="shape")
     _expect_params(got, sizes, fn)
     return sizes
 
@@ -374,7 +374,7 @@ def _expect_overfit(sub, data_seed, seed):
     expect_true(train_loss <= OVERFIT_MAX_TRAIN_LOSS,
                 _('overfit: the training loss is {train_loss:.3f}; a network that overfits fits its 30 training points almost perfectly (training loss at most {OVERFIT_MAX_TRAIN_LOSS})').format(train_loss=train_loss, OVERFIT_MAX_TRAIN_LOSS=OVERFIT_MAX_TRAIN_LOSS))
     expect_true(new_loss - train_loss >= OVERFIT_MIN_GAP,
-                _('overfit: training loss {train_loss:.3f}, loss on 1,000 new points {new_loss:.3f}: the gap is {value1:.3f}, expected at least {OVERFIT_MIN_GAP}').format(train_loss=train_loss, new_loss=new_loss, value1=new_loss - train_loss, OVERFIT_MIN_GAP=OVERFIT_MIN_GAP))
+                _('overfit: training loss {train_loss:.3f}, loss on 1,000 new points {new_loss:.3f}: the gap is {new_loss_train_loss:.3f}, expected at least {OVERFIT_MIN_GAP}').format(train_loss=train_loss, new_loss=new_loss, new_loss_train_loss=new_loss - train_loss, OVERFIT_MIN_GAP=OVERFIT_MIN_GAP))
 
 
 def _expect_regularised(sub, data_seed, seed):
@@ -443,7 +443,7 @@ def _expect_dropout_backward(sub, seed, n, d, rate):
     expected = numerical_gradient(lambda v: float(np.sum(dA * _nnlib_dropout(v, rate, mask))),
                                   X.copy())
     expect_gradients({"X": got}, {"X": expected}, tol=1e-7,
-                     what=_('dropout_backward(dA, {rate}, mask) for shape {value1}').format(rate=rate, value1=(n, d)))
+                     what=_('dropout_backward(dA, {rate}, mask) for shape {n_d}').format(rate=rate, n_d=(n, d)))
 
 
 @check("ch09.dropout", points=1,
@@ -451,7 +451,7 @@ def _expect_dropout_backward(sub, seed, n, d, rate):
 def test_dropout_mask_is_nnlibs_and_keeps_1_minus_rate(sub):
     _expect_mask(sub, (3, 4), 0.5, 0)
     big = _expect_mask(sub, (400, 50), 0.2, 7)
-    expect_true(abs(big.mean() - 0.8) < 0.01, _('dropout_mask((400, 50), 0.2, 7) keeps a fraction {value1:.3f} of the entries; with rate 0.2 it should keep about 0.8').format(value1=big.mean()))
+    expect_true(abs(big.mean() - 0.8) < 0.01, _('dropout_mask((400, 50), 0.2, 7) keeps a fraction {big_mean:.3f} of the entries; with rate 0.2 it should keep about 0.8').format(big_mean=big.mean()))
 
 
 @check("ch09.dropout", points=1,
@@ -566,7 +566,7 @@ def _expect_batchnorm_backward(sub, seed, n, d, **options):
                 ("dX", "dgamma", "dbeta"))
     expected = _batchnorm_numeric(dA, X, gamma, beta, options.get("epsilon", 1e-3))
     expect_gradients(dict(zip(("X", "gamma", "beta"), got)), expected, tol=1e-6,
-                     what=_('the gradients of batchnorm_backward for a batch of shape {value1}').format(value1=(n, d)))
+                     what=_('the gradients of batchnorm_backward for a batch of shape {n_d}').format(n_d=(n, d)))
 
 
 @check("ch09.batchnorm", points=1,

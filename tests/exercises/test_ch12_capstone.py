@@ -92,7 +92,7 @@ def _pair(result, fn, names):
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         got = (type(result).__name__ if not isinstance(result, (tuple, list))
                else f"{len(result)} items")
-        raise CheckFailed(_('{fn} should return a tuple ({value1}), got {got}').format(fn=fn, value1=', '.join(names), got=got),
+        raise CheckFailed(_('{fn} should return a tuple ({join_names}), got {got}').format(fn=fn, join_names=', '.join(names), got=got),
                           kind="type")
     return result
 
@@ -100,35 +100,35 @@ def _pair(result, fn, names):
 def _expect_like(got, like, fn, what):
     """``got`` must be a dict with the keys of ``like`` holding float arrays of the same shapes."""
     if not isinstance(got, dict):
-        raise CheckFailed(_('{fn}: {what} should be a dict with keys {value1}, got {value2}').format(fn=fn, what=what, value1=sorted(like), value2=type(got).__name__), kind="type")
-    expect_true(set(got) == set(like), _('{fn}: {what} has keys {value1}, expected {value2}').format(fn=fn, what=what, value1=sorted(map(str, got)), value2=sorted(like)), kind="keys")
+        raise CheckFailed(_('{fn}: {what} should be a dict with keys {sorted_like}, got {type_got}').format(fn=fn, what=what, sorted_like=sorted(like), type_got=type(got).__name__), kind="type")
+    expect_true(set(got) == set(like), _('{fn}: {what} has keys {sorted_map_str_got}, expected {sorted_like}').format(fn=fn, what=what, sorted_map_str_got=sorted(map(str, got)), sorted_like=sorted(like)), kind="keys")
     for name, p in like.items():
         g = got[name]
         if not isinstance(g, np.ndarray):
-            raise CheckFailed(_('{fn}: {what}[{name!r}] should be a numpy array, got {value1}').format(fn=fn, what=what, name=name, value1=type(g).__name__), kind="type")
-        expect_true(g.shape == p.shape, _('{fn}: {what}[{name!r}] has shape {value1}, expected {value2}').format(fn=fn, what=what, name=name, value1=g.shape, value2=p.shape), kind="shape")
-        expect_true(g.dtype.kind == "f", _('{fn}: {what}[{name!r}] has dtype {value1}, expected floats').format(fn=fn, what=what, name=name, value1=g.dtype), kind="dtype")
+            raise CheckFailed(_('{fn}: {what}[{name!r}] should be a numpy array, got {type_g}').format(fn=fn, what=what, name=name, type_g=type(g).__name__), kind="type")
+        expect_true(g.shape == p.shape, _('{fn}: {what}[{name!r}] has shape {g_shape}, expected {p_shape}').format(fn=fn, what=what, name=name, g_shape=g.shape, p_shape=p.shape), kind="shape")
+        expect_true(g.dtype.kind == "f", _('{fn}: {what}[{name!r}] has dtype {g_dtype}, expected floats').format(fn=fn, what=what, name=name, g_dtype=g.dtype), kind="dtype")
     return got
 
 
 def _expect_network(got, n_in, n_out, fn):
     """A network dict {"W1", "b1", ..., "WL", "bL"} from n_in inputs to n_out outputs."""
     if not isinstance(got, dict):
-        raise CheckFailed(_("{fn} should return a dict {{'W1': ..., 'b1': ..., ...}}, got {value1}").format(fn=fn, value1=type(got).__name__), kind="type")
+        raise CheckFailed(_("{fn} should return a dict {{'W1': ..., 'b1': ..., ...}}, got {type_got}").format(fn=fn, type_got=type(got).__name__), kind="type")
     n_layers = len(got) // 2
     expected_keys = {f"{kind}{l}" for l in range(1, n_layers + 1) for kind in ("W", "b")}
     expect_true(n_layers >= 1 and set(got) == expected_keys,
-                _('{fn} returned a dict with keys {value1}; a network of L layers has exactly the keys W1, b1, ..., WL, bL').format(fn=fn, value1=sorted(map(str, got))), kind="keys")
+                _('{fn} returned a dict with keys {sorted_map_str_got}; a network of L layers has exactly the keys W1, b1, ..., WL, bL').format(fn=fn, sorted_map_str_got=sorted(map(str, got))), kind="keys")
     width = n_in
     for l in range(1, n_layers + 1):
         W, b = got[f"W{l}"], got[f"b{l}"]
         for name, p in ((f"W{l}", W), (f"b{l}", b)):
             if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
-                raise CheckFailed(_('{fn}: {name} should be a numpy array of floats, got {value1}').format(fn=fn, name=name, value1=getattr(p, 'dtype', type(p).__name__)), kind="type")
+                raise CheckFailed(_('{fn}: {name} should be a numpy array of floats, got {getattr_p_dtype_type_p}').format(fn=fn, name=name, getattr_p_dtype_type_p=getattr(p, 'dtype', type(p).__name__)), kind="type")
             expect_true(np.all(np.isfinite(p)), _('{fn}: {name} contains NaN or inf').format(fn=fn, name=name), kind="nan")
         expect_true(W.ndim == 2 and W.shape[0] == width,
-                    _('{fn}: W{l} has shape {value1}, expected ({width}, n_{l}): its rows must match the {width} outputs of the layer before').format(fn=fn, l=l, value1=W.shape, width=width), kind="shape")
-        expect_true(b.shape == (W.shape[1],), _('{fn}: b{l} has shape {value1}, expected ({value2},)').format(fn=fn, l=l, value1=b.shape, value2=W.shape[1]), kind="shape")
+                    _('{fn}: W{l} has shape {w_shape}, expected ({width}, n_{l}): its rows must match the {width} outputs of the layer before').format(fn=fn, l=l, w_shape=W.shape, width=width), kind="shape")
+        expect_true(b.shape == (W.shape[1],), _('{fn}: b{l} has shape {b_shape}, expected ({w_shape_1},)').format(fn=fn, l=l, b_shape=b.shape, w_shape_1=W.shape[1]), kind="shape")
         width = W.shape[1]
     expect_true(width == n_out, _('{fn}: the last layer has {width} outputs, expected {n_out}').format(fn=fn, width=width, n_out=n_out),
                 kind="shape")
@@ -147,7 +147,7 @@ def _expect_plain(value, fn, what, depth=0):
         for v in value:
             _expect_plain(v, fn, what, depth + 1)
     elif not isinstance(value, _PLAIN) or depth > 20:
-        raise CheckFailed(_('{fn}: {what} holds a {value1}; build it from dicts, lists, numbers and numpy arrays only (the grader keeps it between calls)').format(fn=fn, what=what, value1=type(value).__name__), kind="type")
+        raise CheckFailed(_('{fn}: {what} holds a {type_value}; build it from dicts, lists, numbers and numpy arrays only (the grader keeps it between calls)').format(fn=fn, what=what, type_value=type(value).__name__), kind="type")
 
 
 def _history(got, fn):
@@ -158,7 +158,7 @@ def _history(got, fn):
                             "got {got}").format(fn=fn, got=got_text), kind="type")
     loss, val = (np.asarray(got[k], dtype=float).ravel() for k in ("loss", "val_loss"))
     expect_true(len(loss) == len(val) and len(val) >= 1,
-                _("{fn}: history['loss'] and history['val_loss'] need one value per epoch run; got {value1} and {value2} values").format(fn=fn, value1=len(loss), value2=len(val)), kind="length")
+                _("{fn}: history['loss'] and history['val_loss'] need one value per epoch run; got {len_loss} and {len_val} values").format(fn=fn, len_loss=len(loss), len_val=len(val)), kind="length")
     return loss, val
 
 
@@ -197,7 +197,7 @@ def _expect_fit_like_nnlib(sub, params, X, labels, X_val, labels_val, epochs, ba
     exp_best, exp_history = _nnlib_fit(params, X, labels, X_val, labels_val, epochs, batch_size,
                                        learning_rate, patience)
     expect_true(len(val) == len(exp_history["val_loss"]),
-                _('fit ran {value1} epochs, expected {value2} ({what}; the lowest validation loss was at epoch {value3}, patience {patience})').format(value1=len(val), value2=len(exp_history['val_loss']), what=what, value3=int(np.argmin(exp_history['val_loss'])) + 1, patience=patience), kind="length")
+                _('fit ran {len_val} epochs, expected {len_exp_history_val_loss} ({what}; the lowest validation loss was at epoch {int_np_argmin_exp_histor}, patience {patience})').format(len_val=len(val), len_exp_history_val_loss=len(exp_history['val_loss']), what=what, int_np_argmin_exp_histor=int(np.argmin(exp_history['val_loss'])) + 1, patience=patience), kind="length")
     expect_close(val, np.array(exp_history["val_loss"]), rtol=1e-7, atol=1e-12,
                  what=_("history['val_loss'] ({what})").format(what=what))
     expect_close(loss, np.array(exp_history["loss"]), rtol=1e-7, atol=1e-12,
@@ -227,12 +227,12 @@ def _expect_early_stopping(sub, params, X, labels, X_val, labels_val, epochs, ba
                 expected_epochs = epoch + 1
                 break
     expect_true(len(val) == min(expected_epochs, epochs),
-                _('fit ran {value1} epochs with patience {patience}, but by its own validation losses it should have stopped after epoch {value2} (lowest at epoch {value3}): {value4}').format(value1=len(val), patience=patience, value2=min(expected_epochs, epochs), value3=int(np.argmin(val)) + 1, value4=np.round(val, 4).tolist()),
+                _('fit ran {len_val} epochs with patience {patience}, but by its own validation losses it should have stopped after epoch {min_expected_epochs_epoc} (lowest at epoch {int_np_argmin_val_1}): {np_round_val_4_tolist}').format(len_val=len(val), patience=patience, min_expected_epochs_epoc=min(expected_epochs, epochs), int_np_argmin_val_1=int(np.argmin(val)) + 1, np_round_val_4_tolist=np.round(val, 4).tolist()),
                 kind="length")
     restored = _loss(best, X_val, labels_val)
     expect_true(np.isclose(restored, val.min(), rtol=1e-7, atol=1e-12),
-                _('fit should return the parameters of the epoch with the lowest validation loss ({value1:.6f}, epoch {value2}), but the returned parameters have validation loss {restored:.6f}').format(value1=val.min(), value2=int(np.argmin(val)) + 1, restored=restored))
-    expect_true(loss[-1] < loss[0], _("fit: the training loss should fall; history['loss'] goes from {value1:.4f} to {value2:.4f}").format(value1=loss[0], value2=loss[-1]))
+                _('fit should return the parameters of the epoch with the lowest validation loss ({val_min:.6f}, epoch {int_np_argmin_val_1}), but the returned parameters have validation loss {restored:.6f}').format(val_min=val.min(), int_np_argmin_val_1=int(np.argmin(val)) + 1, restored=restored))
+    expect_true(loss[-1] < loss[0], _("fit: the training loss should fall; history['loss'] goes from {loss_0:.4f} to {loss_1:.4f}").format(loss_0=loss[0], loss_1=loss[-1]))
     again = _pair(run(sub.fit, *args), "fit", ("best_params", "history"))
     _unused, val_again = _history(again[1], "fit")
     expect_true(len(val_again) == len(val) and np.array_equal(val_again, val),
@@ -241,7 +241,7 @@ def _expect_early_stopping(sub, params, X, labels, X_val, labels_val, epochs, ba
     other = _pair(run(sub.fit, *args[:-1], seed + 1), "fit", ("best_params", "history"))
     _unused, val_other = _history(other[1], "fit")
     expect_true(len(val_other) != len(val) or not np.allclose(val_other, val, rtol=1e-9),
-                _('fit: seeds {seed} and {value1} gave the same validation losses; shuffle the training rows every epoch with the generator made from `seed`').format(seed=seed, value1=seed + 1))
+                _('fit: seeds {seed} and {seed_1} gave the same validation losses; shuffle the training rows every epoch with the generator made from `seed`').format(seed=seed, seed_1=seed + 1))
 
 
 def _digits(split_seed):
@@ -257,7 +257,7 @@ def _expect_digits_accuracy(sub, split_seed, seed):
     params = _expect_network(run(sub.train_digits, X_train, y_train, seed), 64, 10, "train_digits")
     accuracy = float(np.mean(_logits(params, X_test).argmax(axis=1) == y_test))
     expect_true(accuracy >= DIGITS_TARGET,
-                _('test accuracy of your network is {accuracy:.3f} ({value1} of {value2} test images), expected at least {DIGITS_TARGET}').format(accuracy=accuracy, value1=round(accuracy * len(y_test)), value2=len(y_test), DIGITS_TARGET=DIGITS_TARGET))
+                _('test accuracy of your network is {accuracy:.3f} ({round_accuracy_len_y_tes} of {len_y_test} test images), expected at least {DIGITS_TARGET}').format(accuracy=accuracy, round_accuracy_len_y_tes=round(accuracy * len(y_test)), len_y_test=len(y_test), DIGITS_TARGET=DIGITS_TARGET))
 
 
 # ----------------------------------------------------------------------------- dense layer
@@ -276,7 +276,7 @@ def _expect_dense_backward(sub, n, n_in, n_out, seed):
     dZ = rng.normal(size=(n, n_out))
     got = run(sub.dense_backward, dZ, X, W)
     if not isinstance(got, (tuple, list)) or len(got) != 3:
-        raise CheckFailed(_('dense_backward should return a tuple (dX, dW, db), got {value1}').format(value1=type(got).__name__), kind="type")
+        raise CheckFailed(_('dense_backward should return a tuple (dX, dW, db), got {type_got}').format(type_got=type(got).__name__), kind="type")
     values = {"X": X.copy(), "W": W.copy(), "b": b.copy()}
 
     def loss(_):  # L = sum(dZ * Z), so that dL/dZ = dZ
@@ -549,7 +549,7 @@ def test_fit_shuffles_afresh_every_epoch(sub):
                 "neither visiting order in some epoch; each epoch should make one Adam step per "
                 "row, in the epoch's shuffled order, and report the mean of the losses computed "
                 "before each step"), kind="values")
-    expect_true(len(set(orders)) == 2, _('fit visited the two rows in the same order in all {epochs} epochs ({value1}): shuffle the rows afresh every epoch, with one generator made from `seed` before the first epoch').format(epochs=epochs, value1=orders[0]), kind="values")
+    expect_true(len(set(orders)) == 2, _('fit visited the two rows in the same order in all {epochs} epochs ({orders_0}): shuffle the rows afresh every epoch, with one generator made from `seed` before the first epoch').format(epochs=epochs, orders_0=orders[0]), kind="values")
 
 
 @check("ch12.fit", points=1,
@@ -563,7 +563,7 @@ def test_fit_stops_when_nothing_changes(sub):
     got = _pair(run(sub.fit, params, X, labels, X, labels, 30, 4, 0.0, 3, 0), "fit",
                 ("best_params", "history"))
     _unused, val = _history(got[1], "fit")
-    expect_true(len(val) == 4, _("fit with learning_rate=0 and patience=3 ran {value1} epochs; every epoch has the same validation loss, which is not lower than the first one's, so it should stop after 1 + 3 = 4 epochs").format(value1=len(val)), kind="length")
+    expect_true(len(val) == 4, _("fit with learning_rate=0 and patience=3 ran {len_val} epochs; every epoch has the same validation loss, which is not lower than the first one's, so it should stop after 1 + 3 = 4 epochs").format(len_val=len(val)), kind="length")
 
 
 @check("ch12.fit", points=1, hidden=True)
