@@ -82,7 +82,7 @@ def _check_forward(sub, X, params, activations, rtol=1e-7, atol=1e-10):
     L = len(activations)
     out, cache = _unpack(run(sub.mlp_forward, X, params, activations))
     expect_close(out, expected["A%d" % L], rtol=rtol, atol=atol,
-                 what=_("the output A_L (batch of %d sample%s)") % (X.shape[0], "" if X.shape[0] == 1 else "s"))
+                 what=_("the output A_L (a batch of size %d)") % X.shape[0])
     expect_close(cache, expected, rtol=rtol, atol=atol, what=_("the cache"))
 
 
@@ -106,7 +106,7 @@ def test_dense_forward_batch_sizes(sub):
     for n in (1, 3, 17):
         X = rng.normal(size=(n, 4))
         expect_close(run(sub.dense_forward, X, W, b), _loop_dense(X, W, b),
-                     what=_("Z for a batch of %d sample%s") % (n, "" if n == 1 else "s"))
+                     what=_("Z for a batch of size %d") % n)
 
 
 @check("ch04.dense_forward", points=1,
@@ -329,7 +329,7 @@ def _check_parity(sub, n_bits, X=None, noise_note=""):
         expect_true(ok, _("for the %d-bit input %s%s (%d ones) the network outputs %.4f; the "
                     "parity is %d, so the output should be %s")
                     % (n_bits, np.round(x, 3).tolist(), noise_note, count, p, int(odd),
-                       "above 0.9" if odd else "below 0.1"))
+                       _("above 0.9") if odd else _("below 0.1")))
 
 
 @check("ch04.parity_network_params", points=1, hint=PARITY_HINT)
