@@ -68,7 +68,7 @@ def _pair(result, fn, names):
         raise CheckFailed(_("%s should return a tuple %s, got %s")
                           % (fn, "(" + ", ".join(names) + ")",
                              type(result).__name__ if not isinstance(result, (tuple, list))
-                             else "%d items" % len(result)), kind="type")
+                             else _("%d items") % len(result)), kind="type")
     return result
 
 
@@ -529,14 +529,16 @@ def _expect_batchnorm_like_nnlib(sub, case, training, momentum, epsilon, passes=
     the last one returned, compared with the same passes of nnlib's layer."""
     X, gamma, beta, moving_mean, moving_variance = case
     layer = _nnlib_batchnorm(gamma, beta, moving_mean, moving_variance, momentum, epsilon)
-    mode = "training" if training else "inference"
     for k in range(passes):
         batch = X + k
         A, moving_mean, moving_variance = _batchnorm_forward(
             sub, batch, gamma, beta, moving_mean, moving_variance, training, momentum=momentum,
             epsilon=epsilon)
         expected = layer.forward(batch, training=training)
-        where = f"in {mode} pass {k + 1} (momentum={momentum}, epsilon={epsilon})"
+        where = (_("in training pass {number} (momentum={momentum}, epsilon={epsilon})")
+                 if training else
+                 _("in inference pass {number} (momentum={momentum}, epsilon={epsilon})")
+                 ).format(number=k + 1, momentum=momentum, epsilon=epsilon)
         expect_close(A, expected, rtol=1e-9, what=_('A {where}, compared with nnlib').format(where=where))
         expect_close(moving_mean, layer.moving_mean, rtol=1e-9, atol=1e-12,
                      what=_('new_moving_mean {where}').format(where=where))
