@@ -215,7 +215,7 @@ def _batches(got, fn="minibatch_indices"):
         if not isinstance(b, np.ndarray) or b.ndim != 1 or b.dtype.kind not in "iu":
             raise CheckFailed(_("batch %d should be a 1-D numpy array of integer indices, got %s")
                               % (i, type(b).__name__ if not isinstance(b, np.ndarray)
-                                 else "an array of shape %s and dtype %s" % (b.shape, b.dtype)), kind="type")
+                                 else _("an array of shape %s and dtype %s") % (b.shape, b.dtype)), kind="type")
     return got
 
 

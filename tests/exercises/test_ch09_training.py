@@ -381,8 +381,9 @@ def _expect_regularised(sub, data_seed, seed):
     train_set, val_set, new_set = _small_moons(data_seed)
     train_loss, new_loss, accuracy = _measure(run(sub.regularise, *train_set, *val_set, seed),
                                               "regularise", train_set, new_set)
-    summary = (f"training loss {train_loss:.3f}, loss on 1,000 new points {new_loss:.3f} (gap "
-               f"{new_loss - train_loss:.3f}), accuracy on them {accuracy:.3f}")
+    summary = _("training loss {train_loss:.3f}, loss on 1,000 new points {new_loss:.3f} (gap "
+                "{gap:.3f}), accuracy on them {accuracy:.3f}").format(
+        train_loss=train_loss, new_loss=new_loss, gap=new_loss - train_loss, accuracy=accuracy)
     expect_true(new_loss - train_loss <= REGULARISED_MAX_GAP,
                 _('regularise: {summary}; the gap should be at most {REGULARISED_MAX_GAP}').format(summary=summary, REGULARISED_MAX_GAP=REGULARISED_MAX_GAP))
     expect_true(new_loss <= REGULARISED_MAX_NEW_LOSS and accuracy >= REGULARISED_MIN_ACCURACY,

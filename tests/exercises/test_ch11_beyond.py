@@ -74,7 +74,7 @@ def _expect_pair(got, what="scaled_dot_product_attention"):
     expect_true(isinstance(got, (tuple, list)) and len(got) == 2,
                 _("%s must return a pair (output, weights), got %s")
                 % (what, type(got).__name__ if not isinstance(got, (tuple, list))
-                   else "a sequence of length %d" % len(got)), kind="type")
+                   else _("a sequence of length %d") % len(got)), kind="type")
     return got[0], got[1]
 
 

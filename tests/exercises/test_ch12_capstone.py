@@ -362,7 +362,7 @@ def _expect_mlp(sub, sizes, n, seed):
     params, X, labels = _network(sizes, n, seed)
     got = _pair(run(sub.mlp_loss_and_grads, params, X, labels), "mlp_loss_and_grads",
                 ("loss", "grads"))
-    what = f"network {sizes}, {n} rows"
+    what = _("network {sizes}, {n} rows").format(sizes=sizes, n=n)
     expect_close(float(got[0]), _loss(params, X, labels), rtol=1e-9, what=_('the loss ({what})').format(what=what))
     grads = _expect_like(got[1], params, "mlp_loss_and_grads", "grads")
     expect_gradients(grads, _central_differences(params, X, labels), tol=GRAD_TOL,
@@ -478,7 +478,7 @@ def test_fit_full_batch_matches_reference(sub):
     params, _unused, _unused = _network([2, 16, 3], 1, seed=8)
     _expect_fit_like_nnlib(sub, params, X, labels, X_val, labels_val, epochs=80, batch_size=24,
                            learning_rate=0.05, patience=5,
-                           what="one full batch of 24 rows, patience 5")
+                           what=_("one full batch of 24 rows, patience 5"))
 
 
 @check("ch12.fit", points=1,
@@ -491,7 +491,7 @@ def test_fit_steps_per_epoch(sub):
     params, _unused, _unused = _network([3, 4, 2], 1, seed=9)
     _expect_fit_like_nnlib(sub, params, X, labels, X_val, labels_val, epochs=2, batch_size=4,
                            learning_rate=0.01, patience=5,
-                           what="10 identical rows in batches of 4, 4 and 2")
+                           what=_("10 identical rows in batches of 4, 4 and 2"))
 
 
 @check("ch12.fit", points=1,
@@ -572,7 +572,7 @@ def test_fit_hidden_full_batch(sub):
     X_val, labels_val = _blobs(25, seed=52)
     params, _unused, _unused = _network([2, 12, 8, 3], 1, seed=53)
     _expect_fit_like_nnlib(sub, params, X, labels, X_val, labels_val, epochs=60, batch_size=64,
-                           learning_rate=0.03, patience=2, what="hidden test")
+                           learning_rate=0.03, patience=2, what=_("hidden test"))
 
 
 @check("ch12.fit", points=1, hidden=True)
