@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -17,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from book_survey import BookSurvey, screenshot_pages
-from browser_support import (CHROMIUM, CHROMIUM_ARGS, ROOT, PageMonitor, StaticSite, free_port,
-                             toc_files, wait_http)
+from browser_support import (CHROMIUM, CHROMIUM_ARGS, ROOT, ZH_EDITION, ZH_SCREENSHOT_DIR,
+                             PageMonitor, StaticSite, free_port, toc_files, translated_pages,
+                             wait_http)
 
 #: The exercise notebook the JupyterLab tests open.
 JUPYTERLAB_EXERCISE = "ch03_activations"
@@ -75,6 +77,17 @@ def book_survey(chromium, book_site):
     """Every page of the book visited once per width (see book_survey.py), on first use."""
     pages = toc_files()
     return BookSurvey(chromium, book_site, pages, screenshot_pages(book_site, pages))
+
+
+@pytest.fixture(scope="session")
+def zh_book_survey(chromium, book_site):
+    """The Chinese edition's translated pages (complete catalogs, so the set grows as the
+    translators finish pages), visited once per width like the English ones; screenshots of
+    the first three translated chapters go to artifacts/screenshots/zh/."""
+    pages = translated_pages()
+    chapters = [page for page in pages if re.fullmatch(r"book/ch\d\d_\w+", page)]
+    return BookSurvey(chromium, book_site, [f"{ZH_EDITION}/{page}" for page in pages],
+                      [f"{ZH_EDITION}/{page}" for page in chapters[:3]], ZH_SCREENSHOT_DIR)
 
 
 def _desktop_context(chromium):
