@@ -124,10 +124,14 @@ def jupyterlab(tmp_path_factory):
     one server for the session (starting one takes seconds)."""
     tmp_path = tmp_path_factory.mktemp("jupyterlab")
     notebook = ROOT / "exercises" / f"{JUPYTERLAB_EXERCISE}.ipynb"
-    assert notebook.is_file(), f"{notebook} is missing: regenerate the exercises"
     root_dir = tmp_path / "work"
-    root_dir.mkdir()
-    shutil.copy(notebook, root_dir / notebook.name)
+    # The English exercise notebook, and the Chinese one in zh/ as in the repository.
+    notebooks = {"en": notebook, "zh": ROOT / "exercises" / "zh" / notebook.name}
+    for language, source in notebooks.items():
+        assert source.is_file(), f"{source} is missing: regenerate the exercises"
+        folder = root_dir / ("zh" if language == "zh" else "")
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, folder / source.name)
     dirs = {name: tmp_path / name for name in ("home", "config", "data", "runtime", "settings",
                                                "workspaces", "ipython")}
     for d in dirs.values():
@@ -164,7 +168,8 @@ def jupyterlab(tmp_path_factory):
     url = f"http://127.0.0.1:{port}"
     try:
         wait_http(f"{url}/api/status", proc, log)
-        yield {"url": url, "notebook": notebook, "root_dir": root_dir, "log": log, "proc": proc}
+        yield {"url": url, "notebook": notebook, "notebooks": notebooks, "root_dir": root_dir,
+               "log": log, "proc": proc}
     finally:
         # SIGTERM: the server shuts its kernels down, then exits; SIGKILL what is left.
         if proc.poll() is None:
