@@ -121,9 +121,11 @@ def test_requests_leaving_localhost_are_caught(offline_context, book_site):
     assert broken == 0, "the request to a non-local host should not have succeeded"
 
 
-def _search(context, site, query):
+def _search(context, site, query, edition: str = ""):
+    """(page URLs found, the summary line) for ``query`` on the search page of the English
+    book or of another edition (``edition``: "zh/")."""
     page = context.new_page()
-    page.goto(f"{site.url}/search.html?q={query}", wait_until="load")
+    page.goto(f"{site.url}/{edition}search.html?q={query}", wait_until="load")
     page.wait_for_selector("#search-results .search-summary", timeout=20_000)
     hits = page.eval_on_selector_all("#search-results ul.search li a",
                                      "els => els.map(e => e.href)")

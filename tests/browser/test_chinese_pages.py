@@ -76,20 +76,11 @@ def test_the_switch_leads_to_english_and_back(chromium, book_site, page_name, wi
         context.close()
 
 
-def _search(context, site, query):
-    page = context.new_page()
-    page.goto(f"{site.url}/{EDITION}search.html?q={query}", wait_until="load")
-    page.wait_for_selector("#search-results .search-summary", timeout=20_000)
-    hits = page.eval_on_selector_all("#search-results ul.search li a",
-                                     "els => els.map(e => e.href)")
-    return [urldefrag(h)[0] for h in hits], page.inner_text("#search-results .search-summary")
-
-
 @pytest.mark.parametrize("term, chapter", SEARCHES.items())
 def test_search_finds_the_chapter_of_a_term(offline_context, book_site, term, chapter):
     if chapter not in TRANSLATED:
         pytest.xfail(f"zh/{chapter} is not translated yet")
-    hits, summary = _search(offline_context, book_site, term)
+    hits, summary = english._search(offline_context, book_site, term, EDITION)
     assert book_site.page_url(EDITION + chapter) in hits, \
         f"searching {term!r} did not return zh/{chapter}: {summary!r}, hits {hits}"
     assert not offline_context.monitor.problems(), offline_context.monitor.problems()
@@ -107,7 +98,7 @@ def test_search_finds_a_translated_page_by_a_word_of_its_title(offline_context, 
                                                                           word)]
     assert words, f"no Chinese word in the title of zh/{target}: {title!r}"
     word = max(words, key=len)
-    hits, summary = _search(offline_context, book_site, word)
+    hits, summary = english._search(offline_context, book_site, word, EDITION)
     assert book_site.page_url(EDITION + target) in hits, \
         f"searching {word!r} did not return zh/{target}: {summary!r}, hits {hits}"
     assert all(hit.startswith(f"{book_site.url}/{EDITION}") for hit in hits), hits
