@@ -28,9 +28,9 @@ from .i18n import N_, _
 
 __all__ = [
     "CheckFailed", "NotImplementedYet", "LearnerError", "MissingFunction", "TimedOut", "Crashed",
-    "KIND_TEXT", "CheckSpec", "check", "run", "describe", "call_text", "compare", "expect_close",
-    "expect_same", "expect_true", "expect_no_warnings", "expect_raises", "expect_gradients",
-    "numerical_gradient", "relative_error",
+    "KIND_TEXT", "CheckSpec", "check", "check_title", "run", "describe", "call_text", "compare",
+    "expect_close", "expect_same", "expect_true", "expect_no_warnings", "expect_raises",
+    "expect_gradients", "numerical_gradient", "relative_error",
 ]
 
 
@@ -108,6 +108,12 @@ KIND_TEXT = {
     "raises": N_("bad input not rejected with the required error"),
 }
 """What a hidden check says about each kind of :class:`CheckFailed` (translated where shown)."""
+
+
+def check_title(name: str) -> str:
+    """A check's name for people, in the language in force: ``test_sigmoid_known_values`` ->
+    ``sigmoid known values`` (a message of the chapter's catalog, :mod:`grader.i18n`)."""
+    return _(name.removeprefix("test_").replace("_", " "))
 
 
 # --------------------------------------------------------------------------- registration

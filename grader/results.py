@@ -20,9 +20,10 @@ import numpy as np
 from . import __version__
 from .analyse import SEVERAL_NOTEBOOKS_RULE, ExercisePlan, Flag, plan_missing_chapter
 from .catalog import Catalog, Exercise
+from .checks import check_title
 from .discover import SubmissionSource
 from .execute import CheckOutcome
-from .i18n import instructor_language, known_language
+from .i18n import _, instructor_language, known_language
 from .roster import Deadlines, PenaltyPolicy, Roster, parse_time
 from .verdict import Status, classify, learner_message
 
@@ -101,15 +102,16 @@ class TestResult(_ValidText):
         message = learner_message(verdict, hint=spec.hint, hidden_number=hidden_number,
                                   ran=outcome.ran)
         if outcome.output_truncated and not spec.hidden:
-            message = (message + "\n" if message else "") + (
-                f"(printed output truncated: {outcome.output_total} bytes printed, "
-                f"{outcome.output_kept} kept; printing never affects the score)")
+            message = (message + "\n" if message else "") + _(
+                "(printed output truncated: {total} bytes printed, {kept} kept; printing never "
+                "affects the score)").format(total=outcome.output_total, kept=outcome.output_kept)
         passed = verdict.status is Status.PASSED
         detail = ""
         if spec.hidden:  # for the instructor's view only: what a public check would have said
             detail = learner_message(verdict, hint=spec.hint, ran=outcome.ran)
             if outcome.output:
-                detail += "\n--- printed output ---\n" + outcome.output[-OUTPUT_KEPT:]
+                detail += ("\n--- " + _("printed output") + " ---\n"
+                           + outcome.output[-OUTPUT_KEPT:])
         return cls(notebook, exercise.id, exercise.test_id(spec), spec.hidden, verdict.status,
                    spec.points if passed else 0.0, spec.points, message,
                    "" if spec.hidden else outcome.output[-OUTPUT_KEPT:], outcome.output_truncated,
@@ -136,9 +138,9 @@ class TestResult(_ValidText):
 
     @property
     def title(self) -> str:
-        """The check's name for people: ``test_sigmoid_known_values`` -> ``sigmoid known values``."""
-        name = self.check or self.test_id.split("::")[-1]
-        return name.removeprefix("test_").replace("_", " ")
+        """The check's name for people: ``test_sigmoid_known_values`` -> ``sigmoid known values``
+        (translated: :func:`grader.checks.check_title`)."""
+        return check_title(self.check or self.test_id.split("::")[-1])
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import types
 from contextlib import contextmanager
 
 from .catalog import Catalog, default_catalog
-from .checks import CheckFailed, CheckSpec, NotImplementedYet, TimedOut
+from .checks import CheckFailed, CheckSpec, NotImplementedYet, TimedOut, check_title
 from .feedback import NEUTRAL_COLOUR, Row, function_plot, html_report, text_report
 from .i18n import DEFAULT as DEFAULT_LANGUAGE
 from .i18n import N_, _, known_language, use_language
@@ -101,10 +101,6 @@ class Report:
         printer.text(self.text())
 
 
-def _pretty_name(name: str) -> str:
-    return name[5:].replace("_", " ") if name.startswith("test_") else name
-
-
 @contextmanager
 def _time_limit(seconds: float):
     """Raise TimedOut in the main thread after ``seconds`` (no limit in other threads)."""
@@ -171,7 +167,7 @@ def run_checks(exercise: str, *funcs, catalog: Catalog | None = None, **named) -
         report.max_points += spec.points
         error = run_one(spec, sub, ref)
         verdict = classify(error)
-        report.rows.append(Row(verdict.status, _pretty_name(spec.name),
+        report.rows.append(Row(verdict.status, check_title(spec.name),
                                learner_message(verdict, hint=spec.hint), verdict.diagnosis,
                                error if isinstance(error, CheckFailed) else None,
                                verdict.hidden_text))

@@ -66,7 +66,7 @@ def test_self_check_speaks_the_notebooks_language(language, kernel_language, cap
     out = capsys.readouterr().out
     hint = hint_of("sigmoid known values")
     if language == "zh":
-        assert zh("hint:") in out and zh(hint) in out
+        assert zh("hint:") in out and zh(hint) in out and zh("sigmoid known values") in out
         assert zh("{exercise}: {passed} of {total} public checks passed").format(
             exercise="ch03.sigmoid", passed=0, total=3) in out
         assert zh("not implemented yet (replace the {line} line with your code)").format(
@@ -74,6 +74,7 @@ def test_self_check_speaks_the_notebooks_language(language, kernel_language, cap
         assert "hint:" not in out and hint not in out and "not implemented" not in out
     else:
         assert f"hint: {hint}" in out and "0 of 3 public checks passed" in out
+        assert "sigmoid known values" in out
         assert "not implemented yet" in out and not CJK.search(out)
 
 
@@ -121,6 +122,7 @@ def test_feedback_page_in_the_language_of_the_learners_notebooks(graded):
     assert '<html lang="zh-CN">' in chinese and '<html lang="en">' in english
     assert zh("Feedback for {who}").format(who="ann") in chinese
     assert zh(hint_of("sigmoid known values")) in chinese and zh("hint:") in chinese
+    assert zh("sigmoid known values") in chinese and "sigmoid known values" not in chinese
     assert zh("not implemented yet (the function still raises NotImplementedError)") in chinese
     assert "Feedback for bob" in english and "hint: " + hint_of("sigmoid known values") in english
     assert not CJK.search(english)
