@@ -28,9 +28,9 @@ from .i18n import N_, _
 
 __all__ = [
     "CheckFailed", "NotImplementedYet", "LearnerError", "MissingFunction", "TimedOut", "Crashed",
-    "KIND_TEXT", "CheckSpec", "check", "run", "describe", "call_text", "compare", "expect_close",
-    "expect_same", "expect_true", "expect_no_warnings", "expect_raises", "expect_gradients",
-    "numerical_gradient", "relative_error",
+    "KIND_TEXT", "CheckSpec", "check", "check_title", "run", "describe", "call_text", "compare",
+    "expect_close", "expect_same", "expect_true", "expect_no_warnings", "expect_raises",
+    "expect_gradients", "numerical_gradient", "relative_error",
 ]
 
 
@@ -108,6 +108,12 @@ KIND_TEXT = {
     "raises": N_("bad input not rejected with the required error"),
 }
 """What a hidden check says about each kind of :class:`CheckFailed` (translated where shown)."""
+
+
+def check_title(name: str) -> str:
+    """A check's name for people, in the language in force: ``test_sigmoid_known_values`` ->
+    ``sigmoid known values`` (a message of the chapter's catalog, :mod:`grader.i18n`)."""
+    return _(name.removeprefix("test_").replace("_", " "))
 
 
 # --------------------------------------------------------------------------- registration
@@ -546,7 +552,7 @@ COMPARERS = (
 
 
 def compare(got, expected, rtol: float = 1e-7, atol: float = 1e-12, dtype: str = "exact",
-            what: str = N_("the result"), equal_nan: bool = False):
+            what: str = "the result", equal_nan: bool = False):
     """Compare plain data: None, type, shape, dtype, NaN/inf, then values.
 
     Parameters
@@ -595,8 +601,6 @@ def expect_close(got, expected, rtol: float = 1e-7, atol: float = 1e-12, dtype: 
         call = _LAST_CALL.get()
         what = (_("the result of {call}").format(call=call.text()) if call is not None
                 else _("the result"))
-    else:
-        what = _(what)
     problem = compare(got, expected, rtol=rtol, atol=atol, dtype=dtype, what=what,
                       equal_nan=equal_nan)
     if problem:
@@ -621,13 +625,16 @@ def expect_same(fn, ref_fn, *args, rtol: float = 1e-7, atol: float = 1e-12,
 
 
 def expect_true(condition, message: str, kind: str = "values"):
-    """Fail with ``message`` (translated; ``kind`` for hidden feedback) unless ``condition``
-    holds."""
+    """Fail with ``message`` (``kind`` for hidden feedback) unless ``condition`` holds.
+
+    A message is written for the learner: mark it for translation, ``_("...")`` (with its
+    values filled in after translating: ``_("got {n} rows").format(n=n)``).
+    """
     if not condition:
-        raise CheckFailed(_(message), kind=kind)
+        raise CheckFailed(message, kind=kind)
 
 
-def expect_no_warnings(requirement: str = N_("the exercise requires no warnings"),
+def expect_no_warnings(requirement: str | None = None,
                        matching: str = ""):
     """Fail (kind ``warning``) if the last :func:`run` call emitted a warning.
 
@@ -645,11 +652,12 @@ def expect_no_warnings(requirement: str = N_("the exercise requires no warnings"
     if emitted:
         more = _(" (and {count} more)").format(count=len(emitted) - 1) if len(emitted) > 1 else ""
         raise CheckFailed(_("{call} emitted {warning}{more}; {requirement}").format(
-            call=call_text(), warning=emitted[0], more=more, requirement=_(requirement)),
+            call=call_text(), warning=emitted[0], more=more,
+            requirement=requirement or _("the exercise requires no warnings")),
             kind="warning")
 
 
-def expect_raises(fn, *args, error: str = "ValueError", what: str = N_("this input"),
+def expect_raises(fn, *args, error: str = "ValueError", what: str | None = None,
                   naming: tuple[str, ...] = ()):
     """Run the learner's ``fn`` on bad input and require it to raise ``error`` (a type name).
 
@@ -657,7 +665,7 @@ def expect_raises(fn, *args, error: str = "ValueError", what: str = N_("this inp
     ``naming`` lists words the error's message must contain (e.g. the two numbers that
     disagree), when the exercise asks for a message that names them.
     """
-    name, what = _func_name(fn), _(what)
+    name, what = _func_name(fn), what or _("this input")
     try:
         got = run(fn, *args)
     except LearnerError as exc:
@@ -699,7 +707,7 @@ def _gradient_problem(label: str, got, expected, tol: float) -> tuple[str, str] 
 
 
 def expect_gradients(got, expected: dict, tol: float = 1e-6, prefix: str = "d",
-                     what: str = N_("the gradients")):
+                     what: str | None = None):
     """Compare a dict of gradients parameter by parameter.
 
     The message names each parameter, e.g. ``dW2 wrong (rel. error 4.2e-01), db2 ok``.
@@ -717,7 +725,7 @@ def expect_gradients(got, expected: dict, tol: float = 1e-6, prefix: str = "d",
     what : str
         How the messages name the gradients.
     """
-    what = _(what)
+    what = what or _("the gradients")
     if got is None:
         raise CheckFailed(_("{what} are None: did you forget `return`?").format(what=what),
                           kind="none")

@@ -81,8 +81,9 @@ def grade_snapshot(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig |
             chapter = chapter_plan.chapter
             # the reference solution runs in this process only if a check compares with it
             reference = catalog.reference(chapter.name) if chapter.uses_reference else None
-            # The checks' and verdicts' words in the language of the learner's notebook.
-            with use_language(chapter_plan.language):
+            # The checks' and verdicts' words in the language of the learner's notebook (of
+            # their notebooks, for a missing chapter); the notebook is trusted for nothing else.
+            with use_language(chapter_plan.language or plan.language):
                 outcomes = executor.run_chapter(chapter_plan, reference)
                 chapter_exercises, chapter_tests = chapter_results(chapter_plan.exercises,
                                                                    outcomes)
@@ -90,5 +91,6 @@ def grade_snapshot(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig |
             tests += chapter_tests
         result = SubmissionResult(snapshot.name, snapshot.origin, exercises=exercises,
                                   tests=tuple(tests), protections=executor.protections,
-                                  fingerprints=_fingerprints(plan), **common)
+                                  fingerprints=_fingerprints(plan), language=plan.language,
+                                  **common)
     return dataclasses.replace(result, seconds=round(time.monotonic() - started, 3))

@@ -8,10 +8,12 @@ fuzzy, or missing, gives the English). The language in force is a context variab
   the learner's notebook (``metadata.grader.language``, which the Chinese exercise notebooks
   carry; anything but a known language means English), so that its feedback is in the
   notebook's language, and
-- to the instructor's language (:func:`instructor_language`, the environment variable
-  ``NN_GRADER_LANGUAGE``, English by default) for what only the instructor reads;
+- to the instructor's language (``grade --language``, else the environment variable
+  ``NN_GRADER_LANGUAGE``, else English: :func:`instructor_language`) for what only the
+  instructor reads (the class report, the instructor's view of each learner);
 - the self-check in a notebook uses the language its setup cell gives
-  (:func:`grader.selfcheck.set_language`).
+  (:func:`grader.selfcheck.set_language`, a line that ``python -m grader.authoring generate``
+  writes into a translated notebook's setup cell from its ``metadata.grader.language``).
 
 Strings defined at import time (tables of texts) are marked with :func:`N_` and translated
 where they are shown. The catalogs: ``grader.po`` for the grader's own messages (the ``_`` and
@@ -47,11 +49,18 @@ def known_language(value) -> str:
 
 
 def instructor_language() -> str:
+    """The instructor's language: ``NN_GRADER_LANGUAGE`` (``grade --language`` overrides it)."""
     return known_language(os.environ.get(INSTRUCTOR_ENVIRONMENT, DEFAULT))
 
 
 def current_language() -> str:
+    """The language of the grader's messages here and now."""
     return _LANGUAGE.get()
+
+
+def html_language(language: str) -> str:
+    """The BCP 47 tag of a language, for ``<html lang>``: ``"zh_CN"`` -> ``"zh-CN"``."""
+    return language.replace("_", "-")
 
 
 @contextlib.contextmanager
@@ -62,13 +71,6 @@ def use_language(language: str):
         yield
     finally:
         _LANGUAGE.reset(token)
-
-
-def set_language(language: str) -> str:
-    """Give the messages in ``language`` from now on, in this context; returns the language
-    in force."""
-    _LANGUAGE.set(known_language(language))
-    return _LANGUAGE.get()
 
 
 @functools.lru_cache(maxsize=None)
@@ -105,29 +107,83 @@ def N_(message: str) -> str:
 
 
 # --------------------------------------------------------------------------- the template
-#: Calls whose literal strings are messages: the gettext functions, and in the checks the
-#: hint, the message of expect_true / CheckFailed, and what an expect_raises call names.
-MESSAGE_CALLS = {"_": 0, "N_": 0, "expect_true": 1, "CheckFailed": 0}
-MESSAGE_KEYWORDS = {"hint", "what", "message"}
+#: The gettext functions: their first argument, a literal string, is a message.
+GETTEXT_FUNCTIONS = ("_", "N_")
+#: ``@check(..., hint=...)``: the hint is a message too, translated where it is shown; it may
+#: be built from literals and module-level string constants (``"..." + SHARED_HINT``).
+HINT_CALL, HINT_KEYWORD = "check", "hint"
+
+
+def _constant_text(node: ast.AST, constants: dict[str, str]) -> str | None:
+    """The string a literal expression stands for (literals, names of module-level string
+    constants, ``+``), or None when it is computed."""
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, ast.Name):
+        return constants.get(node.id)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = (_constant_text(side, constants) for side in (node.left, node.right))
+        return None if left is None or right is None else left + right
+    return None
+
+
+def _module_constants(tree: ast.Module) -> dict[str, str]:
+    """``NAME = "..."`` assignments at module level (in order, so one may use another)."""
+    constants: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
+                node.targets[0], ast.Name):
+            value = _constant_text(node.value, constants)
+            if value is not None:
+                constants[node.targets[0].id] = value
+    return constants
+
+
+def _formatted(node: ast.AST) -> bool:
+    """Whether an expression fills values into a text (then it cannot be a message)."""
+    return (isinstance(node, ast.JoinedStr)
+            or isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mod, ast.Add))
+            or isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "format")
 
 
 def messages_of(code: str, path: str) -> list[tuple[str, str, int]]:
-    """The message strings of a Python source: ``(message, path, line)``."""
+    """The messages of a Python source, ``(message, path, line)``: the literal first argument
+    of each ``_``/``N_`` call, and each check's ``hint`` and name (``test_sigmoid_known_values``
+    gives ``sigmoid known values``).
+
+    Raises ValueError for a message that is formatted before it is translated (no catalog
+    could hold it): ``_(f"got {n}")`` instead of ``_("got {n}").format(n=n)``.
+    """
+    tree = ast.parse(code)
+    constants = _module_constants(tree)
     found = []
-    for node in ast.walk(ast.parse(code)):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and any(
+                isinstance(decorator, ast.Call) and getattr(decorator.func, "id", None) == HINT_CALL
+                for decorator in node.decorator_list):
+            # a check's name for people (grader.checks.check_title)
+            found.append((node.name.removeprefix("test_").replace("_", " "), path, node.lineno))
         if not isinstance(node, ast.Call):
             continue
         name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(
             node.func, "id", None)
-        candidates = []
-        if name in MESSAGE_CALLS and len(node.args) > MESSAGE_CALLS[name]:
-            candidates.append(node.args[MESSAGE_CALLS[name]])
-        if name not in ("_", "N_"):
-            candidates += [kw.value for kw in node.keywords if kw.arg in MESSAGE_KEYWORDS]
+        if name in GETTEXT_FUNCTIONS and node.args:
+            candidates = [node.args[0]]
+        elif name == HINT_CALL:
+            candidates = [kw.value for kw in node.keywords if kw.arg == HINT_KEYWORD]
+        else:
+            continue
         for value in candidates:
-            if isinstance(value, ast.Constant) and isinstance(value.value, str) \
-                    and re.search(r"[A-Za-z]{2,}", value.value):
-                found.append((value.value, path, value.lineno))
+            text = _constant_text(value, constants)
+            if text is None and name != HINT_CALL and not _formatted(value):
+                continue  # _(TABLE[key]): a string marked with N_ where it is defined
+            if text is None:
+                raise ValueError(f"{path}:{value.lineno}: a message must be a literal string "
+                                 f"(fill in values after translating: _(\"... {{n}}\")"
+                                 f".format(n=...)), not {ast.unparse(value)[:80]}")
+            if re.search(r"[A-Za-z]{2,}", text):
+                found.append((text, path, value.lineno))
     return found
 
 

@@ -18,8 +18,9 @@ import types
 from contextlib import contextmanager
 
 from .catalog import Catalog, default_catalog
-from .checks import CheckFailed, CheckSpec, NotImplementedYet, TimedOut
+from .checks import CheckFailed, CheckSpec, NotImplementedYet, TimedOut, check_title
 from .feedback import NEUTRAL_COLOUR, Row, function_plot, html_report, text_report
+from .i18n import DEFAULT as DEFAULT_LANGUAGE
 from .i18n import N_, _, known_language, use_language
 from .verdict import classify, learner_message
 
@@ -28,8 +29,10 @@ TIME_LIMIT = 5.0
 
 NOT_IMPLEMENTED = N_("not implemented yet (replace the {line} line with your code)")
 STUB_LINE = "raise NotImplementedError(...)"
-#: The notebook's language, for this kernel process (set by the notebook's setup cell).
 NOTEBOOK_LANGUAGE = "NN_NOTEBOOK_LANGUAGE"
+"""The environment variable holding the language of the notebook this kernel runs: process
+state, as the kernel is one notebook's (IPython runs each cell in a context of its own, so a
+context variable would not outlive the setup cell)."""
 
 
 def set_language(language: str) -> str:
@@ -44,7 +47,7 @@ def set_language(language: str) -> str:
 
 def notebook_language() -> str:
     """The language :func:`set_language` gave this kernel (English by default)."""
-    return known_language(os.environ.get(NOTEBOOK_LANGUAGE, "en"))
+    return known_language(os.environ.get(NOTEBOOK_LANGUAGE, DEFAULT_LANGUAGE))
 
 
 def _in_notebook() -> bool:
@@ -96,10 +99,6 @@ class Report:
 
     def _repr_pretty_(self, printer, cycle):  # pragma: no cover - IPython display
         printer.text(self.text())
-
-
-def _pretty_name(name: str) -> str:
-    return name[5:].replace("_", " ") if name.startswith("test_") else name
 
 
 @contextmanager
@@ -168,7 +167,7 @@ def run_checks(exercise: str, *funcs, catalog: Catalog | None = None, **named) -
         report.max_points += spec.points
         error = run_one(spec, sub, ref)
         verdict = classify(error)
-        report.rows.append(Row(verdict.status, _pretty_name(spec.name),
+        report.rows.append(Row(verdict.status, check_title(spec.name),
                                learner_message(verdict, hint=spec.hint), verdict.diagnosis,
                                error if isinstance(error, CheckFailed) else None,
                                verdict.hidden_text))

@@ -97,15 +97,27 @@ ERROR_DIAGNOSES = (
 texts are translated where they are used)."""
 
 
+STATUS_TEXT = {
+    "passed": N_("passed"), "failed": N_("failed"), "error": N_("error"),
+    "not_implemented": N_("not implemented"), "missing": N_("missing"),
+    "syntax_error": N_("syntax error"), "load_error": N_("load error"),
+    "timeout": N_("timeout"), "crashed": N_("crashed"), "memory_limit": N_("memory limit"),
+    "grader_error": N_("grader error"), "partial": N_("partial"),
+    "graded": N_("graded"), "not_gradable": N_("not gradable"),
+}
+"""Each :class:`Status` (and a submission's status) in words, translated by
+:func:`status_text`."""
+
+
+def status_text(value: str) -> str:
+    """A status value (``"not_implemented"``) in words, in the language in force."""
+    return _(STATUS_TEXT.get(value, value.replace("_", " ")))
+
+
 def _load_failed(exc: LoadFailed) -> Verdict:
-    hidden = LOAD_FAILURE_TEXT.get(exc.kind, exc.kind.replace("_", " "))
-    return Verdict(Status(exc.kind), exc.message, _(hidden))
+    return Verdict(Status(exc.kind), exc.message, status_text(exc.kind))
 
 
-#: What a hidden check says when the notebook's code could not be loaded.
-LOAD_FAILURE_TEXT = {"load_error": N_("load error"), "syntax_error": N_("syntax error"),
-                     "timeout": N_("timeout"), "crashed": N_("crashed"),
-                     "memory_limit": N_("memory limit"), "missing": N_("missing")}
 KIND_DIAGNOSES = {"mutation": Diagnosis(N_("modified its input"), "")}
 """Mistakes named by the kind of failure alone (the message already says how to fix them)."""
 

@@ -69,14 +69,22 @@ def test_catalog_is_translated(path):
 
 # --------------------------------------------------------------------------- kept markup
 #: What a translation keeps exactly as the English has it: inline maths, inline code, MyST roles
-#: with their targets ({doc}`ch03_activations`), and fields to fill in ({address}).
-KEPT = re.compile(r"\$\$.+?\$\$|\$[^$\s][^$]*?\$|``.+?``|`[^`]+`|\{[A-Za-z0-9_.:,-]+\}")
+#: with their targets ({doc}`ch03_activations`), and fields to fill in: ``{address}``,
+#: ``{got!r}``, ``{error:.1e}`` (str.format, the grader's messages) and ``%s``, ``%.3g``
+#: (printf style, the checks' messages). A field's name is ASCII: ``\text{收敛}`` in a display
+#: formula is words, not a field.
+KEPT = re.compile(r"\$\$.+?\$\$|\$[^$\s][^$]*?\$|``.+?``|`[^`]+`"
+                  r"|\{[A-Za-z0-9_.:,-]*(?:![rsa])?(?::[^{}\s]*)?\}|%(?:\.\d+)?[sdrgfe]")
 #: A role as reStructuredText writes it (:func:`softmax`, in docstrings) is the same role as MyST's
 #: {func}`softmax`: a translated docstring is read as MyST, so it must use the MyST form.
 RST_ROLE = re.compile(r"(?<![\w`]):((?:\w+:)?\w+):`")
 #: A reference with its own link text ({ref}`Running a class <running-a-class>`) keeps its
 #: target; the link text is prose and is translated.
 LABELLED_ROLE = re.compile(r"(\{[A-Za-z0-9_.:,-]+\})`[^`<]*<([^`>]+)>`")
+
+
+#: A printf-style placeholder: its values come in order, so a translation keeps the order.
+PRINTF = re.compile(r"%(?:\.\d+)?[sdrgfe]")
 
 
 def kept_pieces(text: str) -> Counter:
@@ -90,7 +98,8 @@ def test_kept_pieces_treat_rst_and_myst_roles_alike_and_let_link_text_change():
         "{ref}`Running a class <running-a-class>`")
     assert kept_pieces("{ref}`运行一门课 <a-class>`") != kept_pieces(
         "{ref}`Running a class <running-a-class>`")
-    assert kept_pieces("$\\text{收敛}$") != kept_pieces("$\\text{converges}$")
+    assert not kept_pieces("\\text{收敛}")  # words in a display formula, not a field
+    assert kept_pieces("{address}, {got!r}") == Counter(["{address}", "{got!r}"])
 
 
 @pytest.mark.parametrize("path", CATALOGS, ids=catalog_name)
@@ -104,6 +113,9 @@ def test_code_maths_and_fields_are_kept(path):
         if missing or extra:
             problems.append(describe(message) + f"\n    missing: {sorted(missing)}, "
                             f"not in the English: {sorted(extra)}")
+        elif PRINTF.findall(message.id) != PRINTF.findall(message.string):
+            problems.append(describe(message) + "\n    the %-placeholders are filled in order: "
+                            f"keep them in the English's order {PRINTF.findall(message.id)}")
     assert not problems, (f"{path.relative_to(ROOT)}: translations must keep the English's "
                           "inline maths, code, roles and {fields} as they are:\n"
                           + "\n".join(problems))
