@@ -325,7 +325,7 @@ def glossary_terms() -> list[str]:
             cells = line.split("\t")
             if len(cells) < 2:
                 continue
-            terms.update(term.strip() for term in re.split(r"[（）()、，,;；]", cells[1])
+            terms.update(term.strip() for term in re.split(r"[（）()、，,;；／/]", cells[1])
                          if term.strip())
     return sorted(terms)
 
@@ -348,6 +348,30 @@ def use_glossary_in_search(app) -> None:
                           encoding="utf-8")
     app.config.html_search_options = {**(app.config.html_search_options or {}),
                                       "dict": str(dictionary)}
+    GlossarySearchChinese.long_terms = frozenset(
+        term for term in glossary_terms() if len(term) >= 4 and " " not in term)
+
+
+def _chinese_search_language():
+    from sphinx.search.zh import SearchChinese
+
+    class GlossarySearchChinese(SearchChinese):
+        """Sphinx's Chinese search, which also indexes a glossary term that jieba keeps inside a
+        longer word: jieba's search mode adds only the two- and three-character words inside
+        ``卷积神经网络``, and a reader searching 神经网络 should find that page too."""
+
+        long_terms: frozenset[str] = frozenset()
+
+        def split(self, input: str) -> list[str]:
+            words = super().split(input)
+            inside = [term for word in words if len(word) > 4
+                      for term in self.long_terms if term in word and term != word]
+            return words + inside
+
+    return GlossarySearchChinese
+
+
+GlossarySearchChinese = _chinese_search_language()
 
 
 # --------------------------------------------------------------------------- glued values
@@ -385,6 +409,7 @@ def use_page_glue_in_translations(app, config) -> None:
 
 
 def setup(app):
+    app.add_search_language(GlossarySearchChinese)
     app.connect("config-inited", use_page_glue_in_translations)
     app.connect("config-inited", add_switch_to_header)
     app.connect("builder-inited", add_shared_catalogs)
