@@ -51,8 +51,14 @@ def test_chinese_page_as_a_reader_sees_it(zh_book_survey, book_site, page_name):
     assert not problems, f"zh/{page_name}:\n  " + "\n  ".join(problems)
 
 
+#: Pages whose switch is clicked, one of each kind (tests/book/test_editions.py follows every
+#: page's switch link both ways without a browser).
+CLICKED = [name for name in ("book/intro", "book/ch03_activations", "book/appendix/glossary")
+           if name in TRANSLATED]
+
+
 @pytest.mark.parametrize("width", ["desktop", "phone"])
-@pytest.mark.parametrize("page_name", TRANSLATED)
+@pytest.mark.parametrize("page_name", CLICKED)
 def test_the_switch_leads_to_english_and_back(chromium, book_site, page_name, width):
     """Clicking the language switch opens the same page in English, and its switch leads
     back to the Chinese page."""
