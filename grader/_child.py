@@ -23,7 +23,6 @@ length (uint32) + JSON header + binary blobs, each prefixed by its uint64 length
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 import struct
@@ -43,7 +42,9 @@ def _np():
 
 
 def encode(value, blobs, depth=0):
-    """Turn plain data into a JSON-able tree; arrays go to ``blobs`` as .npy bytes."""
+    """Turn plain data into a JSON-able tree; arrays go to ``blobs`` as their raw bytes (C
+    order), with dtype and shape in the tree (a .npy header costs more to parse than most
+    arrays the checks send)."""
     if depth > MAX_DEPTH:
         return {"t": "unsupported", "type": "nesting deeper than %d levels" % MAX_DEPTH}
     tp = type(value)
@@ -69,23 +70,51 @@ def encode(value, blobs, depth=0):
     np = sys.modules.get("numpy")
     if np is not None:
         if tp is np.ndarray:
-            if value.dtype.kind not in ARRAY_KINDS or value.dtype.hasobject:
+            if not _plain_dtype(value.dtype):
                 return {"t": "unsupported", "type": "numpy.ndarray of dtype %s" % value.dtype}
-            buf = io.BytesIO()
-            np.save(buf, value, allow_pickle=False)  # keeps the shape, 0-d included
-            blobs.append(buf.getvalue())
-            return {"t": "ndarray", "i": len(blobs) - 1}
+            return _encode_array("ndarray", value, blobs)
         if isinstance(value, np.generic) and tp.__module__ == "numpy":
             arr = np.asarray(value)
-            if arr.dtype.kind not in ARRAY_KINDS:
+            if not _plain_dtype(arr.dtype):
                 return {"t": "unsupported", "type": "numpy.%s" % tp.__name__}
-            buf = io.BytesIO()
-            np.save(buf, arr, allow_pickle=False)
-            blobs.append(buf.getvalue())
-            return {"t": "npscalar", "i": len(blobs) - 1}
+            return _encode_array("npscalar", arr, blobs)
     name = getattr(tp, "__qualname__", "?")
     mod = getattr(tp, "__module__", "")
     return {"t": "unsupported", "type": ("%s.%s" % (mod, name)) if mod not in ("builtins", "") else name}
+
+
+def _plain_dtype(dtype):
+    """Numbers, booleans or fixed-size strings: no objects, fields or sub-arrays."""
+    return (dtype.kind in ARRAY_KINDS and not dtype.hasobject and dtype.fields is None
+            and dtype.subdtype is None and dtype.itemsize > 0)
+
+
+def _encode_array(tag, arr, blobs):
+    blobs.append(arr.tobytes())          # C order, whatever the layout of arr
+    return {"t": tag, "i": len(blobs) - 1, "dtype": arr.dtype.str, "shape": list(arr.shape)}
+
+
+def _decode_array(tree, blobs):
+    """The array an encoded tree describes, checked before any memory is used: a plain dtype,
+    a shape of non-negative ints, and exactly as many bytes as they call for."""
+    np = _np()
+    descr, shape = tree.get("dtype"), tree.get("shape")
+    if not (isinstance(descr, str) and len(descr) <= 16 and isinstance(shape, list)
+            and len(shape) <= 64 and all(type(n) is int and n >= 0 for n in shape)):
+        raise ValueError("malformed array")
+    try:
+        dtype = np.dtype(descr)
+    except Exception:  # noqa: BLE001 - whatever numpy makes of the string, it is malformed
+        raise ValueError("malformed array dtype") from None
+    if not _plain_dtype(dtype):
+        raise ValueError("unsupported dtype")
+    data = blobs[int(tree["i"])]
+    count = 1
+    for n in shape:
+        count *= n
+    if count * dtype.itemsize != len(data):
+        raise ValueError("the array's data does not match its shape and dtype")
+    return np.frombuffer(bytearray(data), dtype=dtype).reshape(shape)   # writable, own memory
 
 
 class Unsupported:
@@ -121,10 +150,7 @@ def decode(tree, blobs, depth=0):
     if t == "dict":
         return {decode(k, blobs, depth + 1): decode(v, blobs, depth + 1) for k, v in tree["v"]}
     if t in ("ndarray", "npscalar"):
-        np = _np()
-        arr = np.load(io.BytesIO(blobs[int(tree["i"])]), allow_pickle=False)
-        if arr.dtype.kind not in ARRAY_KINDS:
-            raise ValueError("unsupported dtype")
+        arr = _decode_array(tree, blobs)
         return arr if t == "ndarray" else arr[()]
     if t == "unsupported":
         return Unsupported(tree.get("type", "?"))

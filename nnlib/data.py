@@ -3,7 +3,7 @@ preprocessing taught in chapter 9).
 
 Everything here works offline: the toy sets are generated with numpy from an
 explicit seed, and the real ones are the copies bundled inside scikit-learn
-(imported only when a loader is called). Nothing is downloaded.
+(read as files: scikit-learn is not imported). Nothing is downloaded.
 
 Features come as float64 arrays ``X`` of shape ``(n_samples, n_features)``;
 class labels as int64 arrays ``y`` of shape ``(n_samples,)`` (use
@@ -161,11 +161,51 @@ def make_spirals(n_samples=300, n_classes=3, noise=0.2, seed=None):
 # scikit-learn's bundled data sets (no download)
 # --------------------------------------------------------------------------
 
-def _load(name):
-    import sklearn.datasets  # imported here, so `import nnlib` stays light
+_BUNDLED = {
+    # loader: (data file, target file or None (the target is the last column), CSV delimiter)
+    "load_digits": ("digits.csv.gz", None, ","),
+    "load_breast_cancer": ("breast_cancer.csv", None, ","),
+    "load_iris": ("iris.csv", None, ","),
+    "load_diabetes": ("diabetes_data_raw.csv.gz", "diabetes_target.csv.gz", None),
+}
+"""The files of scikit-learn's bundled data sets that the loaders read."""
 
-    bunch = getattr(sklearn.datasets, name)()
-    return np.asarray(bunch.data, dtype=np.float64), np.asarray(bunch.target)
+
+def _bundled_file(filename):
+    """Path of a data file bundled with scikit-learn, found without importing scikit-learn
+    (importing it costs about a second; the files are plain CSV)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("nnlib's real data sets are the copies bundled with scikit-learn: "
+                          "install it with  pip install scikit-learn")
+    return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data" / filename
+
+
+def _read_table(filename, delimiter, skip_header):
+    import gzip
+
+    path = _bundled_file(filename)
+    with (gzip.open(path, "rt") if path.suffix == ".gz" else open(path)) as lines:
+        return np.loadtxt(lines, delimiter=delimiter, skiprows=int(skip_header), ndmin=2)
+
+
+def _load(name):
+    """(X, y) of a bundled data set, as scikit-learn's loader of the same name returns them:
+    the CSV files with a header line of counts hold the target in their last column; the
+    diabetes features are centred and scaled to unit Euclidean norm per column."""
+    data_file, target_file, delimiter = _BUNDLED[name]
+    if target_file is None:
+        table = _read_table(data_file, delimiter, skip_header=not data_file.endswith(".gz"))
+        return table[:, :-1].copy(), table[:, -1]
+    X = _read_table(data_file, delimiter, skip_header=False)
+    mean, std = X.mean(axis=0), X.std(axis=0)
+    X -= mean
+    X /= std
+    X /= np.sqrt(len(X))
+    return X, _read_table(target_file, delimiter, skip_header=False)[:, 0]
 
 
 def load_digits():

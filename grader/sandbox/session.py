@@ -75,12 +75,14 @@ class Session:
         self._template = None
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self, wait: bool = True, probe: bool = False):
+    def start(self, wait: bool = True, probe: bool = False, modules=()):
         """Spawn the sandbox; with ``wait=False`` return at once (it imports numpy meanwhile).
 
         The sandbox is forked from this configuration's template when possible (see
-        ``grader.sandbox.template``), else started as a fresh interpreter. With ``probe=True``
-        the child only sets up its protections, reports them and exits.
+        ``grader.sandbox.template``), else started as a fresh interpreter. ``modules`` (trusted
+        names, see :meth:`preload`) are imported by the template before it forks this sandbox,
+        so a worker's later sandboxes of this kind start with them too. With ``probe=True`` the
+        child only sets up its protections, reports them and exits.
         """
         cfg = self.config
         # the working directory where the file system cannot be isolated; unused otherwise
@@ -96,6 +98,7 @@ class Session:
         self._template = None if probe else template_for(cfg, CHILD_SOURCE, env)
         try:
             if self._template is not None:
+                self._template.remember(modules)
                 try:
                     self.proc = SpawnedProcess(self._template.spawn(child_cfg,
                                                                     (req_r, resp_w, out_w)))
@@ -295,6 +298,8 @@ class Session:
         imports), never names read from a learner's notebook. Returns {module: "ok" or the
         error}; a module that fails to import is reported, not fatal.
         """
+        if not self.alive:  # the template imports them before it forks this sandbox
+            self.start(modules=modules)
         self._ensure_started()
         wanted = [m for m in dict.fromkeys(modules) if m not in self.preloaded]
         if not wanted:

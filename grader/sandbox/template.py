@@ -5,8 +5,10 @@ chapter's modules (Keras: over a second). A template pays that once per grader p
 imports them, then forks a new sandbox for each session, which enters its own namespaces and
 allow-list file system exactly as a fresh one does. The template never runs learner code; it
 imports only trusted names (the reference notebooks' imports) whose files a sandbox could import
-too, and only after a first session of its kind asked for them, so a single learner pays nothing
-extra. Learners never share a process: each session is a new fork of the untouched template.
+too, and only when a session of its kind asks for them: before forking that session when it asks
+before it starts (a chapter's sandbox), else before the next spawn. A single learner pays nothing
+extra, and a worker imports Keras once, however many learners it grades. Learners never share
+a process: each session is a new fork of the untouched template.
 """
 from __future__ import annotations
 

@@ -82,12 +82,29 @@ def test_wire_format_roundtrip_without_pickle():
 
 
 @pytest.mark.parametrize("array", [np.array(2.5), np.zeros((0, 3)), np.arange(12.0).reshape(3, 4).T,
-                                   np.arange(5, dtype=np.int8)[::2]])
+                                   np.arange(5, dtype=np.int8)[::2], np.arange(3, dtype=">i4"),
+                                   np.array(["ab", "c"]), np.array([True, False])])
 def test_wire_format_keeps_shape_dtype_and_values(array):
     blobs = []
     back = _child.decode(_child.encode(array, blobs), blobs)
     assert back.shape == array.shape and back.dtype == array.dtype    # a 0-d array stays 0-d
     np.testing.assert_array_equal(back, array)
+
+
+@pytest.mark.parametrize("tree", [
+    {"dtype": "O", "shape": [1]},                 # objects
+    {"dtype": "(1,)f8", "shape": [1]},            # a sub-array dtype
+    {"dtype": "i4,i4", "shape": [1]},             # fields
+    {"dtype": "no such dtype", "shape": [1]},
+    {"dtype": "<f8", "shape": [10 ** 12]},        # more elements than bytes sent
+    {"dtype": "<f8", "shape": [-1]},
+    {"dtype": "<f8", "shape": "1"},
+    {"dtype": "<f8"},
+    {"dtype": "<U0", "shape": [0]},
+])
+def test_wire_format_rejects_arrays_it_did_not_write(tree):
+    with pytest.raises(ValueError):
+        _child.decode({"t": "ndarray", "i": 0, **tree}, [bytes(8)])
 
 
 def test_plain_data_roundtrip(session):

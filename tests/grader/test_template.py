@@ -64,6 +64,15 @@ def test_the_template_imports_what_sessions_preloaded_before_the_next_spawn(fres
         assert second.call("loaded", ("colorsys",), {})[1] is True
 
 
+def test_modules_preloaded_before_the_start_are_imported_by_the_template_once(fresh_templates):
+    for _ in range(2):
+        with Session(SandboxConfig(call_timeout=5)) as session:
+            assert session.preload(["colorsys"]) == {"colorsys": "ok"}   # starts the session
+            assert "colorsys" in session._template.modules               # imported before fork
+            assert session.load([("exercise", CODE)])["ok"]
+            assert session.call("loaded", ("colorsys",), {})[1] is True
+
+
 def test_the_template_refuses_modules_a_sandbox_cannot_see(fresh_templates):
     with _session() as first:
         assert first.preload(["grader"])["grader"].startswith("ModuleNotFoundError")

@@ -1,6 +1,9 @@
 """Data sets and preprocessing."""
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -58,6 +61,25 @@ def test_bundled_classification_sets(loader, shape, n_classes):
 def test_diabetes_is_regression():
     X, y = data.load_diabetes()
     assert X.shape == (442, 10) and y.dtype == np.float64 and len(np.unique(y)) > 100
+
+
+@pytest.mark.parametrize("name", ["load_digits", "load_breast_cancer", "load_iris",
+                                  "load_diabetes"])
+def test_bundled_sets_equal_scikit_learns_loaders(name):
+    import sklearn.datasets
+
+    X, y = getattr(data, name)()
+    expected = getattr(sklearn.datasets, name)()
+    np.testing.assert_array_equal(X, expected.data)   # bit for bit, diabetes' scaling included
+    np.testing.assert_array_equal(y, expected.target)
+
+
+def test_loading_a_bundled_set_does_not_import_scikit_learn():
+    code = ("import sys; from nnlib import data; data.load_digits(); data.load_diabetes(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_train_test_split_sizes_disjointness_and_seed():
