@@ -26,6 +26,7 @@ def repo(tmp_path):
         shutil.copy(ROOT / "exercises" / (name + ".ipynb"), tmp_path / "exercises")
         shutil.copy(ROOT / "exercises" / "zh" / (name + ".ipynb"), tmp_path / "exercises" / "zh")
         shutil.copy(ROOT / "tests" / "exercises" / ("test_" + name + ".py"), tmp_path / "tests" / "exercises")
+    shutil.copytree(ROOT / "locales", tmp_path / "locales")  # the Chinese notebooks' prose
     return tmp_path
 
 
@@ -200,7 +201,7 @@ def test_generate_writes_the_catalogs_translations_into_the_chinese_notebook(rep
     notebook = json.loads((repo / "solutions" / f"{name}.ipynb").read_text(encoding="utf-8"))
     message, cell_id = translation.messages(notebook)[0]
     catalog = translation.catalog_path(repo, "zh_CN", name)
-    catalog.parent.mkdir(parents=True)
+    catalog.parent.mkdir(parents=True, exist_ok=True)  # replaces the real catalog
     catalog.write_text(f'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
                        f'msgid {json.dumps(message, ensure_ascii=False)}\n'
                        f'msgstr "# 第 3 章练习：激活函数"\n', encoding="utf-8")
