@@ -83,9 +83,9 @@ def book_survey(chromium, book_site):
 def zh_book_survey(chromium, book_site):
     """The Chinese edition's translated pages (complete catalogs, so the set grows as the
     translators finish pages), visited once per width like the English ones; screenshots of
-    the first three translated chapters go to artifacts/screenshots/zh/."""
+    the first three translated chapters (not the how-to page ch00) go to artifacts/screenshots/zh/."""
     pages = translated_pages()
-    chapters = [page for page in pages if re.fullmatch(r"book/ch\d\d_\w+", page)]
+    chapters = [page for page in pages if re.fullmatch(r"book/ch(?!00)\d\d_\w+", page)]
     return BookSurvey(chromium, book_site, [f"{ZH_EDITION}/{page}" for page in pages],
                       [f"{ZH_EDITION}/{page}" for page in chapters[:3]], ZH_SCREENSHOT_DIR)
 

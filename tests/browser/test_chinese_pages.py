@@ -114,7 +114,7 @@ def test_search_finds_a_translated_page_by_a_word_of_its_title(offline_context, 
 def test_screenshots_of_translated_chapters(zh_book_survey):
     """Screenshots of the first three translated chapters at both widths, taken during the
     pages' visits, in artifacts/screenshots/zh/."""
-    chapters = [page for page in TRANSLATED if re.fullmatch(r"book/ch\d\d_\w+", page)][:3]
+    chapters = [page for page in TRANSLATED if re.fullmatch(r"book/ch(?!00)\d\d_\w+", page)][:3]
     assert chapters, "no chapter is translated yet"
     shots = [visit.screenshot for width in ("desktop", "phone")
              for visit in zh_book_survey.visits(width).values() if visit.screenshot]
