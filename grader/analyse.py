@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -59,10 +60,12 @@ class ExercisePlan:
 
 @dataclass(frozen=True)
 class ChapterPlan:
-    """The plans of one chapter's exercises."""
+    """The plans of one chapter's exercises, and the language of the learner's notebook (of
+    the feedback on it; None when the chapter's notebook is missing)."""
 
     chapter: Chapter
     exercises: tuple[ExercisePlan, ...]
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,14 @@ class SubmissionPlan:
     not_gradable: str | None = None
     uses: dict[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
     solution_marked: frozenset[str] = frozenset()
+
+    @property
+    def language(self) -> str:
+        """The language of the learner's feedback: the one most of the graded notebooks carry
+        (``metadata.grader.language``; English first on a tie, and when none was graded)."""
+        counts = Counter(plan.language for plan in self.chapters if plan.language is not None)
+        return max(sorted(counts), key=lambda language: (counts[language], language == "en"),
+                   default="en")
 
 
 # --------------------------------------------------------------------------- finding code
@@ -507,5 +518,5 @@ def plan_submission(files: list[NotebookFile], catalog: Catalog,
             definitions[notebook.path] = notebook_definitions(notebook)
         plans.append(ChapterPlan(chapter, tuple(
             plan_exercise(notebook, chapter, exercise, definitions[notebook.path])
-            for exercise in chapter.exercises)))
+            for exercise in chapter.exercises), notebook.language))
     return SubmissionPlan(tuple(plans), first_chapter, flags, **extra)

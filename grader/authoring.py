@@ -1,7 +1,11 @@
 """Generate exercises/ from solutions/ and check that they are in sync.
 
-    python -m grader.authoring generate [--force]   # write exercises/*.ipynb
+    python -m grader.authoring generate [--force]   # write exercises/*.ipynb and exercises/zh/
     python -m grader.authoring check                # CI: fail if out of date, leaking, untested
+    python -m grader.authoring templates DIR        # translation templates (notebooks, grader)
+
+exercises/zh/*.ipynb are the same notebooks with their prose translated from the catalogs
+locales/zh_CN/LC_MESSAGES/exercises/*.po (grader/translation.py).
 
 See grader/README.md for the notebook format.
 """
@@ -17,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import i18n, translation
 from .catalog import Catalog, nbgrader_id
 from .paths import course_root
 
@@ -163,6 +168,38 @@ def _is_edited(path: Path) -> bool:
     return sources_hash(nb) != recorded
 
 
+def _write_generated(target: Path, new_text: str, force: bool, root: Path, out):
+    """Write one generated notebook: None when it is up to date, "" when written, else the
+    problem (a notebook edited by hand is only overwritten with ``force``, after a backup)."""
+    if target.exists() and target.read_text(encoding="utf-8") == new_text:
+        return None
+    if target.exists() and _is_edited(target):
+        if not force:
+            return ("%s has been edited (learner work?): not overwritten. Use --force to "
+                    "overwrite it (a backup is kept)" % target.relative_to(root))
+        backup = target.with_name(target.name + ".bak-%s" % time.strftime("%Y%m%d-%H%M%S"))
+        shutil.copy2(target, backup)
+        print("backup of edited %s -> %s" % (target.name, backup.name), file=out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(new_text, encoding="utf-8")
+    print("wrote %s" % target.relative_to(root), file=out)
+    return ""
+
+
+def write_templates(root: Path, outdir: Path, out=sys.stdout) -> int:
+    """The message templates of the solution notebooks' prose (``outdir/exercises/<chapter>.pot``)
+    and of the grader's messages and the checks' hints (``outdir/grader.pot``,
+    ``outdir/checks/<chapter>.pot``)."""
+    for path in sorted((root / "solutions").glob("ch*.ipynb")):
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        target = outdir / "exercises" / f"{path.stem}.pot"
+        translation.write_template(notebook, path.stem, f"solutions/{path.name}", target)
+        print("wrote %s" % target, file=out)
+    for target in i18n.write_templates(root, outdir):
+        print("wrote %s" % target, file=out)
+    return 0
+
+
 def generate(root: Path, force: bool = False, check_only: bool = False, out=sys.stdout, only=None) -> int:
     sol_dir, ex_dir = root / "solutions", root / "exercises"
     problems: list[str] = []
@@ -201,35 +238,36 @@ def generate(root: Path, force: bool = False, check_only: bool = False, out=sys.
         sol = prepare_solution(raw, catalog, name)
         exercise = make_exercise(sol, "solutions/" + sol_path.name)
         problems += ["%s: %s" % (name, p) for p in leaks(sol, exercise)]
-        target = ex_dir / sol_path.name
-        new_text = dump(exercise)
+        generated = {ex_dir / sol_path.name: dump(exercise)}
+        for language, folder in translation.EXERCISE_FOLDERS.items():
+            translated = translation.translate(
+                copy.deepcopy(exercise),
+                translation.load_translations(translation.catalog_path(root, language, name)),
+                language)
+            translated["metadata"]["grader"]["sources_sha256"] = sources_hash(translated)
+            generated[ex_dir / folder / sol_path.name] = dump(translated)
         if check_only:
             if dump(sol) != dump(raw):
                 problems.append("%s: setup cell, grade_ids or check points out of date (run generate)" % sol_path.name)
-            if not target.exists():
-                problems.append("%s is missing (run: python -m grader.authoring generate)" % target.relative_to(root))
-            elif target.read_text(encoding="utf-8") != new_text:
-                problems.append("%s is out of date with %s (run: python -m grader.authoring generate)"
-                                % (target.relative_to(root), sol_path.relative_to(root)))
+            for target, new_text in generated.items():
+                if not target.exists():
+                    problems.append("%s is missing (run: python -m grader.authoring generate)" % target.relative_to(root))
+                elif target.read_text(encoding="utf-8") != new_text:
+                    problems.append("%s is out of date with %s (run: python -m grader.authoring generate)"
+                                    % (target.relative_to(root), sol_path.relative_to(root)))
             continue
         if dump(sol) != dump(raw):
             sol_path.write_text(dump(sol), encoding="utf-8")
             print("updated %s (setup cell / grade_ids / points)" % sol_path.relative_to(root), file=out)
-        if target.exists() and target.read_text(encoding="utf-8") == new_text:
-            continue
-        if target.exists() and _is_edited(target):
-            if not force:
-                problems.append("%s has been edited (learner work?): not overwritten. Use --force to "
-                                "overwrite it (a backup is kept)" % target.relative_to(root))
-                continue
-            backup = target.with_name(target.name + ".bak-%s" % time.strftime("%Y%m%d-%H%M%S"))
-            shutil.copy2(target, backup)
-            print("backup of edited %s -> %s" % (target.name, backup.name), file=out)
-        ex_dir.mkdir(exist_ok=True)
-        target.write_text(new_text, encoding="utf-8")
-        changed += 1
-        print("wrote %s" % target.relative_to(root), file=out)
-    stale = [p for p in ex_dir.glob("ch*.ipynb") if p.stem not in catalog.chapters] if ex_dir.exists() else []
+        for target, new_text in generated.items():
+            problem = _write_generated(target, new_text, force, root, out)
+            if problem:
+                problems.append(problem)
+            elif problem is not None:
+                changed += 1
+    folders = [ex_dir] + [ex_dir / folder for folder in translation.EXERCISE_FOLDERS.values()]
+    stale = [p for folder in folders if folder.exists() for p in folder.glob("ch*.ipynb")
+             if p.stem not in catalog.chapters]
     for p in stale:
         problems.append("%s has no solution notebook" % p.relative_to(root))
     for p in problems:
@@ -245,13 +283,20 @@ def generate(root: Path, force: bool = False, check_only: bool = False, out=sys.
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="nn-exercises", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=["generate", "check"], nargs="?", default="generate")
+    ap.add_argument("command", choices=["generate", "check", "templates"], nargs="?",
+                    default="generate")
+    ap.add_argument("directory", nargs="?", type=Path,
+                    help="templates: the folder to write exercises/<chapter>.pot into")
     ap.add_argument("--check", action="store_true", help="same as the 'check' command")
     ap.add_argument("--force", action="store_true", help="overwrite edited exercise notebooks (keeps a backup)")
     ap.add_argument("--root", type=Path, default=None, help="course repository (default: auto)")
     ap.add_argument("--chapter", action="append", help="only this chapter (e.g. ch03_activations); repeatable")
     args = ap.parse_args(argv)
     root = (args.root or course_root()).resolve()
+    if args.command == "templates":
+        if args.directory is None:
+            ap.error("templates needs the folder to write into, e.g. _build/gettext")
+        return write_templates(root, args.directory)
     return generate(root, force=args.force, check_only=args.check or args.command == "check", only=args.chapter)
 
 

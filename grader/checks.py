@@ -24,11 +24,13 @@ from pathlib import Path
 import numpy as np
 from nnlib.gradcheck import numerical_gradient, relative_error
 
+from .i18n import N_, _
+
 __all__ = [
     "CheckFailed", "NotImplementedYet", "LearnerError", "MissingFunction", "TimedOut", "Crashed",
-    "KIND_TEXT", "CheckSpec", "check", "run", "describe", "call_text", "compare", "expect_close",
-    "expect_same", "expect_true", "expect_no_warnings", "expect_raises", "expect_gradients",
-    "numerical_gradient", "relative_error",
+    "KIND_TEXT", "CheckSpec", "check", "check_title", "run", "describe", "call_text", "compare",
+    "expect_close", "expect_same", "expect_true", "expect_no_warnings", "expect_raises",
+    "expect_gradients", "numerical_gradient", "relative_error",
 ]
 
 
@@ -68,7 +70,8 @@ class LearnerError(Exception):
     """
 
     def __init__(self, func: str, etype: str, message: str, traceback: str = ""):
-        super().__init__(f"{func} raised {etype}: {message}")
+        super().__init__(_("{function} raised {error_type}: {error}").format(
+            function=func, error_type=etype, error=message))
         self.func, self.etype, self.emessage, self.traceback = func, etype, message, traceback
 
 
@@ -76,7 +79,7 @@ class MissingFunction(Exception):
     """A function the check needs is not defined (``detail`` says where it was looked for)."""
 
     def __init__(self, name: str, detail: str = ""):
-        super().__init__(detail or f"function {name!r} not found")
+        super().__init__(detail or _("function {name!r} not found").format(name=name))
         self.name = name
 
 
@@ -97,13 +100,20 @@ class Crashed(Exception):
 
 
 KIND_TEXT = {
-    "none": "returned None", "type": "wrong type", "shape": "wrong shape", "dtype": "wrong dtype",
-    "nan": "NaN or infinite values", "values": "wrong values", "mutation": "modified its input",
-    "length": "wrong number of items", "keys": "wrong dictionary keys",
-    "too_large": "result too large", "warning": "emitted a warning (e.g. overflow)",
-    "raises": "bad input not rejected with the required error",
+    "none": N_("returned None"), "type": N_("wrong type"), "shape": N_("wrong shape"),
+    "dtype": N_("wrong dtype"), "nan": N_("NaN or infinite values"),
+    "values": N_("wrong values"), "mutation": N_("modified its input"),
+    "length": N_("wrong number of items"), "keys": N_("wrong dictionary keys"),
+    "too_large": N_("result too large"), "warning": N_("emitted a warning (e.g. overflow)"),
+    "raises": N_("bad input not rejected with the required error"),
 }
-"""What a hidden check says about each kind of :class:`CheckFailed`."""
+"""What a hidden check says about each kind of :class:`CheckFailed` (translated where shown)."""
+
+
+def check_title(name: str) -> str:
+    """A check's name for people, in the language in force: ``test_sigmoid_known_values`` ->
+    ``sigmoid known values`` (a message of the chapter's catalog, :mod:`grader.i18n`)."""
+    return _(name.removeprefix("test_").replace("_", " "))
 
 
 # --------------------------------------------------------------------------- registration
@@ -282,8 +292,9 @@ def _learner_frames(exc: BaseException) -> str:
     """The frames of an in-process learner error below :func:`run`, without library code."""
     frames = [frame for frame in traceback.extract_tb(exc.__traceback__)[1:]
               if not str(Path(frame.filename).resolve()).startswith(_LIBRARY_PREFIXES)]
-    return "\n".join(f"  line {frame.lineno}, in {frame.name}: {(frame.line or '').strip()}"
-                     for frame in frames[-5:])
+    return "\n".join(_("  line {line}, in {function}: {code}").format(
+        line=frame.lineno, function=frame.name, code=(frame.line or "").strip())
+        for frame in frames[-5:])
 
 
 def _call_in_process(func, name: str, args: tuple, kwargs: dict):
@@ -326,12 +337,14 @@ def run(fn, *args, **kwargs):
     _LAST_WARNINGS.set(tuple(emitted))
     for position, (before, after) in enumerate(zip(args, args_after or ())):
         if not _equal_plain(before, after):
-            raise CheckFailed(f"{name} modified its argument {position + 1} in place "
-                              f"({call_text()}). Work on a copy, e.g. `z = z.copy()` or build a "
-                              "new array with np.where.", kind="mutation")
+            raise CheckFailed(_("{function} modified its argument {position} in place ({call}). "
+                                "Work on a copy, e.g. `z = z.copy()` or build a new array with "
+                                "np.where.").format(function=name, position=position + 1,
+                                                    call=call_text()), kind="mutation")
     for key in kwargs:
         if kwargs_after is not None and not _equal_plain(kwargs[key], kwargs_after.get(key)):
-            raise CheckFailed(f"{name} modified its argument {key!r} in place.", kind="mutation")
+            raise CheckFailed(_("{function} modified its argument {name!r} in place.").format(
+                function=name, name=key), kind="mutation")
     return value
 
 
@@ -351,12 +364,12 @@ def _type_name(value) -> str:
 
 def _shape_tip(got: tuple, expected: tuple) -> str:
     if len(got) == len(expected) + 1 and got[-1] == 1 and got[:-1] == expected:
-        return " (an extra axis of length 1: a column vector where a 1-D array is expected?)"
+        return _(" (an extra axis of length 1: a column vector where a 1-D array is expected?)")
     if len(expected) == len(got) + 1 and expected[-1] == 1 and expected[:-1] == got:
-        return (" (a 1-D array where a column of shape (n, 1) is expected: use keepdims=True or "
-                "reshape(-1, 1))")
+        return _(" (a 1-D array where a column of shape (n, 1) is expected: use keepdims=True "
+                 "or reshape(-1, 1))")
     if sorted(got) == sorted(expected):
-        return " (transposed?)"
+        return _(" (transposed?)")
     return ""
 
 
@@ -368,9 +381,9 @@ def tolerance_note(distance: float, allowed: float, rtol: float, atol: float) ->
     """`` (tolerance ...)`` for a near miss (rounding matters there), else ``""``."""
     if not math.isfinite(distance) or distance > NEAR_MISS * allowed:
         return ""
-    return (f" (off by {distance:.2g}, {distance / allowed:.1f} times the tolerance "
-            f"rtol={rtol:g}, atol={atol:g}: nearly right; look for float32, a rounded constant "
-            "or an epsilon)")
+    return _(" (off by {distance:.2g}, {times:.1f} times the tolerance rtol={rtol:g}, "
+             "atol={atol:g}: nearly right; look for float32, a rounded constant or an "
+             "epsilon)").format(distance=distance, times=distance / allowed, rtol=rtol, atol=atol)
 
 
 def digits_to_tell_apart(distance: float, magnitude: float) -> int:
@@ -387,9 +400,10 @@ def _array_values_problem(got, expected, rtol, atol, what):
         bad = ~np.isfinite(got) & np.isfinite(expected)
         if bad.any():
             index = tuple(int(i) for i in np.argwhere(bad)[0])
-            return "nan", (f"{what} contains {int(bad.sum())} NaN/inf value(s) where finite values "
-                           f"are expected, first at index {index} (got {got[index]!s}, expected "
-                           f"{expected[index].item()!r})")
+            return "nan", _("{what} contains {count} NaN/inf value(s) where finite values are "
+                            "expected, first at index {index} (got {got}, expected "
+                            "{expected!r})").format(what=what, count=int(bad.sum()), index=index,
+                                                    got=got[index], expected=expected[index].item())
     if expected.dtype.kind in "fc" or got.dtype.kind in "fc":
         close = np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
         if close.all():
@@ -401,40 +415,52 @@ def _array_values_problem(got, expected, rtol, atol, what):
         allowed = atol + rtol * abs(expected[worst].item())
         digits = digits_to_tell_apart(distance[worst], abs(expected[worst].item()))
         note = tolerance_note(distance[worst], allowed, rtol, atol)
-        return "values", (f"{what} is wrong at {int((~close).sum())} of {close.size} positions; "
-                          f"worst at index {worst}: got {got[worst].item()!r}, expected "
-                          f"{expected[worst].item()!r}{note}\n"
-                          f"  expected: {describe(expected, precision=digits)}\n"
-                          f"  got:      {describe(got, precision=digits)}")
+        return "values", (_("{what} is wrong at {wrong} of {size} positions; worst at index "
+                            "{index}: got {got!r}, expected {expected!r}").format(
+            what=what, wrong=int((~close).sum()), size=close.size, index=worst,
+            got=got[worst].item(), expected=expected[worst].item()) + note + "\n"
+            + _expected_and_got(describe(expected, precision=digits),
+                                describe(got, precision=digits)))
     if not np.array_equal(got, expected):
-        return "values", f"{what} is wrong\n  expected: {describe(expected)}\n  got:      " \
-                         f"{describe(got)}"
+        return "values", (_("{what} is wrong").format(what=what) + "\n"
+                          + _expected_and_got(describe(expected), describe(got)))
     return None
+
+
+def _expected_and_got(expected: str, got: str) -> str:
+    """The two values, one a line, labelled and aligned."""
+    labels = [_("expected:"), _("got:")]
+    width = max(map(len, labels))
+    return (f"  {labels[0]:<{width}} {expected}\n"
+            f"  {labels[1]:<{width}} {got}")
 
 
 def _compare_array(got, expected, rtol, atol, dtype, what, equal_nan):
     if not isinstance(got, np.ndarray) or type(got) is not np.ndarray:
-        return "type", (f"{what} should be a numpy array, got {describe(got, 120)} of type "
-                        f"{_type_name(got)}")
+        return "type", _("{what} should be a numpy array, got {got} of type {type}").format(
+            what=what, got=describe(got, 120), type=_type_name(got))
     if got.shape != expected.shape:
-        return "shape", (f"{what} has shape {got.shape}, expected {expected.shape}"
-                         f"{_shape_tip(got.shape, expected.shape)}")
+        return "shape", _("{what} has shape {got}, expected {expected}").format(
+            what=what, got=got.shape, expected=expected.shape) + _shape_tip(got.shape,
+                                                                          expected.shape)
     if (dtype == "exact" and got.dtype != expected.dtype
             or dtype == "kind" and got.dtype.kind != expected.dtype.kind):
         tip = ""
         if got.dtype.kind in "iub" and expected.dtype.kind == "f":
-            tip = (" (integer results: use float arithmetic, e.g. 1.0 instead of 1, or "
-                   ".astype(float))")
-        return "dtype", f"{what} has dtype {got.dtype}, expected {expected.dtype}{tip}"
+            tip = _(" (integer results: use float arithmetic, e.g. 1.0 instead of 1, or "
+                    ".astype(float))")
+        return "dtype", _("{what} has dtype {got}, expected {expected}").format(
+            what=what, got=got.dtype, expected=expected.dtype) + tip
     return _array_values_problem(got, expected, rtol, atol, what)
 
 
 def _compare_sequence(got, expected, rtol, atol, dtype, what, equal_nan):
     if not isinstance(got, (tuple, list)):
-        return "type", (f"{what} should be a {type(expected).__name__} of {len(expected)} items, "
-                        f"got {_type_name(got)}")
+        return "type", _("{what} should be a {type} of {count} items, got {got}").format(
+            what=what, type=type(expected).__name__, count=len(expected), got=_type_name(got))
     if len(got) != len(expected):
-        return "length", f"{what} should have {len(expected)} items, got {len(got)}"
+        return "length", _("{what} should have {expected} items, got {got}").format(
+            what=what, expected=len(expected), got=len(got))
     for position, (got_item, expected_item) in enumerate(zip(got, expected)):
         problem = compare(got_item, expected_item, rtol, atol, dtype, f"{what}[{position}]",
                           equal_nan)
@@ -445,10 +471,11 @@ def _compare_sequence(got, expected, rtol, atol, dtype, what, equal_nan):
 
 def _compare_dict(got, expected, rtol, atol, dtype, what, equal_nan):
     if not isinstance(got, dict):
-        return "type", f"{what} should be a dict, got {_type_name(got)}"
+        return "type", _("{what} should be a dict, got {got}").format(what=what,
+                                                                      got=_type_name(got))
     if set(got) != set(expected):
-        return "keys", (f"{what} has keys {sorted(map(str, got))}, expected "
-                        f"{sorted(map(str, expected))}")
+        return "keys", _("{what} has keys {got}, expected {expected}").format(
+            what=what, got=sorted(map(str, got)), expected=sorted(map(str, expected)))
     for key in expected:
         problem = compare(got[key], expected[key], rtol, atol, dtype, f"{what}[{key!r}]",
                           equal_nan)
@@ -459,47 +486,56 @@ def _compare_dict(got, expected, rtol, atol, dtype, what, equal_nan):
 
 def _compare_bool(got, expected, rtol, atol, dtype, what, equal_nan):
     if not isinstance(got, (bool, np.bool_)):
-        return "type", f"{what} should be a bool, got {_type_name(got)}"
+        return "type", _("{what} should be a bool, got {got}").format(what=what,
+                                                                      got=_type_name(got))
     if bool(got) != bool(expected):
-        return "values", f"{what} should be {bool(expected)!r}, got {bool(got)!r}"
+        return "values", _("{what} should be {expected!r}, got {got!r}").format(
+            what=what, expected=bool(expected), got=bool(got))
     if dtype == "exact" and isinstance(expected, bool) and not isinstance(got, bool):
-        return "type", (f"{what} is numpy's {_type_name(got)}, expected a Python bool: wrap the "
-                        "result in bool(...)")
+        return "type", _("{what} is numpy's {type}, expected a Python bool: wrap the result in "
+                         "bool(...)").format(what=what, type=_type_name(got))
     return None
 
 
 def _compare_number(got, expected, rtol, atol, dtype, what, equal_nan):
     if isinstance(got, (bool, np.bool_)) or not isinstance(got, NUMBER_TYPES):
         if not (isinstance(got, np.ndarray) and got.shape == ()):
-            return "type", f"{what} should be a number, got {describe(got, 120)}"
+            return "type", _("{what} should be a number, got {got}").format(
+                what=what, got=describe(got, 120))
         got = got[()]
     if dtype == "exact":
         if isinstance(got, np.float32 | np.float16) and not isinstance(expected,
                                                                          np.float32 | np.float16):
-            return "dtype", (f"{what} is a {type(got).__name__} number, expected a float64 one "
-                             "(float32 arithmetic somewhere, e.g. .astype(np.float32)?)")
+            return "dtype", _("{what} is a {type} number, expected a float64 one (float32 "
+                              "arithmetic somewhere, e.g. .astype(np.float32)?)").format(
+                what=what, type=type(got).__name__)
         if (isinstance(expected, int | np.integer) and not isinstance(expected, bool)
                 and isinstance(got, float | np.floating)):
-            return "dtype", (f"{what} is {got!r}, a float; expected the integer {expected!r} "
-                             "(a count: use integer arithmetic, e.g. // instead of /, or int())")
+            return "dtype", _("{what} is {got!r}, a float; expected the integer {expected!r} (a "
+                              "count: use integer arithmetic, e.g. // instead of /, or "
+                              "int())").format(what=what, got=got, expected=expected)
     got_value, expected_value = float(got), float(expected)
     if (math.isnan(got_value) and not math.isnan(expected_value)
             or math.isinf(got_value) and not math.isinf(expected_value)):
-        return "nan", f"{what} is {got_value!r}, expected the finite value {expected_value!r}"
+        return "nan", _("{what} is {got!r}, expected the finite value {expected!r}").format(
+            what=what, got=got_value, expected=expected_value)
     if (not math.isclose(got_value, expected_value, rel_tol=rtol, abs_tol=atol)
             and not (math.isnan(got_value) and math.isnan(expected_value))):
         allowed = atol + rtol * abs(expected_value)
         note = tolerance_note(abs(got_value - expected_value), allowed, rtol, atol)
-        return "values", f"{what} is {got_value!r}, expected {expected_value!r}{note}"
+        return "values", _("{what} is {got!r}, expected {expected!r}").format(
+            what=what, got=got_value, expected=expected_value) + note
     return None
 
 
 def _compare_str(got, expected, rtol, atol, dtype, what, equal_nan):
     if not isinstance(got, str):
-        return "type", f"{what} should be a str, got {_type_name(got)}"
+        return "type", _("{what} should be a str, got {got}").format(what=what,
+                                                                     got=_type_name(got))
     if got == expected:
         return None
-    return "values", f"{what} is {got[:200]!r}, expected {expected[:200]!r}"
+    return "values", _("{what} is {got!r}, expected {expected!r}").format(
+        what=what, got=got[:200], expected=expected[:200])
 
 
 NUMBER_TYPES = (int, float, np.integer, np.floating)
@@ -540,15 +576,16 @@ def compare(got, expected, rtol: float = 1e-7, atol: float = 1e-12, dtype: str =
         None if equal within tolerance, else (kind, message).
     """
     if expected is None:
-        return None if got is None else ("type", f"{what} should be None, got {describe(got)}")
+        return None if got is None else ("type", _("{what} should be None, got {got}").format(
+            what=what, got=describe(got)))
     if got is None:
-        return "none", f"{what} is None: did you forget `return`?"
+        return "none", _("{what} is None: did you forget `return`?").format(what=what)
     for types, comparer in COMPARERS:
         if isinstance(expected, types):
             return comparer(got, expected, rtol, atol, dtype, what, equal_nan)
     # ``expected`` itself came from learner code (e.g. comparing two of its results)
-    return "type", (f"{what}: cannot compare objects of type {_type_name(got)} and "
-                    f"{_type_name(expected)}")
+    return "type", _("{what}: cannot compare objects of type {got} and {expected}").format(
+        what=what, got=_type_name(got), expected=_type_name(expected))
 
 
 def expect_close(got, expected, rtol: float = 1e-7, atol: float = 1e-12, dtype: str = "exact",
@@ -562,7 +599,8 @@ def expect_close(got, expected, rtol: float = 1e-7, atol: float = 1e-12, dtype: 
     """
     if what is None:
         call = _LAST_CALL.get()
-        what = f"the result of {call.text()}" if call is not None else "the result"
+        what = (_("the result of {call}").format(call=call.text()) if call is not None
+                else _("the result"))
     problem = compare(got, expected, rtol=rtol, atol=atol, dtype=dtype, what=what,
                       equal_nan=equal_nan)
     if problem:
@@ -587,12 +625,16 @@ def expect_same(fn, ref_fn, *args, rtol: float = 1e-7, atol: float = 1e-12,
 
 
 def expect_true(condition, message: str, kind: str = "values"):
-    """Fail with ``message`` (and ``kind`` for hidden feedback) unless ``condition`` holds."""
+    """Fail with ``message`` (``kind`` for hidden feedback) unless ``condition`` holds.
+
+    A message is written for the learner: mark it for translation, ``_("...")`` (with its
+    values filled in after translating: ``_("got {n} rows").format(n=n)``).
+    """
     if not condition:
         raise CheckFailed(message, kind=kind)
 
 
-def expect_no_warnings(requirement: str = "the exercise requires no warnings",
+def expect_no_warnings(requirement: str | None = None,
                        matching: str = ""):
     """Fail (kind ``warning``) if the last :func:`run` call emitted a warning.
 
@@ -608,12 +650,14 @@ def expect_no_warnings(requirement: str = "the exercise requires no warnings",
     """
     emitted = [text for text in _LAST_WARNINGS.get() if matching in text]
     if emitted:
-        more = f" (and {len(emitted) - 1} more)" if len(emitted) > 1 else ""
-        raise CheckFailed(f"{call_text()} emitted {emitted[0]}{more}; {requirement}",
-                          kind="warning")
+        more = _(" (and {count} more)").format(count=len(emitted) - 1) if len(emitted) > 1 else ""
+        raise CheckFailed(_("{call} emitted {warning}{more}; {requirement}").format(
+            call=call_text(), warning=emitted[0], more=more,
+            requirement=requirement or _("the exercise requires no warnings")),
+            kind="warning")
 
 
-def expect_raises(fn, *args, error: str = "ValueError", what: str = "this input",
+def expect_raises(fn, *args, error: str = "ValueError", what: str | None = None,
                   naming: tuple[str, ...] = ()):
     """Run the learner's ``fn`` on bad input and require it to raise ``error`` (a type name).
 
@@ -621,39 +665,49 @@ def expect_raises(fn, *args, error: str = "ValueError", what: str = "this input"
     ``naming`` lists words the error's message must contain (e.g. the two numbers that
     disagree), when the exercise asks for a message that names them.
     """
-    name = _func_name(fn)
+    name, what = _func_name(fn), what or _("this input")
     try:
         got = run(fn, *args)
     except LearnerError as exc:
-        expect_true(exc.etype == error, f"{name} should raise {error} for {what}, but it raised "
-                                        f"{exc.etype}: {exc.emessage}", kind="raises")
+        if exc.etype != error:
+            raise CheckFailed(_("{function} should raise {error} for {what}, but it raised "
+                                "{error_type}: {message}").format(
+                function=name, error=error, what=what, error_type=exc.etype,
+                message=exc.emessage), kind="raises") from None
         missing = [word for word in naming if word not in exc.emessage]
-        expect_true(not missing, f"{name} raised {error} for {what}, but its message "
-                                 f"{exc.emessage[:200]!r} does not name {', '.join(missing)}: "
-                                 "say what is wrong and which values disagree", kind="raises")
+        if missing:
+            raise CheckFailed(_("{function} raised {error} for {what}, but its message "
+                                "{message!r} does not name {missing}: say what is wrong and "
+                                "which values disagree").format(
+                function=name, error=error, what=what, message=exc.emessage[:200],
+                missing=", ".join(missing)), kind="raises") from None
         return
-    returned = (f"an array of shape {got.shape}" if isinstance(got, np.ndarray)
-                else type(got).__name__)
-    raise CheckFailed(f"{name} should raise {error} for {what}, but it returned {returned}",
-                      kind="raises")
+    returned = (_("an array of shape {shape}").format(shape=got.shape)
+                if isinstance(got, np.ndarray) else type(got).__name__)
+    raise CheckFailed(_("{function} should raise {error} for {what}, but it returned "
+                        "{returned}").format(function=name, error=error, what=what,
+                                             returned=returned), kind="raises")
 
 
 def _gradient_problem(label: str, got, expected, tol: float) -> tuple[str, str] | None:
     """(kind, text) when one gradient is wrong, None when it is within ``tol``."""
     if not isinstance(got, np.ndarray):
-        return "type", f"{label} wrong (not an array: {_type_name(got)})"
+        return "type", _("{label} wrong (not an array: {type})").format(label=label,
+                                                                        type=_type_name(got))
     if got.shape != expected.shape:
-        return "shape", f"{label} wrong (shape {got.shape}, expected {expected.shape})"
+        return "shape", _("{label} wrong (shape {got}, expected {expected})").format(
+            label=label, got=got.shape, expected=expected.shape)
     if not np.all(np.isfinite(got)):
-        return "nan", f"{label} wrong (contains NaN/inf)"
+        return "nan", _("{label} wrong (contains NaN/inf)").format(label=label)
     error = relative_error(got, expected, floor=1e-12)
     if error > tol:
-        return "values", f"{label} wrong (rel. error {error:.1e})"
+        return "values", _("{label} wrong (rel. error {error:.1e})").format(label=label,
+                                                                            error=error)
     return None
 
 
 def expect_gradients(got, expected: dict, tol: float = 1e-6, prefix: str = "d",
-                     what: str = "the gradients"):
+                     what: str | None = None):
     """Compare a dict of gradients parameter by parameter.
 
     The message names each parameter, e.g. ``dW2 wrong (rel. error 4.2e-01), db2 ok``.
@@ -671,20 +725,22 @@ def expect_gradients(got, expected: dict, tol: float = 1e-6, prefix: str = "d",
     what : str
         How the messages name the gradients.
     """
+    what = what or _("the gradients")
     if got is None:
-        raise CheckFailed(f"{what} are None: did you forget `return`?", kind="none")
+        raise CheckFailed(_("{what} are None: did you forget `return`?").format(what=what),
+                          kind="none")
     if not isinstance(got, dict):
-        raise CheckFailed(f"{what} should be a dict with keys {sorted(expected)}, got "
-                          f"{_type_name(got)}", kind="type")
+        raise CheckFailed(_("{what} should be a dict with keys {keys}, got {got}").format(
+            what=what, keys=sorted(expected), got=_type_name(got)), kind="type")
     missing = [key for key in expected if key not in got]
     if missing:
-        raise CheckFailed(f"{what}: missing key(s) {missing} (expected keys {sorted(expected)})",
-                          kind="keys")
+        raise CheckFailed(_("{what}: missing key(s) {missing} (expected keys {keys})").format(
+            what=what, missing=missing, keys=sorted(expected)), kind="keys")
     parts, kinds = [], []
     for name, expected_gradient in expected.items():
         problem = _gradient_problem(prefix + name, got[name], expected_gradient, tol)
         if problem is None:
-            parts.append(f"{prefix}{name} ok")
+            parts.append(_("{label} ok").format(label=prefix + name))
         else:
             kinds.append(problem[0])
             parts.append(problem[1])

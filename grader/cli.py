@@ -23,6 +23,7 @@ from .authoring import main as authoring_main
 from .batch import grade_batch, grade_safely, unknown_chapters
 from .catalog import Catalog
 from .distributed import ClusterError, DaskEngine
+from .i18n import INSTRUCTOR_ENVIRONMENT, LANGUAGES, instructor_language
 from .gradescope import DEFAULT_ROOT, build_zip, gradescope_results, results_text, submission_source
 from .intake import read_submission
 from .paths import course_root
@@ -143,7 +144,8 @@ def _settings(args) -> ClassSettings:
     """Roster, deadlines and late penalty from the command line (RosterError if invalid)."""
     roster = Roster.read(args.roster) if args.roster else None
     return ClassSettings(roster, Deadlines.parse(args.deadline or []),
-                         PenaltyPolicy.parse(args.late_penalty), args.lms_assignment)
+                         PenaltyPolicy.parse(args.late_penalty), args.lms_assignment,
+                         args.language or instructor_language())
 
 
 OUTPUT_SUFFIX = "-graded"
@@ -325,6 +327,10 @@ def main(argv=None) -> int:
             p.add_argument("--lms-assignment", default=ClassSettings.assignment, metavar="TITLE",
                            help="assignment column title in canvas.csv/moodle.csv; Canvas: "
                            "'Title (12345)' updates assignment 12345")
+            p.add_argument("--language", choices=LANGUAGES, default=None,
+                           help="the instructor's language: report.html and instructor/ "
+                           f"(default: ${INSTRUCTOR_ENVIRONMENT}, else en); each learner's "
+                           "feedback page is in the language of their notebooks")
         if name == "gradescope":
             p.add_argument("--root", type=Path, default=DEFAULT_ROOT,
                            help=f"the folder holding submission/ and results/ (default {DEFAULT_ROOT})")

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .i18n import _
+
 
 @dataclass(frozen=True)
 class Diagnosis:
@@ -79,8 +81,9 @@ def first_difference(got, expected):
 # --------------------------------------------------------------------------- recognisers
 def _missing_return(got, expected, inputs):
     if got is None and expected is not None:
-        return Diagnosis("missing return", "the function returned None: the last line needs "
-                                           "`return ...` (a function without `return` gives None)")
+        return Diagnosis(_("missing return"), _(
+            "the function returned None: the last line needs `return ...` (a function without "
+            "`return` gives None)"))
     return None
 
 
@@ -88,8 +91,9 @@ def _integer_result(got, expected, inputs):
     got_kind = np.asarray(got).dtype.kind if isinstance(got, (np.ndarray, np.generic, int)) else ""
     expected_kind = np.asarray(expected).dtype.kind if _float_array(expected) is not None else ""
     if got_kind in ("i", "u") and expected_kind == "f" and not isinstance(got, bool):
-        return Diagnosis("integer result", "integer results where floats are expected: use "
-                                           "float arithmetic (1.0, not 1) or .astype(float)")
+        return Diagnosis(_("integer result"), _(
+            "integer results where floats are expected: use float arithmetic (1.0, not 1) or "
+            ".astype(float)"))
     return None
 
 
@@ -98,7 +102,7 @@ def _overflow(got, expected, inputs):
     if got_array is None or expected_array is None or got_array.shape != expected_array.shape:
         return None
     if np.any(~np.isfinite(got_array) & np.isfinite(expected_array)):
-        return Diagnosis("NaN from overflow", (
+        return Diagnosis(_("NaN from overflow"), _(
             "NaN or inf where the expected values are finite: an overflow (np.exp of a large "
             "number is inf, and inf / inf or inf - inf is NaN) or a division by zero. Rewrite the "
             "formula so no intermediate value gets huge (e.g. subtract the maximum before "
@@ -113,22 +117,25 @@ def _shape_mistake(got, expected, inputs):
     got_shape, expected_shape = got_array.shape, expected_array.shape
     if got_array.ndim == 2 and got_shape == expected_shape[::-1] and _close(got_array.T,
                                                                             expected_array):
-        return Diagnosis("transposed result", (
-            f"your result is the transpose of the expected one (shape {got_shape} instead of "
-            f"{expected_shape}): rows and columns are swapped; keep samples in rows, e.g. X @ W "
-            "rather than W @ X or (...).T"))
+        return Diagnosis(_("transposed result"), _(
+            "your result is the transpose of the expected one (shape {got} instead of "
+            "{expected}): rows and columns are swapped; keep samples in rows, e.g. X @ W "
+            "rather than W @ X or (...).T").format(got=got_shape, expected=expected_shape))
     if got_array.size == expected_array.size and got_array.ndim != expected_array.ndim:
         if _close(got_array.reshape(expected_shape), expected_array):
-            return Diagnosis("missing keepdims", (
-                f"the values are right but the shape is {got_shape} instead of {expected_shape}: "
-                "a reduction needs keepdims=True (or a reshape) to keep the axis"))
+            return Diagnosis(_("missing keepdims"), _(
+                "the values are right but the shape is {got} instead of {expected}: a "
+                "reduction needs keepdims=True (or a reshape) to keep the axis").format(
+                got=got_shape, expected=expected_shape))
     if sorted(got_shape) == sorted(expected_shape):
-        return Diagnosis("axes swapped", f"shape {got_shape} instead of {expected_shape}: two "
-                                         "axes are swapped (a transpose, or the wrong axis order)")
+        return Diagnosis(_("axes swapped"), _(
+            "shape {got} instead of {expected}: two axes are swapped (a transpose, or the wrong "
+            "axis order)").format(got=got_shape, expected=expected_shape))
     if got_array.ndim == expected_array.ndim - 1 or got_array.ndim == expected_array.ndim + 1:
-        return Diagnosis("wrong axis", (
-            f"shape {got_shape} instead of {expected_shape}: an axis was reduced that should be "
-            "kept, or kept that should be reduced (check axis= and keepdims=)"))
+        return Diagnosis(_("wrong axis"), _(
+            "shape {got} instead of {expected}: an axis was reduced that should be kept, or "
+            "kept that should be reduced (check axis= and keepdims=)").format(
+            got=got_shape, expected=expected_shape))
     return None
 
 
@@ -147,7 +154,7 @@ def _returned_input(got, expected, inputs):
     for value in inputs:
         array = _float_array(value)
         if array is not None and array.size > 1 and _close(pair[0], array):
-            return Diagnosis("returned the input", (
+            return Diagnosis(_("returned the input"), _(
                 "your function returns its input unchanged: compute a new array and return "
                 "that (e.g. `out = ...; return out`)"))
     return None
@@ -177,12 +184,12 @@ def _input_term(got, expected, inputs):
             continue
         factor = float(np.median(difference[usable] / term[usable]))
         if abs(factor) > 1e-9 and _close(difference, factor * term):
-            what = ("is missing" if abs(factor + 1) < 1e-6 else "is counted twice"
-                    if abs(factor - 1) < 1e-6 else "has the wrong sign or factor")
-            return Diagnosis("missing or wrong term", (
-                f"your result differs from the expected one by {factor:.4g} times argument "
-                f"{position} of the call: the term with that argument {what} (e.g. the bias, "
-                "or + where - belongs)"))
+            what = (_("is missing") if abs(factor + 1) < 1e-6 else _("is counted twice")
+                    if abs(factor - 1) < 1e-6 else _("has the wrong sign or factor"))
+            return Diagnosis(_("missing or wrong term"), _(
+                "your result differs from the expected one by {factor:.4g} times argument "
+                "{position} of the call: the term with that argument {what} (e.g. the bias, "
+                "or + where - belongs)").format(factor=factor, position=position, what=what))
     return None
 
 
@@ -191,13 +198,14 @@ def _scalar_term(difference: np.ndarray, value: float, position: int) -> Diagnos
     if abs(value) < 1e-12 or not np.allclose(difference, difference.flat[0], rtol=1e-9,
                                              atol=1e-12):
         return None
-    for factor, what in ((-1.0, "is missing"), (1.0, "is counted twice"),
-                         (-2.0, "has the wrong sign")):
+    for factor, what in ((-1.0, _("is missing")), (1.0, _("is counted twice")),
+                         (-2.0, _("has the wrong sign"))):
         if np.isclose(difference.flat[0], factor * value, rtol=1e-9, atol=1e-12):
-            return Diagnosis("missing or wrong term", (
-                f"every value differs from the expected one by {factor:+g} times argument "
-                f"{position} of the call ({value:.4g}): the term with that argument {what} "
-                "(e.g. the bias, or + where - belongs)"))
+            return Diagnosis(_("missing or wrong term"), _(
+                "every value differs from the expected one by {factor:+g} times argument "
+                "{position} of the call ({value:.4g}): the term with that argument {what} "
+                "(e.g. the bias, or + where - belongs)").format(
+                factor=factor, position=position, value=value, what=what))
     return None
 
 
@@ -206,7 +214,7 @@ def _sign(got, expected, inputs):
     if pair is None or not np.any(np.abs(pair[1]) > 1e-9):
         return None
     if _close(pair[0], -pair[1]):
-        return Diagnosis("sign error", (
+        return Diagnosis(_("sign error"), _(
             "a sign error: your values are the negatives of the expected ones. Check each minus "
             "sign (e.g. exp(-z) vs exp(z), (p - y) vs (y - p), w - lr * g vs w + lr * g)"))
     return None
@@ -217,7 +225,7 @@ def _complement(got, expected, inputs):
     if pair is None or pair[1].min() < 0 or pair[1].max() > 1 or _close(pair[1], 1 - pair[1]):
         return None
     if _close(pair[0], 1 - pair[1]):
-        return Diagnosis("sign error", (
+        return Diagnosis(_("sign error"), _(
             "your values are 1 minus the expected ones, like sigmoid(-z) instead of sigmoid(z): "
             "a sign error in the exponent (exp(z) where exp(-z) belongs) or p and 1 - p "
             "swapped"))
@@ -234,10 +242,10 @@ def _normalised_axis(got, expected, inputs):
     got_axes = [axis for axis in range(got_array.ndim)
                 if np.allclose(got_array.sum(axis=axis), 1.0)]
     if sums_to_one and got_axes and not set(sums_to_one) & set(got_axes):
-        return Diagnosis("wrong axis", (
-            f"your values sum to 1 along axis {got_axes[0]}, the expected ones along axis "
-            f"{sums_to_one[-1]}: normalise over the other axis (axis=-1 works on each row; "
-            "keepdims=True keeps the shape for broadcasting)"))
+        return Diagnosis(_("wrong axis"), _(
+            "your values sum to 1 along axis {got}, the expected ones along axis {expected}: "
+            "normalise over the other axis (axis=-1 works on each row; keepdims=True keeps the "
+            "shape for broadcasting)").format(got=got_axes[0], expected=sums_to_one[-1]))
     return None
 
 
@@ -246,7 +254,7 @@ def _transposed_square(got, expected, inputs):
     if pair is None or pair[0].ndim != 2 or pair[0].shape[0] != pair[0].shape[1]:
         return None
     if _close(pair[0], pair[1].T) and not _close(pair[1], pair[1].T):
-        return Diagnosis("transposed result", (
+        return Diagnosis(_("transposed result"), _(
             "your result is the transpose of the expected one: rows and columns are swapped "
             "(e.g. W @ X instead of X @ W, or .T in the wrong place)"))
     return None
@@ -260,10 +268,13 @@ def _reversed(got, expected, inputs):
     for axis in (None, *range(expected_array.ndim)):
         flipped = np.flip(expected_array, axis=axis)
         if _close(got_array, flipped) and not _close(expected_array, flipped):
-            where = "" if axis is None else f" along axis {axis}"
-            return Diagnosis("reversed order", (
-                f"your values are the expected ones in reverse order{where}: an index runs "
-                "backwards (e.g. a flipped kernel, or [::-1]), or padding went on the wrong side"))
+            text = (_("your values are the expected ones in reverse order: an index runs "
+                      "backwards (e.g. a flipped kernel, or [::-1]), or padding went on the wrong "
+                      "side") if axis is None else
+                    _("your values are the expected ones in reverse order along axis {axis}: an "
+                      "index runs backwards (e.g. a flipped kernel, or [::-1]), or padding went "
+                      "on the wrong side").format(axis=axis))
+            return Diagnosis(_("reversed order"), text)
     return None
 
 
@@ -283,9 +294,9 @@ def _shifted(got, expected, inputs):
                            (got_array[tuple(tail)], expected_array[tuple(head)])):
             if _close(one, other) and not _close(expected_array[tuple(head)],
                                                  expected_array[tuple(tail)]):
-                return Diagnosis("off by one", (
-                    f"your values are the expected ones shifted by one position along axis "
-                    f"{axis}: an off-by-one in an index or a range"))
+                return Diagnosis(_("off by one"), _(
+                    "your values are the expected ones shifted by one position along axis "
+                    "{axis}: an off-by-one in an index or a range").format(axis=axis))
     return None
 
 
@@ -311,10 +322,10 @@ def _constant_factor(got, expected, inputs):
         return None
     if usable.sum() == 2 and not _whole_or_reciprocal(factor):
         return None  # two values are too few to tell a factor from chance, unless it is 2, 1/3, ...
-    return Diagnosis("constant factor", (
-        f"every value is {factor:.4g} times the expected one: a constant factor is missing or "
+    return Diagnosis(_("constant factor"), _(
+        "every value is {factor:.4g} times the expected one: a constant factor is missing or "
         "extra (a 1/n or a mean instead of a sum, a factor 2 or 1/2, a learning rate, a bias "
-        "correction?)"))
+        "correction?)").format(factor=factor))
 
 
 def _constant_offset(got, expected, inputs):
@@ -327,9 +338,9 @@ def _constant_offset(got, expected, inputs):
     if abs(offset) < 1e-9 * scale or not np.allclose(differences, offset, rtol=1e-6,
                                                      atol=1e-9 * scale):
         return None
-    return Diagnosis("constant offset", (
-        f"every value is off by the same amount ({offset:+.4g}): a term is missing or extra "
-        "(a bias, an epsilon, a + 1?)"))
+    return Diagnosis(_("constant offset"), _(
+        "every value is off by the same amount ({offset:+.4g}): a term is missing or extra "
+        "(a bias, an epsilon, a + 1?)").format(offset=offset))
 
 
 def _precision(got, expected, inputs):
@@ -337,7 +348,7 @@ def _precision(got, expected, inputs):
     if pair is None:
         return None
     if np.allclose(pair[0], pair[1], rtol=1e-4, atol=1e-7):
-        return Diagnosis("slightly off", (
+        return Diagnosis(_("slightly off"), _(
             "the values agree to about 4-6 digits only: float32 arithmetic somewhere, a "
             "rounded constant, an epsilon in the wrong place, or a numerical derivative "
             "where the exact formula is expected?"))
@@ -368,7 +379,7 @@ def _swapped_results(got, expected) -> Diagnosis | None:
                     return None
     except (ValueError, TypeError):
         return None
-    return Diagnosis("results in the wrong order", (
+    return Diagnosis(_("results in the wrong order"), _(
         "each returned item is right, but they are in the wrong order (swapped): return them "
         "in the order the exercise asks for, e.g. (grad_a, grad_b)"))
 
@@ -395,7 +406,7 @@ def diagnose(got, expected, inputs=()) -> Diagnosis | None:
     found = first_difference(got, expected)
     if found is None:
         return None
-    got, expected, _ = found
+    got, expected, _where = found
     with np.errstate(all="ignore"):
         for recogniser in RECOGNISERS:
             try:

@@ -16,6 +16,7 @@ from .analyse import ChapterPlan, ExercisePlan
 from .catalog import Chapter
 from .checks import (CheckFailed, CheckSpec, Crashed, LearnerError, MissingFunction,
                      NotImplementedYet, TimedOut)
+from .i18n import _
 from .sandbox import SandboxConfig, SandboxError, Session
 
 __all__ = ["MAX_TIMEOUTS_PER_EXERCISE", "SANDBOX_SETTINGS", "LoadFailed", "CheckOutcome",
@@ -247,7 +248,8 @@ def run_exercise(session: Session, plan: ExercisePlan, reference,
             outcomes.append(CheckOutcome(spec, runner.load_error))
         elif runner.timeouts >= MAX_TIMEOUTS_PER_EXERCISE:
             outcomes.append(CheckOutcome(spec, TimedOut(
-                f"skipped after {runner.timeouts} timeouts in this exercise")))
+                _("skipped after {count} timeouts in this exercise").format(
+                    count=runner.timeouts))))
         else:
             outcomes.append(_run_check(session, runner, spec, reference, config.call_timeout))
     runner.finish()

@@ -18,7 +18,8 @@ import numpy as np
 
 from .checks import CheckFailed, describe
 from .diagnosis import Diagnosis
-from .verdict import Status
+from .i18n import _
+from .verdict import Status, likely_mistake_prefix
 
 PASSED_COLOUR, FAILED_COLOUR, NEUTRAL_COLOUR = "#2e7d32", "#c62828", "#757575"
 MARK_STYLE = "background:#ffd54f;color:#000"
@@ -57,13 +58,15 @@ def verdict_line(exercise: str, rows: list[Row]) -> str:
     """E.g. ``ch03.sigmoid: 1 of 3 public checks passed; likely mistake (all 2 failures):
     sign error``."""
     passed = sum(row.passed for row in rows)
-    line = f"{exercise}: {passed} of {len(rows)} public checks passed"
+    line = _("{exercise}: {passed} of {total} public checks passed").format(
+        exercise=exercise, passed=passed, total=len(rows))
     if passed == len(rows):
-        return line + ". The grader also runs hidden checks on other inputs."
+        return line + _(". The grader also runs hidden checks on other inputs.")
     shared = common_diagnosis(rows)
     failed = len(rows) - passed
     if shared is not None and failed > 1:
-        line += f"; one likely mistake behind all {failed} failures: {shared.label}"
+        line += _("; one likely mistake behind all {failed} failures: {mistake}").format(
+            failed=failed, mistake=shared.label)
     return line
 
 
@@ -71,7 +74,7 @@ def _message_lines(row: Row, shared: Diagnosis | None, first: bool) -> list[str]
     """A failed row's message; a later failure with the shared diagnosis drops its repeat."""
     lines = row.message.splitlines()
     if not first and shared is not None:
-        lines = [line for line in lines if not line.startswith("likely mistake:")]
+        lines = [line for line in lines if not line.startswith(likely_mistake_prefix())]
     return lines
 
 
@@ -123,7 +126,7 @@ def _grid(value, mask: np.ndarray | None = None) -> str:
                 f'{MARK_STYLE if marked else ""}">{html.escape(_number(entry))}</td>'
                 for entry, marked in zip(row, row_marks))
             rows.append(f"<tr>{cells}</tr>")
-        caption = f"shape {value.shape}, {value.dtype}"
+        caption = _("shape {shape}, {dtype}").format(shape=value.shape, dtype=value.dtype)
         return (f'<table style="border-collapse:collapse;font-family:monospace">{"".join(rows)}'
                 f'</table><div style="color:{NEUTRAL_COLOUR};font-size:85%">{caption}</div>')
     return (f'<pre style="margin:0;white-space:pre-wrap">{html.escape(describe(value, 400))}'
@@ -137,21 +140,22 @@ def side_by_side(failure: CheckFailed) -> str:
     columns = []
     if failure.inputs:
         inputs = "".join(f"<div>{_grid(value)}</div>" for value in failure.inputs[:3])
-        columns.append(("input", inputs))
+        columns.append((_("input"), inputs))
     mask = _differs(failure.got, failure.expected)
-    columns.append(("expected", _grid(failure.expected)))
-    columns.append(("got", _grid(failure.got, mask)))
-    head = "".join(f'<th style="text-align:left;padding:2px 12px 2px 0">{name}</th>'
-                   for name, _ in columns)
+    columns.append((_("expected"), _grid(failure.expected)))
+    columns.append((_("got"), _grid(failure.got, mask)))
+    head = "".join(f'<th style="text-align:left;padding:2px 12px 2px 0">{html.escape(name)}</th>'
+                   for name, _cell in columns)
     body = "".join(f'<td style="vertical-align:top;padding:2px 12px 2px 0">{cell}</td>'
-                   for _, cell in columns)
+                   for _name, cell in columns)
     return (f'<div style="overflow-x:auto"><table style="border-collapse:collapse;margin:4px 0">'
             f"<tr>{head}</tr><tr>{body}</tr></table></div>")
 
 
 def _failure_html(row: Row, shared: Diagnosis | None, first: bool) -> str:
     lines = _message_lines(row, shared, first)
-    advice = [line for line in lines if line.startswith(("likely mistake:", "hint:"))]
+    prefixes = (likely_mistake_prefix(), _("hint:"))
+    advice = [line for line in lines if line.startswith(prefixes)]
     what = [line for line in lines if line not in advice]
     if first and row.failure is not None and row.failure.compared:
         what = what[:1]  # the side-by-side table shows the arrays
@@ -160,8 +164,8 @@ def _failure_html(row: Row, shared: Diagnosis | None, first: bool) -> str:
     if first and row.failure is not None:
         parts.append(side_by_side(row.failure))
     for line in advice:
-        label, _, text = line.partition(":")
-        parts.append(f"<div><b>{html.escape(label)}:</b>{html.escape(text)}</div>")
+        label = next(prefix for prefix in prefixes if line.startswith(prefix))
+        parts.append(f"<div><b>{html.escape(label)}</b>{html.escape(line[len(label):])}</div>")
     return "".join(parts)
 
 
@@ -188,9 +192,10 @@ def html_report(exercise: str, rows: list[Row], plot: str = "") -> str:
     if len(failed) > 1:
         more = "".join(f"<li>{_mark(False)} {html.escape(row.name)}"
                        f"{_failure_html(row, shared, False)}</li>" for row in failed[1:])
-        parts.append(f"<details><summary>{len(failed) - 1} more failed check"
-                     f"{'s' if len(failed) > 2 else ''}</summary><ul style='margin:2px 0'>"
-                     f"{more}</ul></details>")
+        summary = (_("{count} more failed checks") if len(failed) > 2
+                   else _("{count} more failed check")).format(count=len(failed) - 1)
+        parts.append(f"<details><summary>{html.escape(summary)}</summary>"
+                     f"<ul style='margin:2px 0'>{more}</ul></details>")
     names = [row.name for row in rows if row.passed]
     if names:
         parts.append(f"<div>{_mark(True)} {html.escape(', '.join(names))}</div>")
@@ -255,9 +260,10 @@ def function_plot(name: str, learner: Callable, reference: Callable,
 
     axis = "#999"
     zero_y = to_px(x_range[0], 0.0)[1] if low <= 0 <= high else None
+    label = _("{name}: your function (red) against the expected one (green)").format(name=name)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{PLOT_WIDTH}" '
-             f'height="{PLOT_HEIGHT}" role="img" aria-label="{html.escape(name)}: your function '
-             f'(red) against the expected one (green)" style="font:11px sans-serif">',
+             f'height="{PLOT_HEIGHT}" role="img" aria-label="{html.escape(label)}" '
+             'style="font:11px sans-serif">',
              f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" '
              f'fill="none" stroke="{axis}"/>']
     if zero_y is not None:
@@ -273,10 +279,11 @@ def function_plot(name: str, learner: Callable, reference: Callable,
     if got is not None:
         parts.append(_polyline(x, got, to_px, FAILED_COLOUR, dash="5 3"))
     parts.append("</svg>")
-    legend = (f'<span style="color:{PASSED_COLOUR}">── expected</span> '
-              f'<span style="color:{FAILED_COLOUR}">- - yours</span>'
+    legend = (f'<span style="color:{PASSED_COLOUR}">── {html.escape(_("expected"))}</span> '
+              f'<span style="color:{FAILED_COLOUR}">- - {html.escape(_("yours"))}</span>'
               if got is not None else
-              f'<span style="color:{FAILED_COLOUR}">your function could not be drawn</span>')
+              f'<span style="color:{FAILED_COLOUR}">'
+              f'{html.escape(_("your function could not be drawn"))}</span>')
     return (f'<figure style="margin:0"><div>{"".join(parts)}</div>'
             f'<figcaption style="font-size:85%">{html.escape(name)}(z): {legend}</figcaption>'
             "</figure>")

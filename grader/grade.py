@@ -16,6 +16,7 @@ import time
 from .analyse import SubmissionPlan, chapters_to_grade, plan_submission
 from .catalog import Catalog
 from .execute import Executor, SandboxConfig, chapter_config
+from .i18n import use_language
 from .intake import NotebookFile, Snapshot, read_notebooks
 from .results import NotebookEntry, SubmissionResult, chapter_results
 
@@ -80,11 +81,16 @@ def grade_snapshot(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig |
             chapter = chapter_plan.chapter
             # the reference solution runs in this process only if a check compares with it
             reference = catalog.reference(chapter.name) if chapter.uses_reference else None
-            outcomes = executor.run_chapter(chapter_plan, reference)
-            chapter_exercises, chapter_tests = chapter_results(chapter_plan.exercises, outcomes)
+            # The checks' and verdicts' words in the language of the learner's notebook (of
+            # their notebooks, for a missing chapter); the notebook is trusted for nothing else.
+            with use_language(chapter_plan.language or plan.language):
+                outcomes = executor.run_chapter(chapter_plan, reference)
+                chapter_exercises, chapter_tests = chapter_results(chapter_plan.exercises,
+                                                                   outcomes)
             exercises.update(chapter_exercises)
             tests += chapter_tests
         result = SubmissionResult(snapshot.name, snapshot.origin, exercises=exercises,
                                   tests=tuple(tests), protections=executor.protections,
-                                  fingerprints=_fingerprints(plan), **common)
+                                  fingerprints=_fingerprints(plan), language=plan.language,
+                                  **common)
     return dataclasses.replace(result, seconds=round(time.monotonic() - started, 3))

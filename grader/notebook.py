@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from .i18n import known_language
+
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 """Larger files are not read (a notebook with its outputs cleared is far smaller)."""
 
@@ -67,17 +69,27 @@ class Cell:
 
 @dataclass(frozen=True)
 class Notebook:
-    """A parsed notebook: its cells and the warnings met while reading it."""
+    """A parsed notebook: its cells, the warnings met while reading it and its language
+    (``metadata.grader.language`` when the grader speaks it, else ``"en"``): the language of
+    the learner's feedback."""
 
     path: str
     cells: tuple[Cell, ...]
     nbformat: int
     warnings: tuple[str, ...] = ()
+    language: str = "en"
 
     @property
     def code_cells(self) -> tuple[Cell, ...]:
         """The code cells, in notebook order."""
         return tuple(cell for cell in self.cells if cell.cell_type == "code")
+
+
+def _language(document: dict) -> str:
+    """The notebook's ``metadata.grader.language``, if the grader speaks it, else English."""
+    metadata = document.get("metadata")
+    grader = metadata.get("grader") if isinstance(metadata, dict) else None
+    return known_language(grader.get("language") if isinstance(grader, dict) else None)
 
 
 def _text(value) -> str:
@@ -213,4 +225,4 @@ def parse_notebook(data: bytes, path: str = "<notebook>") -> Notebook:
     if len(warnings) > MAX_WARNINGS:
         more = len(warnings) - MAX_WARNINGS + 1
         warnings = [*warnings[:MAX_WARNINGS - 1], f"... and {more} more warnings"]
-    return Notebook(path, tuple(cells), version, tuple(warnings))
+    return Notebook(path, tuple(cells), version, tuple(warnings), _language(document))

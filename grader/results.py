@@ -20,8 +20,10 @@ import numpy as np
 from . import __version__
 from .analyse import SEVERAL_NOTEBOOKS_RULE, ExercisePlan, Flag, plan_missing_chapter
 from .catalog import Catalog, Exercise
+from .checks import check_title
 from .discover import SubmissionSource
 from .execute import CheckOutcome
+from .i18n import _, instructor_language, known_language
 from .roster import Deadlines, PenaltyPolicy, Roster, parse_time
 from .verdict import Status, classify, learner_message
 
@@ -100,15 +102,16 @@ class TestResult(_ValidText):
         message = learner_message(verdict, hint=spec.hint, hidden_number=hidden_number,
                                   ran=outcome.ran)
         if outcome.output_truncated and not spec.hidden:
-            message = (message + "\n" if message else "") + (
-                f"(printed output truncated: {outcome.output_total} bytes printed, "
-                f"{outcome.output_kept} kept; printing never affects the score)")
+            message = (message + "\n" if message else "") + _(
+                "(printed output truncated: {total} bytes printed, {kept} kept; printing never "
+                "affects the score)").format(total=outcome.output_total, kept=outcome.output_kept)
         passed = verdict.status is Status.PASSED
         detail = ""
         if spec.hidden:  # for the instructor's view only: what a public check would have said
             detail = learner_message(verdict, hint=spec.hint, ran=outcome.ran)
             if outcome.output:
-                detail += "\n--- printed output ---\n" + outcome.output[-OUTPUT_KEPT:]
+                detail += ("\n--- " + _("printed output") + " ---\n"
+                           + outcome.output[-OUTPUT_KEPT:])
         return cls(notebook, exercise.id, exercise.test_id(spec), spec.hidden, verdict.status,
                    spec.points if passed else 0.0, spec.points, message,
                    "" if spec.hidden else outcome.output[-OUTPUT_KEPT:], outcome.output_truncated,
@@ -135,9 +138,9 @@ class TestResult(_ValidText):
 
     @property
     def title(self) -> str:
-        """The check's name for people: ``test_sigmoid_known_values`` -> ``sigmoid known values``."""
-        name = self.check or self.test_id.split("::")[-1]
-        return name.removeprefix("test_").replace("_", " ")
+        """The check's name for people: ``test_sigmoid_known_values`` -> ``sigmoid known values``
+        (translated: :func:`grader.checks.check_title`)."""
+        return check_title(self.check or self.test_id.split("::")[-1])
 
 
 @dataclass(frozen=True)
@@ -251,6 +254,7 @@ class SubmissionResult(_ValidText):
     layout: str = ""
     late: tuple[dict, ...] = ()
     penalty: float = 0.0
+    language: str = "en"
 
     @classmethod
     def not_gradable(cls, name: str, path: str, reason: str, **fields) -> SubmissionResult:
@@ -342,7 +346,7 @@ class SubmissionResult(_ValidText):
             "protections": self.protections, "seconds": self.seconds,
             "content_hash": self.content_hash, "cached": self.cached,
             "learner": self.learner, "layout": self.layout, "late": list(self.late),
-            "penalty": self.penalty, "final_score": self.final_score,
+            "penalty": self.penalty, "final_score": self.final_score, "language": self.language,
             **({"fingerprints": {key: list(value) for key, value in self.fingerprints.items()}}
                if private else {})})
 
@@ -358,7 +362,7 @@ class SubmissionResult(_ValidText):
             data["seconds"], data["content_hash"], data["cached"],
             {key: tuple(value) for key, value in data.get("fingerprints", {}).items()},
             data.get("learner"), data.get("layout", ""), tuple(data.get("late", ())),
-            data.get("penalty", 0.0))
+            data.get("penalty", 0.0), known_language(data.get("language")))
 
 
 def judge_exercise(plan: ExercisePlan, outcomes: list[CheckOutcome]
@@ -406,13 +410,17 @@ class ClassSettings:
     penalty: PenaltyPolicy = field(default_factory=PenaltyPolicy)
     assignment: str = "Neural network exercises"
     """The assignment's title in the LMS gradebook exports."""
+    language: str = field(default_factory=instructor_language)
+    """The instructor's language: the class report and the instructor's pages (the learners'
+    pages are in the language of their notebooks)."""
 
     def to_dict(self) -> dict:
         """As recorded in results.json (``class``)."""
         return {"roster": self.roster.source if self.roster else None,
                 "lms_assignment": self.assignment,
                 "learners": len(self.roster.learners) if self.roster else None,
-                "deadlines": self.deadlines.to_dict(), "late_penalty": str(self.penalty)}
+                "deadlines": self.deadlines.to_dict(), "late_penalty": str(self.penalty),
+                "language": self.language}
 
 
 def _chapter_notebooks(row: SubmissionResult, exercise_chapter: dict[str, str]) -> dict:

@@ -2,7 +2,9 @@
 
 Runs the exercise's public checks in the learner's own kernel (fine for feedback: this is not
 grading) and shows which check failed, on which input, expected versus got, and a hint. Each
-failure is put into words by :mod:`grader.verdict`, exactly as the grader does.
+failure is put into words by :mod:`grader.verdict`, exactly as the grader does, in the
+notebook's language: a translated exercise notebook's setup cell calls :func:`set_language`
+with the language of its metadata (``metadata.grader.language``).
 """
 from __future__ import annotations
 
@@ -16,15 +18,36 @@ import types
 from contextlib import contextmanager
 
 from .catalog import Catalog, default_catalog
-from .checks import CheckFailed, CheckSpec, NotImplementedYet, TimedOut
+from .checks import CheckFailed, CheckSpec, NotImplementedYet, TimedOut, check_title
 from .feedback import NEUTRAL_COLOUR, Row, function_plot, html_report, text_report
+from .i18n import DEFAULT as DEFAULT_LANGUAGE
+from .i18n import N_, _, known_language, use_language
 from .verdict import classify, learner_message
 
 TIME_LIMIT = 5.0
 """Seconds a public check may take in the learner's kernel (a check's ``timeout`` if longer)."""
 
-NOT_IMPLEMENTED = ("not implemented yet (replace the `raise NotImplementedError(...)` line with "
-                   "your code)")
+NOT_IMPLEMENTED = N_("not implemented yet (replace the {line} line with your code)")
+STUB_LINE = "raise NotImplementedError(...)"
+NOTEBOOK_LANGUAGE = "NN_NOTEBOOK_LANGUAGE"
+"""The environment variable holding the language of the notebook this kernel runs: process
+state, as the kernel is one notebook's (IPython runs each cell in a context of its own, so a
+context variable would not outlive the setup cell)."""
+
+
+def set_language(language: str) -> str:
+    """Give the self-checks' feedback in ``language`` (``"zh_CN"``; English when the language
+    is not one the grader speaks) in this kernel from now on; returns the language in force.
+
+    A translated exercise notebook's setup cell calls it with the notebook's language.
+    """
+    os.environ[NOTEBOOK_LANGUAGE] = known_language(language)
+    return os.environ[NOTEBOOK_LANGUAGE]
+
+
+def notebook_language() -> str:
+    """The language :func:`set_language` gave this kernel (English by default)."""
+    return known_language(os.environ.get(NOTEBOOK_LANGUAGE, DEFAULT_LANGUAGE))
 
 
 def _in_notebook() -> bool:
@@ -62,24 +85,20 @@ class Report:
     def text(self) -> str:
         """The report as plain text (printed outside Jupyter, and Jupyter's text fallback)."""
         if self.not_implemented:
-            return f"{self.exercise}: {NOT_IMPLEMENTED}"
+            return f"{self.exercise}: " + _(NOT_IMPLEMENTED).format(line=f"`{STUB_LINE}`")
         return text_report(self.exercise, self.rows)
 
     def html(self) -> str:
         """The report as HTML (shown in Jupyter); every learner-controlled text is escaped."""
         escape = html.escape
         if self.not_implemented:
+            text = escape(_(NOT_IMPLEMENTED)).format(line=f"<code>{escape(STUB_LINE)}</code>")
             return (f'<div style="border-left:4px solid {NEUTRAL_COLOUR};padding:4px 8px">'
-                    f"<b>{escape(self.exercise)}</b>: not implemented yet (replace the "
-                    "<code>raise NotImplementedError(...)</code> line with your code)</div>")
+                    f"<b>{escape(self.exercise)}</b>: {text}</div>")
         return html_report(self.exercise, self.rows, self.plot)
 
     def _repr_pretty_(self, printer, cycle):  # pragma: no cover - IPython display
         printer.text(self.text())
-
-
-def _pretty_name(name: str) -> str:
-    return name[5:].replace("_", " ") if name.startswith("test_") else name
 
 
 @contextmanager
@@ -91,7 +110,8 @@ def _time_limit(seconds: float):
         return
 
     def alarm(signum, frame):
-        raise TimedOut(f"took longer than {seconds:.0f} s (endless loop?)")
+        raise TimedOut(_("took longer than {seconds:.0f} s (endless loop?)").format(
+            seconds=seconds))
 
     previous = signal.signal(signal.SIGALRM, alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -147,7 +167,7 @@ def run_checks(exercise: str, *funcs, catalog: Catalog | None = None, **named) -
         report.max_points += spec.points
         error = run_one(spec, sub, ref)
         verdict = classify(error)
-        report.rows.append(Row(verdict.status, _pretty_name(spec.name),
+        report.rows.append(Row(verdict.status, check_title(spec.name),
                                learner_message(verdict, hint=spec.hint), verdict.diagnosis,
                                error if isinstance(error, CheckFailed) else None,
                                verdict.hidden_text))
@@ -178,13 +198,15 @@ def check(exercise: str, *funcs, **named):
     Under nbgrader (``NBGRADER_EXECUTION`` set to ``autograde`` or ``validate``) a failing
     check raises AssertionError, so nbgrader scores the same checks.
     """
-    started = time.perf_counter()
-    report = run_checks(exercise, *funcs, **named)
-    report.seconds = time.perf_counter() - started
-    if _in_notebook():
-        from IPython.display import display  # only ever imported inside Jupyter
-        display({"text/plain": report.text(), "text/html": report.html()}, raw=True)
-    else:
-        print(report.text())
-    if os.environ.get("NBGRADER_EXECUTION") in ("autograde", "validate") and not report.passed:
-        raise AssertionError(report.text())
+    with use_language(notebook_language()):
+        started = time.perf_counter()
+        report = run_checks(exercise, *funcs, **named)
+        report.seconds = time.perf_counter() - started
+        if _in_notebook():
+            from IPython.display import display  # only ever imported inside Jupyter
+            display({"text/plain": report.text(), "text/html": report.html()}, raw=True)
+        else:
+            print(report.text())
+        if (os.environ.get("NBGRADER_EXECUTION") in ("autograde", "validate")
+                and not report.passed):
+            raise AssertionError(report.text())

@@ -15,6 +15,7 @@ from .checks import (KIND_TEXT, CheckFailed, Crashed, LearnerError, MissingFunct
                      NotImplementedYet, TimedOut)
 from .diagnosis import Diagnosis, diagnose
 from .execute import LoadFailed
+from .i18n import N_, _
 
 
 class Status(str, enum.Enum):
@@ -65,44 +66,69 @@ PASSED = Verdict(Status.PASSED)
 
 def _learner_error(exc: LearnerError) -> Verdict:
     if exc.etype == "MemoryError":
-        return Verdict(Status.MEMORY_LIMIT, f"{exc.func} ran out of memory (limit reached): "
-                                            f"{exc.emessage[:300]}", "ran out of memory")
+        return Verdict(Status.MEMORY_LIMIT,
+                       _("{function} ran out of memory (limit reached): {error}").format(
+                           function=exc.func, error=exc.emessage[:300]),
+                       _("ran out of memory"))
     if exc.etype == "EOFError":
-        return Verdict(Status.ERROR, f"{exc.func} called input(), which is not available while "
-                                     "grading", "error")
+        return Verdict(Status.ERROR, _("{function} called input(), which is not available while "
+                                       "grading").format(function=exc.func), _("error"))
     where = f"\n{exc.traceback}" if exc.traceback else ""
-    message = f"{exc.func} raised {exc.etype}: {exc.emessage[:500]}{where}"
+    message = _("{function} raised {error_type}: {error}").format(
+        function=exc.func, error_type=exc.etype, error=exc.emessage[:500]) + where
     found = next((diagnosis for etype, words, diagnosis in ERROR_DIAGNOSES
                   if exc.etype == etype and any(word in exc.emessage for word in words)), None)
     if found is None:
-        return Verdict(Status.ERROR, message, f"your code raised {exc.etype}")
-    return Verdict(Status.ERROR, message, f"your code raised {exc.etype} ({found.label}?)", found)
+        return Verdict(Status.ERROR, message,
+                       _("your code raised {error_type}").format(error_type=exc.etype))
+    found = Diagnosis(_(found.label), _(found.text))
+    return Verdict(Status.ERROR, message, _("your code raised {error_type} ({mistake}?)").format(
+        error_type=exc.etype, mistake=found.label), found)
 
 
 ERROR_DIAGNOSES = (
     ("TypeError", ("only 0-dimensional arrays", "only length-1 arrays", "only size-1 arrays"),
-     Diagnosis("a math function on an array", (
+     Diagnosis(N_("a math function on an array"), N_(
          "a function of the math module (math.exp, math.log, ...) got an array: it takes one "
          "number only. Use numpy's (np.exp, np.log, np.tanh, ...), which work on numbers and, "
          "entry by entry, on arrays"))),
 )
-"""(exception type, words of its message, diagnosis): errors that name a common mistake."""
+"""(exception type, words of its message, diagnosis): errors that name a common mistake (the
+texts are translated where they are used)."""
+
+
+STATUS_TEXT = {
+    "passed": N_("passed"), "failed": N_("failed"), "error": N_("error"),
+    "not_implemented": N_("not implemented"), "missing": N_("missing"),
+    "syntax_error": N_("syntax error"), "load_error": N_("load error"),
+    "timeout": N_("timeout"), "crashed": N_("crashed"), "memory_limit": N_("memory limit"),
+    "grader_error": N_("grader error"), "partial": N_("partial"),
+    "graded": N_("graded"), "not_gradable": N_("not gradable"),
+}
+"""Each :class:`Status` (and a submission's status) in words, translated by
+:func:`status_text`."""
+
+
+def status_text(value: str) -> str:
+    """A status value (``"not_implemented"``) in words, in the language in force."""
+    return _(STATUS_TEXT.get(value, value.replace("_", " ")))
 
 
 def _load_failed(exc: LoadFailed) -> Verdict:
-    return Verdict(Status(exc.kind), exc.message, exc.kind.replace("_", " "))
+    return Verdict(Status(exc.kind), exc.message, status_text(exc.kind))
 
 
-KIND_DIAGNOSES = {"mutation": Diagnosis("modified its input", "")}
+KIND_DIAGNOSES = {"mutation": Diagnosis(N_("modified its input"), "")}
 """Mistakes named by the kind of failure alone (the message already says how to fix them)."""
 
 
 def _check_failed(exc: CheckFailed) -> Verdict:
     found = diagnose(exc.got, exc.expected, exc.inputs) if exc.compared else None
-    found = found or KIND_DIAGNOSES.get(exc.kind)
-    hidden = KIND_TEXT.get(exc.kind, "wrong answer")
+    if found is None and exc.kind in KIND_DIAGNOSES:
+        found = Diagnosis(_(KIND_DIAGNOSES[exc.kind].label), "")
+    hidden = _(KIND_TEXT.get(exc.kind, N_("wrong answer")))
     if found is not None and found.label not in hidden:
-        hidden = f"{hidden} ({found.label}?)"
+        hidden = _("{problem} ({mistake}?)").format(problem=hidden, mistake=found.label)
     return Verdict(Status.FAILED, exc.message, hidden, found)
 
 
@@ -110,15 +136,16 @@ VERDICTS = (
     (CheckFailed, _check_failed),
     (NotImplementedYet, lambda exc: Verdict(
         Status.NOT_IMPLEMENTED,
-        "not implemented yet (the function still raises NotImplementedError)", "not implemented")),
-    (MissingFunction, lambda exc: Verdict(Status.MISSING, str(exc), "function missing")),
+        _("not implemented yet (the function still raises NotImplementedError)"),
+        _("not implemented"))),
+    (MissingFunction, lambda exc: Verdict(Status.MISSING, str(exc), _("function missing"))),
     (LearnerError, _learner_error),
-    (TimedOut, lambda exc: Verdict(Status.TIMEOUT, exc.message, "timed out")),
-    (Crashed, lambda exc: Verdict(Status.CRASHED, exc.message, "crashed")),
+    (TimedOut, lambda exc: Verdict(Status.TIMEOUT, exc.message, _("timed out"))),
+    (Crashed, lambda exc: Verdict(Status.CRASHED, exc.message, _("crashed"))),
     (LoadFailed, _load_failed),
-    (CellSyntaxError, lambda exc: Verdict(Status.SYNTAX_ERROR, exc.message, "syntax error")),
-    (AssertionError, lambda exc: Verdict(Status.FAILED, str(exc) or "assertion failed",
-                                         "wrong answer")),
+    (CellSyntaxError, lambda exc: Verdict(Status.SYNTAX_ERROR, exc.message, _("syntax error"))),
+    (AssertionError, lambda exc: Verdict(Status.FAILED, str(exc) or _("assertion failed"),
+                                         _("wrong answer"))),
 )
 """Exception type to verdict, tried in this order (CheckFailed is an AssertionError)."""
 
@@ -141,9 +168,10 @@ def classify(error: BaseException | None) -> Verdict:
     for error_type, verdict in VERDICTS:
         if isinstance(error, error_type):
             return verdict(error)
-    return Verdict(Status.GRADER_ERROR, (
-        f"the check itself failed ({type(error).__name__}: {str(error)[:300]}); please report "
-        "this to the course maintainers"), "grader error")
+    return Verdict(Status.GRADER_ERROR, _(
+        "the check itself failed ({error_type}: {error}); please report this to the course "
+        "maintainers").format(error_type=type(error).__name__, error=str(error)[:300]),
+        _("grader error"))
 
 
 def learner_message(verdict: Verdict, *, hint: str = "", hidden_number: int | None = None,
@@ -168,10 +196,16 @@ def learner_message(verdict: Verdict, *, hint: str = "", hidden_number: int | No
     if not ran:
         return verdict.message
     if hidden_number is not None:
-        return f"hidden test {hidden_number} failed: {verdict.hidden_text}"
+        return _("hidden test {number} failed: {problem}").format(number=hidden_number,
+                                                                  problem=verdict.hidden_text)
     if verdict.diagnosis is not None:
         text = verdict.diagnosis.text
-        return f"{verdict.message}\nlikely mistake: {text}" if text else verdict.message
+        return f"{verdict.message}\n{likely_mistake_prefix()} {text}" if text else verdict.message
     if hint and verdict.status in (Status.FAILED, Status.ERROR):
-        return f"{verdict.message}\nhint: {hint}"
+        return f"{verdict.message}\n{_('hint:')} {_(hint)}"
     return verdict.message
+
+
+def likely_mistake_prefix() -> str:
+    """The words that introduce a recognised mistake in a message (translated)."""
+    return _("likely mistake:")

@@ -15,8 +15,8 @@ from ._validation import as_float, check_2d, check_name
 from .activations import ACTIVATIONS, DERIVATIVES
 
 __all__ = ["plot_activations", "plot_history", "plot_decision_boundary",
-           "plot_descent_path", "use_book_style", "BOOK_STYLE", "book_svg", "slim_svg",
-           "frame_player_html"]
+           "plot_descent_path", "use_book_style", "figure_text", "BOOK_STYLE", "book_svg",
+           "slim_svg", "frame_player_html"]
 
 #: Width of the built book's text column: 672 CSS px, which is 7 inches at the 96 px per inch
 #: of the web (and of an SVG figure whose size is given in points).
@@ -50,39 +50,110 @@ BOOK_STYLE = {
 }
 
 
-def use_book_style(formats=("svg",)):
+#: The text drawn in figures, English -> the book's language (set by :func:`use_book_style`).
+_FIGURE_TEXT: dict[str, str] = {}
+#: Fonts for the book's languages beyond Latin script: (font family, function returning the
+#: font file shipped by a pip package). matplotlib falls back to it for the characters that
+#: its default font, DejaVu Sans, lacks, so Latin letters and maths look the same in every
+#: edition.
+LANGUAGE_FONTS = {
+    "zh": ("Noto Sans SC", "pylopdf_fonts_zh_cn:sans_path"),
+}
+
+
+def figure_text(english, **fields):
+    """The text a figure draws (a label, title or legend entry), in the book's language.
+
+    The book's chapters pass their figure text through this function, so that the Chinese
+    edition draws it in Chinese: the book build collects the string literal of every call of
+    this function into the page's translation catalog, and passes the page's translations to
+    :func:`use_book_style`. Without translations the English text is returned.
+
+    Parameters
+    ----------
+    english : str
+        The English text, a literal string (the build finds it in the code). Fields to fill
+        in are written ``{name}``, as in ``str.format``.
+    **fields
+        Values of the ``{name}`` fields, filled in after translation.
+
+    Returns
+    -------
+    str
+    """
+    text = _FIGURE_TEXT.get(english, english)
+    return text.format(**fields) if fields else text
+
+
+def _use_language_font(language):
+    """Register the font that draws ``language``'s script with matplotlib and add it to the
+    font family as the fallback of DejaVu Sans; nothing for a Latin-script language."""
+    import importlib
+
+    import matplotlib
+    from matplotlib import font_manager
+
+    base = language.split("_")[0]
+    if base not in LANGUAGE_FONTS:
+        return {}
+    family, locator = LANGUAGE_FONTS[base]
+    module_name, function = locator.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ImportError(f"the figures of the {language} edition need the font package "
+                          f"{module_name.replace('_', '-')} (it is in requirements.txt): "
+                          "bash scripts/setup-env") from error
+    font_manager.fontManager.addfont(str(getattr(module, function)()))
+    fonts = {"font.family": ["DejaVu Sans", family]}
+    matplotlib.rcParams.update(fonts)
+    return fonts
+
+
+def use_book_style(formats=("svg",), *, language="en", translations=None):
     """Draw figures in the book's style and show them as SVG in Jupyter.
 
     Every chapter of the book calls this first. It updates matplotlib's ``rcParams`` with
     :data:`BOOK_STYLE` and, inside IPython or Jupyter, makes the inline backend show figures
     as SVG (vector graphics, sharp at any zoom) instead of PNG. Outside IPython only the
-    style is applied.
+    style is applied. The book's translated editions pass their language and the page's
+    translated figure text (the build writes these arguments; see :func:`figure_text`).
 
     Parameters
     ----------
     formats : sequence of str, default ("svg",)
         Output formats of the inline backend, e.g. ``("png",)`` or ``("retina",)``.
+    language : str, default "en"
+        The book's language (``"zh_CN"`` for the Chinese edition): a language whose script
+        DejaVu Sans lacks gets its font from ``LANGUAGE_FONTS``.
+    translations : dict of str to str, optional
+        The figure text in ``language``, keyed by the English text given to
+        :func:`figure_text`. Replaces the translations set before.
 
     Returns
     -------
     dict
-        The rcParams that were set (a copy of :data:`BOOK_STYLE`).
+        The rcParams that were set (a copy of :data:`BOOK_STYLE`, with the font family of a
+        language that needs its own font).
     """
     import matplotlib
 
     matplotlib.rcParams.update(BOOK_STYLE)
+    style = {**BOOK_STYLE, **_use_language_font(language)}
+    _FIGURE_TEXT.clear()
+    _FIGURE_TEXT.update(translations or {})
     try:
         from IPython import get_ipython
         from matplotlib.figure import Figure
         from matplotlib_inline.backend_inline import set_matplotlib_formats
     except ImportError:
-        return dict(BOOK_STYLE)
+        return style
     shell = get_ipython()
     if shell is not None:
         set_matplotlib_formats(*formats)
         if "svg" in formats:
             shell.display_formatter.formatters["image/svg+xml"].for_type(Figure, book_svg)
-    return dict(BOOK_STYLE)
+    return style
 
 
 #: Artists with more points than this are drawn as an image inside the SVG (at savefig.dpi):
@@ -270,7 +341,7 @@ def plot_activations(names=("sigmoid", "tanh", "relu"), ax=None, z_range=(-5.0, 
     for key in keys:
         (line,) = ax.plot(z, ACTIVATIONS[key](z), label=key)
         ax.plot(z, DERIVATIVES[key](z), linestyle="--", color=line.get_color(),
-                label=f"{key}' (derivative)")
+                label=figure_text("{name}' (derivative)", name=key))
     ax.axhline(0, color="0.8", linewidth=0.8, zorder=0)
     ax.axvline(0, color="0.8", linewidth=0.8, zorder=0)
     ax.set_xlabel("z")
@@ -312,10 +383,11 @@ def plot_history(history, axes=None):
                          f"got {len(axes)}")
     for ax, key in zip(axes, panels):
         epochs = np.arange(1, len(logs[key]) + 1)
-        ax.plot(epochs, logs[key], label=f"training {key}")
+        ax.plot(epochs, logs[key], label=figure_text("training {metric}", metric=key))
         if f"val_{key}" in logs:
-            ax.plot(epochs, logs[f"val_{key}"], label=f"validation {key}", linestyle="--")
-        ax.set_xlabel("epoch")
+            ax.plot(epochs, logs[f"val_{key}"], linestyle="--",
+                    label=figure_text("validation {metric}", metric=key))
+        ax.set_xlabel(figure_text("epoch"))
         ax.set_ylabel(key)
         ax.legend()
     return axes[: len(panels)]

@@ -18,7 +18,8 @@ default colour mode for the theme):
    ``exercises/<name>.ipynb``, a button bar: download the notebook (copied into the site, so it
    works offline), open it in JupyterLab (a local server started with ``jupyter lab exercises/``),
    open it on a JupyterHub (an nbgitpuller link, only when ``launch_buttons.jupyterhub_url`` is set
-   in ``_config.yml``) and open it in Colab (from ``repository.url``/``branch``)::
+   in ``_config.yml``) and open it in Colab (from ``repository.url``/``branch``). A translated
+   edition offers the notebook in its language, ``exercises/zh/<name>.ipynb`` (grader/translation.py)::
 
        ```{exercise-launch} ch03_activations
        ```
@@ -46,10 +47,20 @@ from urllib.parse import urlencode
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.errors import ExtensionError
+from sphinx.locale import get_translation
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
+from grader.translation import EXERCISE_FOLDERS
+
 logger = logging.getLogger(__name__)
+#: The book's interface strings come from the catalog course_ui in a translated edition
+#: (book/_ext/course_i18n.py).
+_translate = get_translation("course_ui")
+
+
+def _(message: str) -> str:
+    return str(_translate(message))
 
 #: MathJax 3 (es5 build) sub-paths copied into _static/mathjax: the combined TeX+MathML/CHTML
 #: component, the loader (startup, core) with the components it loads, and everything loaded on
@@ -209,24 +220,30 @@ def _jupyterlab_button(lab_url: str, notebook: str) -> nodes.raw:
     return nodes.raw("", (
         f'<a class="sd-btn sd-btn-outline-primary exercise-launch-button exercise-jupyterlab" '
         f'href="{url}" data-notebook="{html.escape(notebook, quote=True)}" '
-        f'title="In your own JupyterLab, started in the course folder with: '
-        f'{JUPYTERLAB_COMMAND}">Open in JupyterLab</a>'), format="html")
+        f'title="{html.escape(_("In your own JupyterLab, started in the course folder with:"))} '
+        f'{JUPYTERLAB_COMMAND}">{html.escape(_("Open in JupyterLab"))}</a>'), format="html")
 
 
 def _jupyterlab_address_form(lab_url: str) -> str:
     """How to start JupyterLab, and a field for its address when it is not the default one."""
     default = html.escape(lab_url.removesuffix("/lab/tree"))
+    summary = html.escape(_("JupyterLab not at {address}?")).format(
+        address=f'<span class="exercise-lab-current">{default}</span>')
+    explanation = html.escape(_(
+        "Start JupyterLab in the course folder with {command}. It prints its address, such as "
+        "{example}, and opens it in your browser; the port (8888, 8889, ...) is the first free "
+        "one. Paste that address (or just the port) here and the \"Open in JupyterLab\" buttons "
+        "of every chapter open your JupyterLab. Without JavaScript, change the port in the "
+        "button's link by hand.")).format(
+        command=f"<code>{JUPYTERLAB_COMMAND}</code>",
+        example="<code>http://localhost:8889/lab?token=...</code>")
     return f"""<details class="exercise-lab-address">
-<summary>JupyterLab not at <span class="exercise-lab-current">{default}</span>?</summary>
-<p>Start JupyterLab in the course folder with <code>{JUPYTERLAB_COMMAND}</code>. It prints
-its address, such as <code>http://localhost:8889/lab?token=...</code>, and opens it in your
-browser; the port (8888, 8889, ...) is the first free one. Paste that address (or just the
-port) here and the "Open in JupyterLab" buttons of every chapter open your JupyterLab. Without
-JavaScript, change the port in the button's link by hand.</p>
+<summary>{summary}</summary>
+<p>{explanation}</p>
 <form class="exercise-lab-form">
-<label>Your JupyterLab address: <input type="text" name="address" inputmode="url"
+<label>{html.escape(_("Your JupyterLab address:"))} <input type="text" name="address" inputmode="url"
  placeholder="{default}" autocomplete="off" spellcheck="false"></label>
-<button type="submit" class="btn btn-sm btn-outline-primary">Use this address</button>
+<button type="submit" class="btn btn-sm btn-outline-primary">{html.escape(_("Use this address"))}</button>
 <span class="exercise-lab-status" role="status"></span>
 </form>
 </details>"""
@@ -248,7 +265,10 @@ class ExerciseLaunch(SphinxDirective):
             raise self.error(
                 f"exercise-launch: {self.arguments[0]!r} is not an exercise name; expected the "
                 "notebook's name in exercises/ without extension, e.g. 'ch03_activations'")
-        relpath = f"exercises/{name}.ipynb"
+        # A translated edition offers the exercise notebook in its language (exercises/zh/).
+        folder = EXERCISE_FOLDERS.get(self.config.language or "en")
+        notebook_name = f"{folder}/{name}.ipynb" if folder else f"{name}.ipynb"
+        relpath = f"exercises/{notebook_name}"
         notebook = Path(self.env.srcdir) / relpath
         if not notebook.is_file():
             raise self.error(
@@ -264,7 +284,7 @@ class ExerciseLaunch(SphinxDirective):
         bar = nodes.container(classes=["exercise-launch"])
         bar["ids"].append(f"exercise-{name.replace('_', '-')}")
         label = nodes.paragraph(classes=["exercise-launch-label"])
-        label += nodes.strong(text="Exercise notebook: ")
+        label += nodes.strong(text=_("Exercise notebook:") + " ")
         label += nodes.literal(text=f"{name}.ipynb")
         bar += label
         buttons = nodes.paragraph(classes=["exercise-launch-buttons"])
@@ -273,13 +293,13 @@ class ExerciseLaunch(SphinxDirective):
             "", "", reftarget=f"/{relpath}", refdoc=self.env.docname, refdomain="",
             reftype="download", refexplicit=True, refwarn=True,
             classes=["sd-btn", "sd-btn-primary", "exercise-launch-button", "exercise-download"])
-        download += nodes.Text("Download notebook")
+        download += nodes.Text(_("Download notebook"))
         buttons += download
 
         lab_url = (self.config.course_jupyterlab_url or "").rstrip("/")
         if lab_url:
             buttons += nodes.Text(" ")
-            buttons += _jupyterlab_button(lab_url, f"{name}.ipynb")
+            buttons += _jupyterlab_button(lab_url, notebook_name)
 
         hub_url = (launch.get("jupyterhub_url") or "").rstrip("/")
         parts = _github_parts(repo_url)
@@ -288,15 +308,17 @@ class ExerciseLaunch(SphinxDirective):
             query = urlencode({"repo": repo_url, "branch": branch,
                                "urlpath": f"lab/tree/{repo_name}/{relpath}"}, safe="/")
             buttons += nodes.Text(" ")
-            buttons += _button("Open on JupyterHub", f"{hub_url}/hub/user-redirect/git-pull?{query}",
-                               "exercise-jupyterhub", "Pull the course into your JupyterHub")
+            buttons += _button(_("Open on JupyterHub"),
+                               f"{hub_url}/hub/user-redirect/git-pull?{query}",
+                               "exercise-jupyterhub", _("Pull the course into your JupyterHub"))
         if parts:
             colab = (launch.get("colab_url") or DEFAULT_COLAB_URL).rstrip("/")
             org, repo = parts
             buttons += nodes.Text(" ")
-            buttons += _button("Open in Colab", f"{colab}/github/{org}/{repo}/blob/{branch}/{relpath}",
+            buttons += _button(_("Open in Colab"),
+                               f"{colab}/github/{org}/{repo}/blob/{branch}/{relpath}",
                                "exercise-colab",
-                               "Its first cell installs the course's library, nnlib")
+                               _("Its first cell installs the course's library, nnlib"))
         bar += buttons
         if lab_url:
             bar += nodes.raw("", _jupyterlab_address_form(lab_url), format="html")
@@ -327,8 +349,10 @@ class LearningObjectives(SphinxDirective):
                 f"{len(objectives.children)}")
         box = nodes.admonition(classes=["learning-objectives"])
         self.set_source_info(box)
-        box += nodes.title(text="Learning objectives")
-        box += nodes.paragraph(text="By the end of this chapter you will be able to:")
+        # Interface strings (catalog course_ui), not the page's own messages.
+        box += nodes.title(text=_("Learning objectives"), translatable=False)
+        box += nodes.paragraph(text=_("By the end of this chapter you will be able to:"),
+                               translatable=False)
         box += objectives
         return [box]
 

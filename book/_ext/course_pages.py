@@ -324,7 +324,8 @@ def purge_stylesheets(app, exception) -> None:
 
 # --------------------------------------------------------------------------- figure style
 #: The hidden first cell's call (alone on its line) that sets the book's figure style.
-STYLE_CALL = re.compile(r"^use_book_style\(\)[ \t]*$", re.M)
+#: A translated edition gives it arguments (book/_ext/course_i18n.py).
+STYLE_CALL = re.compile(r"^use_book_style\((?P<arguments>[^\n]*)\)[ \t]*$", re.M)
 
 
 def book_style_source() -> Path:
@@ -344,8 +345,10 @@ def fingerprint_book_style(app, docname, source) -> None:
     """``use_book_style()`` becomes ``use_book_style()  # nnlib/plot.py <sha256 prefix>``, so
     that jupyter-cache's hash of the chapter's code changes with the style."""
     if STYLE_CALL.search(source[0]):
-        source[0] = STYLE_CALL.sub(f"use_book_style()  # nnlib/plot.py {book_style_digest()}",
-                                   source[0])
+        digest = book_style_digest()
+        source[0] = STYLE_CALL.sub(
+            lambda call: f"use_book_style({call['arguments']})  # nnlib/plot.py {digest}",
+            source[0])
 
 
 def _changed_since_last_build(env, attribute: str, digest: str) -> bool:
@@ -369,16 +372,18 @@ def reread_when_style_changes(app, env, added, changed, removed) -> list[str]:
 
 
 def assets_digest() -> str:
-    """A fingerprint of the book's own stylesheet, script and page template."""
+    """A fingerprint of the book's own stylesheet, script, page templates and extensions."""
     digest = hashlib.sha256()
-    for path in sorted(list(STATIC.rglob("*")) + list(TEMPLATES.rglob("*"))):
+    for path in sorted(list(STATIC.rglob("*")) + list(TEMPLATES.rglob("*"))
+                       + list(HERE.glob("*.py"))):
         if path.is_file():
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
 def rewrite_when_assets_change(app, env, added, changed, removed) -> list[str]:
-    """Every page, when course.css, course.js or the template changed since the last build.
+    """Every page, when course.css, course.js, the templates or the book's extensions changed
+    since the last build.
 
     Sphinx copies static files only when it writes pages ("no targets are out of date" skips
     both), and each page links its scripts with a checksum (``course.js?v=...``).

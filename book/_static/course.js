@@ -9,6 +9,11 @@
 
 (() => {
   const article = () => document.querySelector(".bd-article") || document.body;
+  // The page's language: a translated edition gives the texts below in COURSE_MESSAGES
+  // (book/_ext/course_i18n.py, from the catalog course_ui); "{name}" marks a field.
+  const messages = window.COURSE_MESSAGES || {};
+  const t = (text, fields = {}) =>
+    (messages[text] || text).replace(/\{(\w+)\}/g, (whole, name) => fields[name] ?? whole);
 
   // ------------------------------------------------------------------ figure zoom
   let zoomDialog = null;
@@ -17,10 +22,10 @@
     if (!zoomDialog) {
       zoomDialog = document.createElement("dialog");
       zoomDialog.className = "course-zoom";
-      zoomDialog.setAttribute("aria-label", "Enlarged figure");
+      zoomDialog.setAttribute("aria-label", t("Enlarged figure"));
       zoomDialog.innerHTML =
-        '<div class="course-zoom-bar"><span>Drag or scroll to see the whole figure</span>' +
-        '<button type="button" class="btn btn-sm btn-outline-secondary">Close</button></div>' +
+        `<div class="course-zoom-bar"><span>${t("Drag or scroll to see the whole figure")}</span>` +
+        `<button type="button" class="btn btn-sm btn-outline-secondary">${t("Close")}</button></div>` +
         '<div class="course-zoom-scroller"><img alt=""></div>';
       zoomDialog.querySelector("button").addEventListener("click", () => zoomDialog.close());
       zoomDialog.addEventListener("click", (event) => {
@@ -44,11 +49,11 @@
     if (shrunk) {
       img.setAttribute("role", "button");
       img.tabIndex = 0;
-      img.title = "Show the figure full size";
+      img.title = t("Show the figure full size");
       if (!hint) {
         hint = document.createElement("span");
         hint.className = "course-zoom-hint";
-        hint.textContent = "Tap the figure to see it full size";
+        hint.textContent = t("Tap the figure to see it full size");
         img.insertAdjacentElement("afterend", hint);
       }
     } else {
@@ -92,7 +97,7 @@
       if (wide && !hint) {
         hint = document.createElement("p");
         hint.className = "course-math-hint";
-        hint.textContent = "\u2194 scroll the equation sideways to see all of it";
+        hint.textContent = t("\u2194 scroll the equation sideways to see all of it");
         box.insertAdjacentElement("afterend", hint);
         scroller.tabIndex = 0;    // keyboard users can scroll it too
       } else if (!wide && hint) {
@@ -161,13 +166,14 @@
         event.preventDefault();
         const tree = labTreeUrl(input.value);
         if (!tree) {
-          status.textContent = "That is not an address: paste what JupyterLab printed, " +
-                               "e.g. http://localhost:8889/lab?token=..., or just the port.";
+          status.textContent = t("That is not an address: paste what JupyterLab printed, " +
+                                 "e.g. http://localhost:8889/lab?token=..., or just the port.");
           return;
         }
         try { localStorage.setItem(LAB_KEY, tree); } catch (error) { /* storage disabled */ }
         applyLabAddress(tree);
-        status.textContent = `Saved: the buttons now open ${tree.replace(/\/lab\/tree$/, "")}.`;
+        status.textContent = t("Saved: the buttons now open {address}.",
+                               {address: tree.replace(/\/lab\/tree$/, "")});
       });
     });
   }

@@ -6,7 +6,9 @@ class report), ``feedback/<learner>.html`` (to send to each learner), ``instruct
 <learner>.html`` (the instructor's view of the same learner), ``canvas.csv`` and
 ``moodle.csv`` (with a roster), ``previous/`` (the previous run's results.json and
 grades.csv) and the row store ``.cache/``. Pages of learners who are no longer in the batch
-are removed. Files are written atomically (to a temporary name, then renamed), so a report on
+are removed. The feedback pages are in the language of each learner's notebooks, the class
+report and the instructor's pages in the instructor's (:attr:`ClassSettings.language`). Files
+are written atomically (to a temporary name, then renamed), so a report on
 disk is always complete: a grader killed while writing leaves the previous version.
 """
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from ..i18n import use_language
 from ..results import BatchResults, SubmissionResult, SubmissionStatus
 from ..roster import describe_delay
 from .changes import changes_csv, compare
@@ -134,9 +137,12 @@ def write_reports(batch: BatchResults, out: Path) -> list[dict]:
     _keep_previous(out)
     written = set()
     for row in batch.submissions:
-        for folder, instructor in (("feedback", False), ("instructor", True)):
+        # A learner's page in the language of their notebooks, the instructor's in theirs.
+        for folder, instructor, language in (("feedback", False, row.language),
+                                             ("instructor", True, batch.settings.language)):
             path = out / folder / f"{file_name(row.name)}.html"
-            write_atomically(path, feedback_html(row, batch, instructor=instructor))
+            with use_language(language):
+                write_atomically(path, feedback_html(row, batch, instructor=instructor))
             written.add(path)
     if batch.settings.roster is not None:
         write_atomically(out / "canvas.csv", canvas_csv(batch))
@@ -144,7 +150,8 @@ def write_reports(batch: BatchResults, out: Path) -> list[dict]:
         written.add(out / "canvas.csv")
     write_atomically(out / "grades.csv", grades_csv(batch))
     write_atomically(out / "changes.csv", changes_csv(changes))
-    write_atomically(out / "report.html", class_report_html(batch))
+    with use_language(batch.settings.language):
+        write_atomically(out / "report.html", class_report_html(batch))
     write_atomically(out / "results.json", results_json(batch, changes))
     _remove_stale(out, written)
     return changes

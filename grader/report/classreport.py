@@ -13,10 +13,11 @@ import itertools
 from collections import Counter
 from dataclasses import dataclass
 
+from ..i18n import _
 from ..results import BatchResults, SubmissionResult, SubmissionStatus
 from ..roster import describe_delay
 from ..similarity import resemblance
-from ..verdict import Status
+from ..verdict import Status, status_text
 from .pages import BAD, GOOD, PAGE_STYLE, page
 
 COMMON_LIMIT = 10
@@ -85,7 +86,7 @@ def histogram_svg(values: list[float], maximum: float, bins: int = 10, width: in
         colour = GOOD if index == bins - 1 else BAD if index == 0 else "#1565c0"
         bars.append(f'<rect x="{index * step + 1:.1f}" y="{height - 14 - tall:.1f}" '
                     f'width="{step - 2:.1f}" height="{tall:.1f}" fill="{colour}">'
-                    f"<title>{count} learner(s)</title></rect>")
+                    "<title>" + _("{count} learner(s)").format(count=count) + "</title></rect>")
         if count:
             bars.append(f'<text x="{index * step + step / 2:.1f}" y="{height - 16 - tall:.1f}" '
                         f'font-size="9" text-anchor="middle">{count}</text>')
@@ -97,7 +98,7 @@ def histogram_svg(values: list[float], maximum: float, bins: int = 10, width: in
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
     if not rows:
-        return "<p>None.</p>"
+        return f"<p>{_('None.')}</p>"
     head = "".join(f"<th>{html.escape(cell)}</th>" for cell in header)
     body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>"
                    for row in rows)
@@ -128,43 +129,47 @@ def class_report_html(batch: BatchResults) -> str:
     rows = list(batch.submissions)
     graded = [row for row in rows if row.status is SubmissionStatus.GRADED]
     totals = [row.final_score for row in graded]
-    counts = Counter(row.status.value for row in rows)
+    counts = Counter(status_text(row.status.value) for row in rows)
     mean = sum(totals) / len(totals) if totals else 0.0
-    parts = [f"<h1>Class report</h1><p>{len(rows)} row(s): "
-             + ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
-             + f". Mean final score {mean:.1f} / {batch.max_score:g}. Generated "
-             f"{escape(batch.generated_at)}.</p>"]
-    parts.append("<h2>Overall score</h2><figure style='max-width:30em;margin:0'>"
+    statuses = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
+    parts = [f"<h1>{_('Class report')}</h1><p>" + escape(_(
+        "{rows} row(s): {statuses}. Mean final score {mean:.1f} / {maximum:g}. Generated "
+        "{generated}.").format(rows=len(rows), statuses=statuses, mean=mean,
+                               maximum=batch.max_score, generated=batch.generated_at)) + "</p>"]
+    parts.append(f"<h2>{_('Overall score')}</h2><figure style='max-width:30em;margin:0'>"
                  f"{histogram_svg(totals, batch.max_score)}</figure>")
     figures = []
     for entry in batch.exercises:
         scores = [row.exercises[entry.id].score for row in graded if entry.id in row.exercises]
         figures.append(f"<figure>{histogram_svg(scores, entry.max_points)}<figcaption>"
-                       f"{escape(entry.id)} (max {entry.max_points:g})</figcaption></figure>")
-    parts.append(f"<h2>Score per exercise</h2><div class='grid'>{''.join(figures)}</div>")
-    parts.append("<h2>Most failed checks</h2>" + _table(
-        ["check", "failures", "most common messages"], _most_failed(graded)))
+                       + escape(_("{exercise} (max {points:g})").format(
+                           exercise=entry.id, points=entry.max_points))
+                       + "</figcaption></figure>")
+    parts.append(f"<h2>{_('Score per exercise')}</h2><div class='grid'>{''.join(figures)}</div>")
+    parts.append(f"<h2>{_('Most failed checks')}</h2>" + _table(
+        [_("check"), _("failures"), _("most common messages")], _most_failed(graded)))
     trouble = [[escape(row.name), f"<code>{escape(test.test_id)}</code>",
-                escape(test.status.value), escape(test.message[:160])]
+                escape(status_text(test.status.value)), escape(test.message[:160])]
                for row in graded for test in row.tests if test.status in TROUBLE]
-    trouble += [[escape(row.name), "", "not gradable", escape(row.reason or "")]
+    trouble += [[escape(row.name), "", status_text(row.status.value), escape(row.reason or "")]
                 for row in rows if row.status is SubmissionStatus.NOT_GRADABLE]
-    parts.append("<h2>Time-outs, crashes and ungradable submissions</h2>"
-                 + _table(["learner", "check", "status", "message"], trouble))
+    parts.append(f"<h2>{_('Time-outs, crashes and ungradable submissions')}</h2>"
+                 + _table([_("learner"), _("check"), _("status"), _("message")], trouble))
     late = [[escape(row.name), escape(entry["chapter"]), describe_delay(entry["seconds_late"]),
              f"{entry['penalty']:g}"] for row in rows for entry in row.late]
-    parts.append("<h2>Late submissions</h2>"
-                 + _table(["learner", "chapter", "late by", "penalty"], late))
-    parts.append("<h2>Missing learners (in the roster, no submission)</h2>"
-                 + (escape(", ".join(batch.missing)) or "None."))
-    parts.append("<h2>Unmatched submissions (not in the roster)</h2>"
-                 + (escape(", ".join(batch.unmatched)) or "None."))
+    parts.append(f"<h2>{_('Late submissions')}</h2>"
+                 + _table([_("learner"), _("chapter"), _("late by"), _("penalty")], late))
+    parts.append(f"<h2>{_('Missing learners (in the roster, no submission)')}</h2>"
+                 + (escape(", ".join(batch.missing)) or _("None.")))
+    parts.append(f"<h2>{_('Unmatched submissions (not in the roster)')}</h2>"
+                 + (escape(", ".join(batch.unmatched)) or _("None.")))
     pairs = [[escape(pair.first), escape(pair.second), f"{pair.score:.0%}", str(pair.shared),
               escape(", ".join(pair.exercises))] for pair in similar_pairs(graded)]
-    parts.append("<h2>Similarity flags (for review, never a penalty)</h2><p>Pairs whose graded "
-                 "code is identical or nearly so once names and spacing are normalised "
-                 f"(winnowing fingerprints as in MOSS; code shared by more than {COMMON_LIMIT} "
-                 "learners is ignored). Correct solutions of short exercises look alike; read "
-                 "the code before drawing any conclusion.</p>"
-                 + _table(["learner", "learner", "shared", "fingerprints", "exercises"], pairs))
-    return page("Class report", "\n".join(parts), style=PAGE_STYLE + STYLE)
+    parts.append(f"<h2>{_('Similarity flags (for review, never a penalty)')}</h2><p>" + _(
+        "Pairs whose graded code is identical or nearly so once names and spacing are "
+        "normalised (winnowing fingerprints as in MOSS; code shared by more than {limit} "
+        "learners is ignored). Correct solutions of short exercises look alike; read the code "
+        "before drawing any conclusion.").format(limit=COMMON_LIMIT) + "</p>"
+                 + _table([_("learner"), _("learner"), _("shared"), _("fingerprints"),
+                           _("exercises")], pairs))
+    return page(_("Class report"), "\n".join(parts), style=PAGE_STYLE + STYLE)

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import html
 
+from ..i18n import N_, _, current_language, html_language
 from ..results import BatchResults, SubmissionResult, SubmissionStatus, TestResult
 from ..roster import describe_delay
-from ..verdict import Status
+from ..verdict import Status, status_text
 
 OUTPUT_SHOWN = 1500
 """Characters of printed output shown per test in the feedback page."""
@@ -34,12 +35,17 @@ PAGE_STYLE = (
     "padding:.4em 0}.warn{background:#fff3e0;padding:.5em;border-left:4px solid #ef6c00}"
     ".pill{font-size:.8em;padding:0 .4em;border-radius:.6em;color:#fff;white-space:nowrap}")
 
+NOTEBOOK_USE_TEXT = {"graded": N_("graded"), "duplicate": N_("duplicate"),
+                     "unmatched": N_("unmatched"), "unreadable": N_("unreadable")}
+"""What was done with a submitted notebook, in words (translated where shown)."""
+
 VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
 
 
 def page(title: str, body: str, style: str = PAGE_STYLE) -> str:
-    """A complete self-contained HTML page."""
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{VIEWPORT}'
+    """A complete self-contained HTML page (in the language in force: :mod:`grader.i18n`)."""
+    return (f'<!DOCTYPE html><html lang="{html_language(current_language())}"><head>'
+            f'<meta charset="utf-8">{VIEWPORT}'
             f"<title>{html.escape(title)}</title><style>{style}</style></head><body>\n"
             f"{body}\n</body></html>\n")
 
@@ -57,14 +63,14 @@ def check_name(test: TestResult, instructor: bool) -> str:
     if test.hidden:
         number = test.test_id.rsplit("hidden-", 1)[-1]
         real = f" ({test.title})" if instructor and test.check else ""
-        return f"hidden check {number}{real}"
+        return _("hidden check {number}").format(number=number) + real
     return test.title
 
 
 def _status_pill(test: TestResult) -> str:
     colour = GOOD if test.status is Status.PASSED else BAD if test.status in (
         Status.FAILED, Status.ERROR) else GREY if test.status is Status.NOT_IMPLEMENTED else PARTLY
-    label = test.status.value.replace("_", " ")
+    label = status_text(test.status.value)
     return f'<span class="pill" style="background:{colour}">{html.escape(label)}</span>'
 
 
@@ -72,10 +78,10 @@ def _check_block(test: TestResult, instructor: bool) -> str:
     escape = html.escape
     message = test.message
     if test.output and not test.hidden:
-        message += "\n--- printed output ---\n" + test.output[-OUTPUT_SHOWN:]
+        message += "\n--- " + _("printed output") + " ---\n" + test.output[-OUTPUT_SHOWN:]
     details = f"<pre>{escape(message)}</pre>" if message else ""
     if instructor and test.hidden and test.detail:
-        details += (f'<div class="muted">instructor only, what the check found:</div>'
+        details += (f'<div class="muted">{_("instructor only, what the check found:")}</div>'
                     f"<pre>{escape(test.detail)}</pre>")
     return (f'<div class="check"><b>{escape(check_name(test, instructor))}</b> '
             f'{_status_pill(test)} <span class="muted">{test.points:g} / {test.max_points:g}'
@@ -86,27 +92,27 @@ def _exercise_summary(row: SubmissionResult) -> str:
     lines = []
     for key, result in row.exercises.items():
         fraction = result.score / result.max_points if result.max_points else 0.0
-        bonus = " (bonus)" if result.bonus else ""
+        bonus = _(" (bonus)") if result.bonus else ""
         lines.append(f'<div class="ex"><span class="id">{html.escape(key)}{bonus}</span>'
                      f"{bar(fraction)}<span>{result.score:g} / {result.max_points:g}</span>"
-                     f'<span class="muted">{html.escape(result.status.value)}</span></div>')
+                     f'<span class="muted">{html.escape(status_text(result.status.value))}</span></div>')
     return "".join(lines)
 
 
 def _notebook_lines(row: SubmissionResult) -> str:
     items = []
     for entry in row.notebooks:
-        parts = [entry.use]
+        parts = [_(NOTEBOOK_USE_TEXT.get(entry.use, entry.use))]
         if entry.chapter:
             parts.append(entry.chapter)
         if entry.submitted_at:
-            parts.append(f"submitted {entry.submitted_at}")
+            parts.append(_("submitted {time}").format(time=entry.submitted_at))
         if entry.reason:
             parts.append(entry.reason)
         if entry.note:
             parts.append(entry.note)
         if entry.solution_marked:
-            parts.append("holds ### BEGIN SOLUTION markers (a solution notebook?)")
+            parts.append(_("holds ### BEGIN SOLUTION markers (a solution notebook?)"))
         items.append(f"<li><code>{html.escape(entry.path)}</code>: "
                      f"{html.escape('; '.join(parts))}</li>")
     return f"<ul>{''.join(items)}</ul>" if items else ""
@@ -115,12 +121,12 @@ def _notebook_lines(row: SubmissionResult) -> str:
 def _late_lines(row: SubmissionResult) -> str:
     if not row.late:
         return ""
-    items = "".join(
-        f"<li>{html.escape(entry['chapter'])}: late by "
-        f"{describe_delay(entry['seconds_late'])} (deadline "
-        f"{html.escape(entry['deadline'] or 'set in the LMS')})"
-        f", penalty {entry['penalty']:g} point(s)</li>" for entry in row.late)
-    return f'<div class="warn">Late submission:<ul>{items}</ul></div>'
+    items = "".join("<li>" + html.escape(_(
+        "{chapter}: late by {delay} (deadline {deadline}), penalty {penalty:g} point(s)").format(
+        chapter=entry["chapter"], delay=describe_delay(entry["seconds_late"]),
+        deadline=entry["deadline"] or _("set in the LMS"), penalty=entry["penalty"]))
+        + "</li>" for entry in row.late)
+    return f'<div class="warn">{_("Late submission:")}<ul>{items}</ul></div>'
 
 
 def feedback_html(row: SubmissionResult, batch: BatchResults, instructor: bool = False) -> str:
@@ -128,38 +134,41 @@ def feedback_html(row: SubmissionResult, batch: BatchResults, instructor: bool =
     escape = html.escape
     name = escape(row.name)
     who = escape(row.learner["name"]) + f" ({name})" if row.learner else name
-    parts = [f"<h1>{'Instructor view: ' if instructor else 'Feedback for '}{who}</h1>"]
+    heading = _("Instructor view: {who}") if instructor else _("Feedback for {who}")
+    parts = [f"<h1>{heading.format(who=who)}</h1>"]
     if row.status is SubmissionStatus.GRADED:
         fraction = row.score / row.max_score if row.max_score else 0.0
-        penalty = (f" &minus; late penalty {row.penalty:g} = <b>{row.final_score:g}</b>"
-                   if row.penalty else "")
-        bonus = (f" + bonus <b>{row.bonus_score:g} / {row.bonus_max:g}</b>" if row.bonus_max
-                 else "")
-        parts.append(f"<p>Score: <b>{row.score:g} / {row.max_score:g}</b>{bonus}{penalty} "
-                     f"{bar(fraction)}</p>")
+        penalty = (" &minus; " + _("late penalty {penalty:g} = {final}").format(
+            penalty=row.penalty, final=f"<b>{row.final_score:g}</b>") if row.penalty else "")
+        bonus = (" + " + _("bonus {score}").format(
+            score=f"<b>{row.bonus_score:g} / {row.bonus_max:g}</b>") if row.bonus_max else "")
+        score = _("Score: {score}").format(score=f"<b>{row.score:g} / {row.max_score:g}</b>")
+        parts.append(f"<p>{score}{bonus}{penalty} {bar(fraction)}</p>")
     else:
-        parts.append(f'<p class="warn"><b>{escape(row.status.value.replace("_", " "))}'
+        parts.append(f'<p class="warn"><b>{escape(status_text(row.status.value))}'
                      f"</b>: {escape(row.reason or '')}</p>")
     parts.append(_late_lines(row))
     if row.exercises:
-        parts.append(f"<h2>Exercises</h2>{_exercise_summary(row)}")
+        parts.append(f"<h2>{_('Exercises')}</h2>{_exercise_summary(row)}")
     failed = [test for test in row.tests if test.status is not Status.PASSED]
     passed = [test for test in row.tests if test.status is Status.PASSED]
     if failed:
-        parts.append(f"<h2>To fix ({len(failed)})</h2>"
+        parts.append("<h2>" + _("To fix ({count})").format(count=len(failed)) + "</h2>"
                      + "".join(_check_block(test, instructor) for test in failed))
     if passed:
-        parts.append(f"<details><summary>Passed checks ({len(passed)})</summary>"
+        parts.append("<details><summary>" + _("Passed checks ({count})").format(
+            count=len(passed)) + "</summary>"
                      + "".join(_check_block(test, instructor) for test in passed)
                      + "</details>")
-    parts.append(f"<h2>Notebooks</h2>{_notebook_lines(row)}" if row.notebooks else "")
+    parts.append(f"<h2>{_('Notebooks')}</h2>{_notebook_lines(row)}" if row.notebooks else "")
     if instructor:
         parts.append(_instructor_extras(row, batch))
     versions = {key: escape(str(batch.versions.get(key))) for key in ("grader", "python", "numpy")}
-    parts.append(f'<p class="muted">Graded by grader {versions["grader"]} with Python '
-                 f'{versions["python"]}, numpy {versions["numpy"]}. Hidden checks show only '
-                 "what kind of problem they found.</p>")
-    title = f"{'Instructor view' if instructor else 'Feedback'}: {row.name}"
+    parts.append('<p class="muted">' + _(
+        "Graded by grader {grader} with Python {python}, numpy {numpy}. Hidden checks show "
+        "only what kind of problem they found.").format(**versions) + "</p>")
+    title = (_("Instructor view: {who}") if instructor else _("Feedback: {who}")).format(
+        who=row.name)
     return page(title, "\n".join(part for part in parts if part))
 
 
@@ -169,11 +178,13 @@ def _instructor_extras(row: SubmissionResult, batch: BatchResults) -> str:
     flags = "".join(f"<li>{escape(flag.notebook)} cell {flag.cell} line {flag.line}: "
                     f"{escape(flag.reason)}</li>" for flag in row.flags)
     learner = escape(", ".join(f"{key}: {value}" for key, value in row.learner.items())
-                     ) if row.learner else "not in the roster"
-    return (f"<h2>For the instructor</h2><p>Learner: {learner}<br>Layout: "
-            f"{escape(row.layout or '?')}; source: <code>{escape(row.path)}</code><br>"
-            f"Content hash: <code>{escape(row.content_hash[:16])}</code>"
-            f"{' (reused from the cache)' if row.cached else ''}</p>"
-            f"<p>Instructor-only test files that ran: "
-            f"{'<ul>' + extra + '</ul>' if extra else 'none'}</p>"
-            f"<p>Review flags: {'<ul>' + flags + '</ul>' if flags else 'none'}</p>")
+                     ) if row.learner else _("not in the roster")
+    none = _("none")
+    cached = _(" (reused from the cache)") if row.cached else ""
+    return (f"<h2>{_('For the instructor')}</h2><p>{_('Learner:')} {learner}<br>"
+            f"{_('Layout:')} {escape(row.layout or '?')}; {_('source:')} "
+            f"<code>{escape(row.path)}</code><br>{_('Content hash:')} "
+            f"<code>{escape(row.content_hash[:16])}</code>{cached}</p>"
+            f"<p>{_('Instructor-only test files that ran:')} "
+            f"{'<ul>' + extra + '</ul>' if extra else none}</p>"
+            f"<p>{_('Review flags:')} {'<ul>' + flags + '</ul>' if flags else none}</p>")

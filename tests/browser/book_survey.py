@@ -216,9 +216,10 @@ class PageVisit:
 class BookSurvey:
     """Visits the built book's pages, once per width, on first use."""
 
-    def __init__(self, browser, site, pages, screenshot_pages=()):
+    def __init__(self, browser, site, pages, screenshot_pages=(), screenshot_dir=SCREENSHOT_DIR):
         self.browser, self.site, self.pages = browser, site, list(pages)
         self.screenshot_pages = set(screenshot_pages)
+        self.screenshot_dir = Path(screenshot_dir)
         self._visits: dict[str, dict[str, PageVisit]] = {}
 
     def visits(self, width: str) -> dict[str, PageVisit]:
@@ -236,8 +237,8 @@ class BookSurvey:
                                            has_touch=phone, device_scale_factor=1)
         context.set_default_timeout(30_000)
         if self.screenshot_pages:
-            SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-            for stale in SCREENSHOT_DIR.glob(f"book_*-{width}.png"):
+            self.screenshot_dir.mkdir(parents=True, exist_ok=True)
+            for stale in self.screenshot_dir.glob(f"book_*-{width}.png"):
                 stale.unlink()
         try:
             return {name: self._visit(context, name, width) for name in self.pages}
@@ -268,7 +269,8 @@ class BookSurvey:
                           page.evaluate(VISIT_JS))
         visit.figures = self._figures(page, check_layout=laptop)
         if name in self.screenshot_pages:
-            visit.screenshot = SCREENSHOT_DIR / f"{name.replace('/', '_')}-{width}.png"
+            page_file = name.rsplit("/", 2)[-2:]      # zh/book/ch03_x -> book_ch03_x
+            visit.screenshot = self.screenshot_dir / f"{'_'.join(page_file)}-{width}.png"
             page.screenshot(path=str(visit.screenshot), full_page=True)
         visit.problems = monitor.problems()
         visit.bytes = sum(sizes.values()) if laptop else None

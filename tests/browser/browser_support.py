@@ -33,6 +33,11 @@ CHROMIUM_ARGS = [
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 SCREENSHOT_DIR = ROOT / "artifacts" / "screenshots"
+#: Screenshots of the Chinese edition's chapters (three translated ones, at both widths).
+ZH_SCREENSHOT_DIR = SCREENSHOT_DIR / "zh"
+#: The Chinese edition's folder in the built book, and its pages' catalogs.
+ZH_EDITION = "zh"
+ZH_CATALOGS = ROOT / "locales" / "zh_CN" / "LC_MESSAGES"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
@@ -53,6 +58,23 @@ def toc_files(root: Path = ROOT) -> list[str]:
         walk(part.get("chapters"))
     walk(toc.get("chapters"))
     return [re.sub(r"\.(md|ipynb|rst)$", "", f) for f in files]
+
+
+def translated_pages(root: Path = ROOT) -> list[str]:
+    """The pages of _toc.yml whose Chinese catalog is complete (every message translated, none
+    fuzzy), in reading order: the Chinese pages the browser tests read as a reader would."""
+    from babel.messages.pofile import read_po
+
+    pages = []
+    for page in toc_files(root):
+        catalog = ZH_CATALOGS / f"{page}.po"
+        if not catalog.is_file():
+            continue
+        with catalog.open("rb") as handle:
+            messages = [message for message in read_po(handle) if message.id]
+        if messages and all(message.string and not message.fuzzy for message in messages):
+            pages.append(page)
+    return pages
 
 
 def source_of(page: str, root: Path = ROOT) -> Path:

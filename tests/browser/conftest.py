@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -17,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from book_survey import BookSurvey, screenshot_pages
-from browser_support import (CHROMIUM, CHROMIUM_ARGS, ROOT, PageMonitor, StaticSite, free_port,
-                             toc_files, wait_http)
+from browser_support import (CHROMIUM, CHROMIUM_ARGS, ROOT, ZH_EDITION, ZH_SCREENSHOT_DIR,
+                             PageMonitor, StaticSite, free_port, toc_files, translated_pages,
+                             wait_http)
 
 #: The exercise notebook the JupyterLab tests open.
 JUPYTERLAB_EXERCISE = "ch03_activations"
@@ -77,6 +79,17 @@ def book_survey(chromium, book_site):
     return BookSurvey(chromium, book_site, pages, screenshot_pages(book_site, pages))
 
 
+@pytest.fixture(scope="session")
+def zh_book_survey(chromium, book_site):
+    """The Chinese edition's translated pages (complete catalogs, so the set grows as the
+    translators finish pages), visited once per width like the English ones; screenshots of
+    the first three translated chapters (not the how-to page ch00) go to artifacts/screenshots/zh/."""
+    pages = translated_pages()
+    chapters = [page for page in pages if re.fullmatch(r"book/ch(?!00)\d\d_\w+", page)]
+    return BookSurvey(chromium, book_site, [f"{ZH_EDITION}/{page}" for page in pages],
+                      [f"{ZH_EDITION}/{page}" for page in chapters[:3]], ZH_SCREENSHOT_DIR)
+
+
 def _desktop_context(chromium):
     context = chromium.new_context(viewport={"width": 1280, "height": 800},
                                    accept_downloads=True)
@@ -111,10 +124,14 @@ def jupyterlab(tmp_path_factory):
     one server for the session (starting one takes seconds)."""
     tmp_path = tmp_path_factory.mktemp("jupyterlab")
     notebook = ROOT / "exercises" / f"{JUPYTERLAB_EXERCISE}.ipynb"
-    assert notebook.is_file(), f"{notebook} is missing: regenerate the exercises"
     root_dir = tmp_path / "work"
-    root_dir.mkdir()
-    shutil.copy(notebook, root_dir / notebook.name)
+    # The English exercise notebook, and the Chinese one in zh/ as in the repository.
+    notebooks = {"en": notebook, "zh": ROOT / "exercises" / "zh" / notebook.name}
+    for language, source in notebooks.items():
+        assert source.is_file(), f"{source} is missing: regenerate the exercises"
+        folder = root_dir / ("zh" if language == "zh" else "")
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, folder / source.name)
     dirs = {name: tmp_path / name for name in ("home", "config", "data", "runtime", "settings",
                                                "workspaces", "ipython")}
     for d in dirs.values():
@@ -151,7 +168,8 @@ def jupyterlab(tmp_path_factory):
     url = f"http://127.0.0.1:{port}"
     try:
         wait_http(f"{url}/api/status", proc, log)
-        yield {"url": url, "notebook": notebook, "root_dir": root_dir, "log": log, "proc": proc}
+        yield {"url": url, "notebook": notebook, "notebooks": notebooks, "root_dir": root_dir,
+               "log": log, "proc": proc}
     finally:
         # SIGTERM: the server shuts its kernels down, then exits; SIGKILL what is left.
         if proc.poll() is None:

@@ -34,7 +34,8 @@ def test_page_as_a_reader_sees_it(book_survey, book_site, page_name):
     assert not problems, f"{page_name}:\n  " + "\n  ".join(problems)
 
 
-def _content_problems(visit) -> list[str]:
+def _content_problems(visit, edition: str = "") -> list[str]:
+    """Images loaded and described, maths typeset; ``edition`` as for :func:`_link_problems`."""
     problems: list[str] = []
     maths, dom = visit.maths, visit.dom
 
@@ -47,7 +48,7 @@ def _content_problems(visit) -> list[str]:
             problems.append(f"image has no alt text: {src} (id={img['id']!r})")
 
     # Maths: typeset wherever there is maths, by MathJax served from the book itself.
-    if source_has_maths(visit.name) and maths["maths"] == 0:
+    if source_has_maths(visit.name.removeprefix(edition)) and maths["maths"] == 0:
         problems.append("the source has maths but the page has no .math elements "
                         "(is dollarmath enabled?)")
     if maths["maths"]:
@@ -67,8 +68,10 @@ def _content_problems(visit) -> list[str]:
     return problems
 
 
-def _link_problems(visit, book_site) -> list[str]:
-    index = PAGES.index(visit.name)
+def _link_problems(visit, book_site, edition: str = "") -> list[str]:
+    """Previous/next in toc order and every internal link and anchor resolving; ``edition``
+    is the folder of another language's pages ("zh/")."""
+    index = PAGES.index(visit.name.removeprefix(edition))
     problems: list[str] = []
 
     # Previous / next follow the table of contents.
@@ -76,7 +79,7 @@ def _link_problems(visit, book_site) -> list[str]:
                                      ("next", "a.right-next", index + 1)):
         links = visit.dom[key]
         if 0 <= neighbour < len(PAGES):
-            expected = book_site.page_url(PAGES[neighbour])
+            expected = book_site.page_url(edition + PAGES[neighbour])
             if [urldefrag(u)[0] for u in links] != [expected]:
                 problems.append(f"{selector} should link to {expected}, found {links}")
         elif links:
@@ -118,9 +121,11 @@ def test_requests_leaving_localhost_are_caught(offline_context, book_site):
     assert broken == 0, "the request to a non-local host should not have succeeded"
 
 
-def _search(context, site, query):
+def _search(context, site, query, edition: str = ""):
+    """(page URLs found, the summary line) for ``query`` on the search page of the English
+    book or of another edition (``edition``: "zh/")."""
     page = context.new_page()
-    page.goto(f"{site.url}/search.html?q={query}", wait_until="load")
+    page.goto(f"{site.url}/{edition}search.html?q={query}", wait_until="load")
     page.wait_for_selector("#search-results .search-summary", timeout=20_000)
     hits = page.eval_on_selector_all("#search-results ul.search li a",
                                      "els => els.map(e => e.href)")

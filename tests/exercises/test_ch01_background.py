@@ -16,6 +16,7 @@ import numpy as np
 
 from grader.checks import (check, describe, expect_close, expect_raises, expect_same, expect_true,
                            run)
+from grader.i18n import _
 
 NOTEBOOK = "ch01_background"
 
@@ -57,14 +58,14 @@ def _normal_equations_solution(X, y):
 def _unpack_fit(result, function="fit_least_squares"):
     """Check the (w, b) structure of a fitting function's result and return w, b as numbers."""
     expect_true(isinstance(result, (tuple, list)) and len(result) == 2,
-                "%s should return a pair (w, b), got %r" % (function, type(result).__name__),
+                _("%s should return a pair (w, b), got %r") % (function, type(result).__name__),
                 kind="type")
     w, b = result
-    expect_true(isinstance(w, np.ndarray), "w should be a numpy array of shape (d,), got %s"
+    expect_true(isinstance(w, np.ndarray), _("w should be a numpy array of shape (d,), got %s")
                 % type(w).__name__, kind="type")
     b_arr = np.asarray(b)
     expect_true(b_arr.shape == () and b_arr.dtype.kind == "f",
-                "b should be a float (a single number), got %s: e.g. float(theta[-1])"
+                _("b should be a float (a single number), got %s: e.g. float(theta[-1])")
                 % describe(b), kind="type")
     return w, float(b_arr)
 
@@ -148,8 +149,8 @@ def test_fit_exact_line(sub):
     X = np.array([[0.0], [1.0], [2.0], [3.0]])
     y = 2 * X[:, 0] + 1
     w, b = _unpack_fit(run(sub.fit_least_squares, X, y))
-    expect_close(w, np.array([2.0]), rtol=1e-8, atol=1e-8, what="w")
-    expect_close(b, 1.0, rtol=1e-8, atol=1e-8, what="b")
+    expect_close(w, np.array([2.0]), rtol=1e-8, atol=1e-8, what=_("w"))
+    expect_close(b, 1.0, rtol=1e-8, atol=1e-8, what=_("b"))
 
 
 @check("ch01.fit_least_squares", points=1, hint="These points lie exactly on the plane "
@@ -159,8 +160,8 @@ def test_fit_exact_plane(sub):
     X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, -1.0]])
     y = 3 * X[:, 0] - 2 * X[:, 1] + 0.5
     w, b = _unpack_fit(run(sub.fit_least_squares, X, y))
-    expect_close(w, np.array([3.0, -2.0]), rtol=1e-8, atol=1e-8, what="w")
-    expect_close(b, 0.5, rtol=1e-8, atol=1e-8, what="b")
+    expect_close(w, np.array([3.0, -2.0]), rtol=1e-8, atol=1e-8, what=_("w"))
+    expect_close(b, 0.5, rtol=1e-8, atol=1e-8, what=_("b"))
 
 
 @check("ch01.fit_least_squares", points=1, hint="At the least-squares solution the residuals "
@@ -172,15 +173,15 @@ def test_fit_satisfies_normal_equations(sub):
     X = rng.normal(size=(30, 3))
     y = X @ np.array([1.0, -0.5, 2.0]) + 4.0 + rng.normal(size=30)      # noisy: no exact fit
     w, b = _unpack_fit(run(sub.fit_least_squares, X, y))
-    expect_true(w.shape == (3,), "w should have shape (3,) for 3 features, got %s" % (w.shape,),
+    expect_true(w.shape == (3,), _("w should have shape (3,) for 3 features, got %s") % (w.shape,),
                 kind="shape")
     r = y - (X @ w + b)
     expect_true(abs(r.sum()) < 1e-8 * len(y) * max(1.0, np.abs(y).max()),
-                "the residuals y - (X @ w + b) should sum to 0 at the best fit, but they sum to %.3g; "
-                "is the bias fitted (a column of ones)?" % r.sum())
+                _("the residuals y - (X @ w + b) should sum to 0 at the best fit, but they sum to %.3g; "
+                "is the bias fitted (a column of ones)?") % r.sum())
     expect_true(np.allclose(X.T @ r, 0, atol=1e-8 * len(y) * max(1.0, np.abs(y).max())),
-                "the residuals should be orthogonal to every feature column (X.T @ r = 0), got "
-                "X.T @ r = %s" % np.array2string(X.T @ r, precision=3))
+                _("the residuals should be orthogonal to every feature column (X.T @ r = 0), got "
+                "X.T @ r = %s") % np.array2string(X.T @ r, precision=3))
 
 
 @check("ch01.fit_least_squares", points=1, hidden=True)
@@ -191,10 +192,10 @@ def test_fit_matches_normal_equations_several_shapes(sub, ref):
         y = X @ rng.normal(size=d) - 2.0 + 0.3 * rng.normal(size=n)
         w_exp, b_exp = _normal_equations_solution(X, y)
         w, b = _unpack_fit(run(sub.fit_least_squares, X, y))
-        expect_close(w, w_exp, rtol=1e-6, atol=1e-8, what="w")
-        expect_close(b, b_exp, rtol=1e-6, atol=1e-8, what="b")
+        expect_close(w, w_exp, rtol=1e-6, atol=1e-8, what=_("w"))
+        expect_close(b, b_exp, rtol=1e-6, atol=1e-8, what=_("b"))
         w_ref, b_ref = ref.fit_least_squares(X, y)
-        expect_close(w_ref, w_exp, rtol=1e-6, atol=1e-8, what="the reference solution's w")
+        expect_close(w_ref, w_exp, rtol=1e-6, atol=1e-8, what=_("the reference solution's w"))
 
 
 @check("ch01.fit_least_squares", points=1, hidden=True)
@@ -202,9 +203,9 @@ def test_fit_diabetes_matches_lstsq(sub):
     Xs, y = _diabetes_standardised()
     w_expected, b_expected = _lstsq_solution(Xs, y)
     w, b = _unpack_fit(run(sub.fit_least_squares, Xs, y))
-    expect_close(w, w_expected, rtol=1e-6, atol=1e-6, what="w on the standardised diabetes data")
+    expect_close(w, w_expected, rtol=1e-6, atol=1e-6, what=_("w on the standardised diabetes data"))
     expect_close(b, b_expected, rtol=1e-8, atol=1e-6,
-                 what="b on the standardised diabetes data")
+                 what=_("b on the standardised diabetes data"))
 
 
 # ------------------------------------------------------------------ ch01.most_influential_feature
@@ -255,7 +256,7 @@ def test_count_matches_nnlib(sub, ref):
         expected = nnlib.MLP(sizes, seed=0).count_params()
         expect_close(run(sub.count_parameters, list(sizes)), expected)
         expect_close(ref.count_parameters(list(sizes)), expected,
-                     what="the reference solution's count")
+                     what=_("the reference solution's count"))
 
 
 # ------------------------------------------------------------------ ch01.fit_ridge (challenge)
@@ -276,8 +277,8 @@ def _ridge_gradient(X, y, w, b, alpha):
 def test_ridge_hand_example(sub):
     w, b = _unpack_fit(run(sub.fit_ridge, np.array([[-1.0], [0.0], [1.0]]),
                            np.array([0.0, 1.0, 5.0]), 3.0), "fit_ridge")
-    expect_close(w, np.array([1.0]), what="w")
-    expect_close(b, 2.0, what="b")
+    expect_close(w, np.array([1.0]), what=_("w"))
+    expect_close(b, 2.0, what=_("b"))
 
 
 @check("ch01.fit_ridge", points=1, hint="At the minimum both partial derivatives of J vanish: "
@@ -288,16 +289,16 @@ def test_ridge_gradient_is_zero(sub):
     X = rng.normal(size=(20, 3)) + np.array([2.0, -1.0, 0.5])       # features with non-zero means
     y = X @ np.array([1.5, -2.0, 0.3]) + 4.0 + rng.normal(scale=0.1, size=20)
     w, b = _unpack_fit(run(sub.fit_ridge, X, y, 5.0), "fit_ridge")
-    expect_true(w.shape == (3,), "w should have shape (3,), got %s" % (w.shape,), kind="shape")
+    expect_true(w.shape == (3,), _("w should have shape (3,), got %s") % (w.shape,), kind="shape")
     grad_w, grad_b = _ridge_gradient(X, y, w, b, 5.0)
-    expect_close(grad_w, np.zeros(3), atol=1e-8, what="dJ/dw at your (w, b)")
-    expect_close(grad_b, 0.0, atol=1e-8, what="dJ/db at your (w, b)")
+    expect_close(grad_w, np.zeros(3), atol=1e-8, what=_("dJ/dw at your (w, b)"))
+    expect_close(grad_b, 0.0, atol=1e-8, what=_("dJ/db at your (w, b)"))
 
 
 @check("ch01.fit_ridge", points=1, hint="Raise ValueError when alpha < 0; alpha = 0 is allowed and "
        "gives the least-squares fit.")
 def test_ridge_rejects_negative_alpha(sub):
-    expect_raises(sub.fit_ridge, np.eye(3), np.ones(3), -1.0, what="alpha = -1")
+    expect_raises(sub.fit_ridge, np.eye(3), np.ones(3), -1.0, what=_("alpha = -1"))
 
 
 @check("ch01.fit_ridge", points=1, hidden=True)
@@ -306,14 +307,14 @@ def test_ridge_matches_lstsq(sub):
     for alpha in (0.5, 30.0):
         w_expected, b_expected = _lstsq_solution(X, y, alpha)
         w, b = _unpack_fit(run(sub.fit_ridge, X, y, alpha), "fit_ridge")
-        expect_close(w, w_expected, rtol=1e-6, atol=1e-8, what="w for alpha = %g" % alpha)
-        expect_close(b, b_expected, rtol=1e-9, what="b for alpha = %g" % alpha)
+        expect_close(w, w_expected, rtol=1e-6, atol=1e-8, what=_("w for alpha = %g") % alpha)
+        expect_close(b, b_expected, rtol=1e-9, what=_("b for alpha = %g") % alpha)
     rng = np.random.default_rng(12)
     X = rng.normal(size=(15, 4))
     y = rng.normal(size=15)
     theta = np.linalg.lstsq(np.column_stack([X, np.ones(15)]), y, rcond=None)[0]
     w, b = _unpack_fit(run(sub.fit_ridge, X, y, 0.0), "fit_ridge")
-    expect_close(w, theta[:-1], rtol=1e-7, atol=1e-10, what="w for alpha = 0 (least squares)")
+    expect_close(w, theta[:-1], rtol=1e-7, atol=1e-10, what=_("w for alpha = 0 (least squares)"))
 
 
 @check("ch01.fit_ridge", points=1, hidden=True)
@@ -323,11 +324,11 @@ def test_ridge_bias_is_not_penalised(sub):
     y = rng.normal(size=6)
     w, b = _unpack_fit(run(sub.fit_ridge, X, y, 2.0), "fit_ridge")
     w_shift, b_shift = _unpack_fit(run(sub.fit_ridge, X, y + 100.0, 2.0), "fit_ridge")
-    expect_close(w_shift, w, rtol=1e-7, atol=1e-9, what="w after adding 100 to every target")
-    expect_close(b_shift, b + 100.0, rtol=1e-9, what="b after adding 100 to every target")
+    expect_close(w_shift, w, rtol=1e-7, atol=1e-9, what=_("w after adding 100 to every target"))
+    expect_close(b_shift, b + 100.0, rtol=1e-9, what=_("b after adding 100 to every target"))
     w_big, b_big = _unpack_fit(run(sub.fit_ridge, X, y, 1e12), "fit_ridge")
-    expect_close(w_big, np.zeros(8), atol=1e-9, what="w for a huge alpha")
-    expect_close(b_big, float(y.mean()), rtol=1e-6, what="b for a huge alpha (the mean target)")
+    expect_close(w_big, np.zeros(8), atol=1e-9, what=_("w for a huge alpha"))
+    expect_close(b_big, float(y.mean()), rtol=1e-6, what=_("b for a huge alpha (the mean target)"))
 
 
 def test_lstsq_reference_matches_scikit_learn():

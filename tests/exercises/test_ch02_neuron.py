@@ -13,6 +13,7 @@ import itertools
 import numpy as np
 
 from grader.checks import check, expect_close, expect_raises, expect_true, run
+from grader.i18n import _
 
 NOTEBOOK = "ch02_neuron"
 
@@ -68,10 +69,12 @@ def _as_number(got):
     value = got[()] if isinstance(got, np.ndarray) and got.shape == () else got
     is_integer = (isinstance(value, (int, np.integer, np.bool_))
                   or isinstance(value, np.ndarray) and value.dtype.kind in "iub")
-    expect_true(not is_integer, f"for one sample the result should be a single float (1.0 or "
-                f"0.0), got the integer {value!r} of type {type(got).__name__}"
-                f"{f' with dtype {got.dtype}' if isinstance(got, np.ndarray) else ''}: return "
-                "float(...) or use float arithmetic", kind="dtype")
+    kind = (_("an array of dtype {dtype}").format(dtype=got.dtype) if isinstance(got, np.ndarray)
+            else type(got).__name__)
+    expect_true(not is_integer, _("for one sample the result should be a single float (1.0 or "
+                                  "0.0), got the integer {value!r} ({kind}): return float(...) or "
+                                  "use float arithmetic").format(value=value, kind=kind),
+                kind="dtype")
     return float(value) if isinstance(value, np.floating) else got
 
 
@@ -127,15 +130,15 @@ def test_perceptron_integer_inputs(sub):
 def _gate_z(pair, name):
     """Check the form of (w, b) and return the four weighted sums on the corners."""
     expect_true(isinstance(pair, (tuple, list)) and len(pair) == 2,
-                "%s_weights() should return a pair (w, b), got %r" % (name.lower(), pair), kind="type")
+                _("%s_weights() should return a pair (w, b), got %r") % (name.lower(), pair), kind="type")
     w, b = pair
     w = np.asarray(w, dtype=float)
-    expect_true(w.shape == (2,), "%s_weights(): w should have shape (2,) (one weight per input), "
-                "got shape %s" % (name.lower(), w.shape), kind="shape")
-    expect_true(np.ndim(b) == 0, "%s_weights(): b should be a single number, got %r"
+    expect_true(w.shape == (2,), _("%s_weights(): w should have shape (2,) (one weight per input), "
+                "got shape %s") % (name.lower(), w.shape), kind="shape")
+    expect_true(np.ndim(b) == 0, _("%s_weights(): b should be a single number, got %r")
                 % (name.lower(), b), kind="type")
     expect_true(np.all(np.isfinite(w)) and np.isfinite(float(b)),
-                "%s_weights(): w and b must be finite numbers" % name.lower(), kind="nan")
+                _("%s_weights(): w and b must be finite numbers") % name.lower(), kind="nan")
     return w, float(b), CORNERS @ w + float(b)
 
 
@@ -143,7 +146,7 @@ def _check_truth_table(fn, name):
     w, b, z = _gate_z(run(fn), name)
     got = (z >= 0).astype(float)
     expected = np.array(TABLES[name], dtype=float)
-    expect_close(got, expected, what="the truth table of %s with w = %s, b = %g (weighted sums z = %s)"
+    expect_close(got, expected, what=_("the truth table of %s with w = %s, b = %g (weighted sums z = %s)")
                  % (name, w, b, z))
 
 
@@ -172,12 +175,12 @@ def test_gates_margin(sub):
     for name, fn in [("AND", sub.and_weights), ("OR", sub.or_weights), ("NAND", sub.nand_weights)]:
         w, b, z = _gate_z(run(fn), name)
         expect_true(np.array_equal((z >= 0).astype(int), TABLES[name]),
-                    "%s: fix the truth table first (see the check above)" % name)
+                    _("%s: fix the truth table first (see the check above)") % name)
         m = np.min(np.abs(z)) / np.linalg.norm(w)
         expect_true(m >= MIN_MARGIN,
-                    "%s: the decision line passes only %.3g from a corner (margin min|z|/||w||), "
+                    _("%s: the decision line passes only %.3g from a corner (margin min|z|/||w||), "
                     "at least %.2g is required so that slightly noisy inputs are still classified "
-                    "correctly; w = %s, b = %g" % (name, m, MIN_MARGIN, w, b))
+                    "correctly; w = %s, b = %g") % (name, m, MIN_MARGIN, w, b))
 
 
 @check("ch02.gates", points=1, hidden=True, hint="Choose weights whose decision line stays well "
@@ -186,11 +189,11 @@ def test_gates_noisy_inputs(sub):
     rng = np.random.default_rng(21)
     noise = rng.uniform(-0.07, 0.07, size=(300, 4, 2))          # length < 0.1 = MIN_MARGIN
     for name, fn in [("AND", sub.and_weights), ("OR", sub.or_weights), ("NAND", sub.nand_weights)]:
-        w, b, _ = _gate_z(run(fn), name)
+        w, b, _unused = _gate_z(run(fn), name)
         got = ((CORNERS + noise) @ w + b >= 0).astype(float)
         expected = np.broadcast_to(np.array(TABLES[name], dtype=float), got.shape)
         expect_true(np.array_equal(got, expected),
-                    "%s is wrong on %d of %d slightly noisy inputs" % (name, int((got != expected).sum()), got.size))
+                    _("%s is wrong on %d of %d slightly noisy inputs") % (name, int((got != expected).sum()), got.size))
 
 
 # ------------------------------------------------------------------ ch02.layer_forward
@@ -229,8 +232,8 @@ def test_layer_shapes(sub):
         X = rng.normal(size=(n, 3))
         got = run(sub.layer_forward, X, W, b)
         expect_true(isinstance(got, np.ndarray) and got.shape == (n, 4),
-                    "layer_forward on X of shape %s with W of shape (3, 4) should return shape "
-                    "(%d, 4), got %s" % ((n, 3), n, getattr(got, "shape", type(got).__name__)),
+                    _("layer_forward on X of shape %s with W of shape (3, 4) should return shape "
+                    "(%d, 4), got %s") % ((n, 3), n, getattr(got, "shape", type(got).__name__)),
                     kind="shape")
 
 
@@ -268,7 +271,7 @@ GRID = np.linspace(-2.0, 2.0, 21)            # -2.0, -1.8, ..., 2.0
        "this grid. " + SEARCH_HINT)
 def test_search_finds_and(sub):
     got = run(sub.perceptron_can_compute, np.array(TABLES["AND"]), GRID)
-    expect_close(got, True, what="perceptron_can_compute(AND table, grid)")
+    expect_close(got, True, what=_("perceptron_can_compute(AND table, grid)"))
 
 
 @check("ch02.search", points=1, hint="Use the convention of perceptron(): z = 0 counts as 1. "
@@ -277,14 +280,14 @@ def test_search_finds_and(sub):
 def test_search_z_equal_zero_counts_as_one(sub):
     for table, expected in (([1, 1, 1, 1], True), ([0, 0, 0, 0], False)):
         got = run(sub.perceptron_can_compute, np.array(table), np.array([0.0]))
-        expect_close(got, expected, what="perceptron_can_compute(%s, [0.0])" % (table,))
+        expect_close(got, expected, what=_("perceptron_can_compute(%s, [0.0])") % (table,))
 
 
 @check("ch02.search", points=1, hint="No perceptron computes XOR (chapter 2 proves it), so the "
        "search must come back empty. " + SEARCH_HINT)
 def test_search_rejects_xor(sub):
     got = run(sub.perceptron_can_compute, np.array(TABLES["XOR"]), GRID)
-    expect_close(got, False, what="perceptron_can_compute(XOR table, grid)")
+    expect_close(got, False, what=_("perceptron_can_compute(XOR table, grid)"))
 
 
 @check("ch02.search", points=1, hint="OR and NAND are single perceptrons; XNOR, like XOR, is not. "
@@ -292,7 +295,7 @@ def test_search_rejects_xor(sub):
 def test_search_or_nand_xnor(sub):
     for name, expected in [("OR", True), ("NAND", True), ("XNOR", False)]:
         got = run(sub.perceptron_can_compute, np.array(TABLES[name]), GRID)
-        expect_close(got, expected, what="perceptron_can_compute(%s table, grid)" % name)
+        expect_close(got, expected, what=_("perceptron_can_compute(%s table, grid)") % name)
 
 
 @check("ch02.search", points=1, hint="Search the grid you are given: with only non-negative "
@@ -302,9 +305,9 @@ def test_search_depends_on_grid(sub):
     grid = np.array([0.0, 0.5, 1.0])
     assert _brute_force_can_compute(TABLES["AND"], grid) is False
     expect_close(run(sub.perceptron_can_compute, np.array(TABLES["AND"]), grid), False,
-                 what="perceptron_can_compute(AND table, [0, 0.5, 1])")
+                 what=_("perceptron_can_compute(AND table, [0, 0.5, 1])"))
     expect_close(run(sub.perceptron_can_compute, np.array([1, 1, 1, 1]), grid), True,
-                 what="perceptron_can_compute([1, 1, 1, 1], [0, 0.5, 1])")
+                 what=_("perceptron_can_compute([1, 1, 1, 1], [0, 0.5, 1])"))
 
 
 @check("ch02.search", points=1, hidden=True, hint=SEARCH_HINT)
@@ -313,9 +316,9 @@ def test_search_other_grid(sub):
     for name in ("NAND", "AND", "OR"):
         expected = _brute_force_can_compute(TABLES[name], grid)
         expect_close(run(sub.perceptron_can_compute, np.array(TABLES[name]), grid), expected,
-                     what="perceptron_can_compute(%s table, [-1, -0.5, 0])" % name)
+                     what=_("perceptron_can_compute(%s table, [-1, -0.5, 0])") % name)
     expect_close(run(sub.perceptron_can_compute, np.array([0, 0, 0, 0]), grid), True,
-                 what="perceptron_can_compute([0, 0, 0, 0], [-1, -0.5, 0])")
+                 what=_("perceptron_can_compute([0, 0, 0, 0], [-1, -0.5, 0])"))
 
 
 @check("ch02.search", points=1, hidden=True, hint="Use the same step convention as perceptron(): "
@@ -326,7 +329,7 @@ def test_search_boundary_convention(sub):
     for table in (TABLES["AND"], TABLES["OR"], [0, 0, 1, 1], [0, 0, 0, 0]):
         expected = _brute_force_can_compute(table, grid)
         expect_close(run(sub.perceptron_can_compute, np.array(table), grid), expected,
-                     what="perceptron_can_compute(%s, [-1, 0, 1])" % (table,))
+                     what=_("perceptron_can_compute(%s, [-1, 0, 1])") % (table,))
 
 
 @check("ch02.search", points=1, hidden=True, hint=SEARCH_HINT)
@@ -337,7 +340,7 @@ def test_search_all_sixteen_tables(sub):
         expected = _brute_force_can_compute(bits, grid)
         n_found += expected
         expect_close(run(sub.perceptron_can_compute, np.array(bits), grid), expected,
-                     what="perceptron_can_compute(%s, %s)" % (list(bits), grid))
+                     what=_("perceptron_can_compute(%s, %s)") % (list(bits), grid))
     assert n_found == 14          # all but XOR and XNOR (a property of the grid, argued in chapter 2)
 
 
@@ -352,9 +355,9 @@ BOUND_HINT = ("Append a 1 to every sample and b_star to w_star; R is the largest
 
 
 def _training_result(result):
-    expect_true(isinstance(result, dict), "train_perceptron should return a dict with the keys %s, "
-                "got %s" % (sorted(PERCEPTRON_RESULT_KEYS), type(result).__name__), kind="type")
-    expect_true(set(result) == PERCEPTRON_RESULT_KEYS, "the result should have the keys %s, got %s"
+    expect_true(isinstance(result, dict), _("train_perceptron should return a dict with the keys %s, "
+                "got %s") % (sorted(PERCEPTRON_RESULT_KEYS), type(result).__name__), kind="type")
+    expect_true(set(result) == PERCEPTRON_RESULT_KEYS, _("the result should have the keys %s, got %s")
                 % (sorted(PERCEPTRON_RESULT_KEYS), sorted(map(str, result))), kind="keys")
     return result
 
@@ -377,11 +380,11 @@ def test_train_perceptron_and_by_hand(sub):
     # (2, 1), -1; epoch 3 at (0,1), (1,0), (1,1) -> (2, 1), -2; epoch 4 at (1,0), (1,1) ->
     # (2, 2), -2; epoch 5 at (0,1) -> (2, 1), -3; epoch 6 makes none.
     result = _training_result(run(sub.train_perceptron, CORNERS, np.array([0.0, 0.0, 0.0, 1.0])))
-    expect_close(np.asarray(result["w"], dtype=float), np.array([2.0, 1.0]), what='result["w"]')
-    expect_close(result["b"], -3.0, what='result["b"]')
-    expect_close(result["epochs"], 6, what='result["epochs"]')
-    expect_close(result["updates"], 11, what='result["updates"]')
-    expect_close(result["converged"], True, what='result["converged"]')
+    expect_close(np.asarray(result["w"], dtype=float), np.array([2.0, 1.0]), what=_('result["w"]'))
+    expect_close(result["b"], -3.0, what=_('result["b"]'))
+    expect_close(result["epochs"], 6, what=_('result["epochs"]'))
+    expect_close(result["updates"], 11, what=_('result["updates"]'))
+    expect_close(result["converged"], True, what=_('result["converged"]'))
 
 
 @check("ch02.train_perceptron", points=1, hint="XOR is not linearly separable, so some sample is "
@@ -390,10 +393,10 @@ def test_train_perceptron_and_by_hand(sub):
 def test_train_perceptron_xor_never_converges(sub):
     y_xor = np.array([0.0, 1.0, 1.0, 0.0])
     result = _training_result(run(sub.train_perceptron, CORNERS, y_xor, 25))
-    expect_close(result["converged"], False, what='result["converged"] on XOR')
-    expect_close(result["epochs"], 25, what='result["epochs"] on XOR with max_epochs=25')
-    expect_true(result["updates"] >= 25, 'every epoch on XOR makes an update, so result["updates"] '
-                "should be at least 25, got %r" % (result["updates"],))
+    expect_close(result["converged"], False, what=_('result["converged"] on XOR'))
+    expect_close(result["epochs"], 25, what=_('result["epochs"] on XOR with max_epochs=25'))
+    expect_true(result["updates"] >= 25, _('every epoch on XOR makes an update, so result["updates"] '
+                "should be at least 25, got %r") % (result["updates"],))
 
 
 @check("ch02.train_perceptron", points=1, hint="AND with w* = (1, 1), b* = -1.5: the extended "
@@ -416,19 +419,19 @@ def test_train_perceptron_obeys_the_bound(sub):
         gamma = np.min((2 * y - 1) * (X1 @ theta)) / np.linalg.norm(theta)
         bound = (np.max(np.linalg.norm(X1, axis=1)) / gamma) ** 2
         expect_close(run(sub.mistake_bound, X, y, w_star, b_star), bound, rtol=1e-9,
-                     what="mistake_bound on a separable data set")
+                     what=_("mistake_bound on a separable data set"))
         result = _training_result(run(sub.train_perceptron, X, y, 10000))
-        expect_close(result["converged"], True, what='result["converged"] on separable data')
-        expect_true(0 < result["updates"] <= bound, "updates %r should be between 1 and the bound "
-                    "%.1f" % (result["updates"], bound))
+        expect_close(result["converged"], True, what=_('result["converged"] on separable data'))
+        expect_true(0 < result["updates"] <= bound, _("updates %r should be between 1 and the bound "
+                    "%.1f") % (result["updates"], bound))
         outputs = np.where(X @ np.asarray(result["w"], dtype=float) + result["b"] >= 0, 1.0, 0.0)
-        expect_close(outputs, y, what="the trained perceptron's outputs on its training data")
+        expect_close(outputs, y, what=_("the trained perceptron's outputs on its training data"))
 
 
 @check("ch02.train_perceptron", points=1, hidden=True)
 def test_mistake_bound_rejects_a_non_separating_line(sub):
     y_and = np.array([0.0, 0.0, 0.0, 1.0])
     expect_raises(sub.mistake_bound, CORNERS, y_and, np.array([1.0, 1.0]), -0.5,
-                  what="a line (OR's) that misclassifies a corner")
+                  what=_("a line (OR's) that misclassifies a corner"))
     expect_raises(sub.mistake_bound, CORNERS, y_and, np.array([1.0, 1.0]), -1.0,
-                  what="a line that passes through a corner (margin 0)")
+                  what=_("a line that passes through a corner (margin 0)"))

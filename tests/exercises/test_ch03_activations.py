@@ -10,6 +10,7 @@ reference solution (``ref``) run in the trusted process. The optional challenge 
 import numpy as np
 
 from grader.checks import check, expect_close, expect_no_warnings, expect_same, expect_true, run
+from grader.i18n import _
 
 NOTEBOOK = "ch03_activations"
 
@@ -38,8 +39,8 @@ def test_sigmoid_keeps_shape(sub):
 def test_sigmoid_stable_at_1000(sub):
     z = np.array([-1000.0, -40.0, 40.0, 1000.0])
     got = run(sub.sigmoid, z)
-    expect_no_warnings("the exercise requires sigmoid to work without warnings (numerically "
-                       "stable) for large |z|")
+    expect_no_warnings(_("the exercise requires sigmoid to work without warnings (numerically "
+                       "stable) for large |z|"))
     tail = np.exp(-40.0) / (1 + np.exp(-40.0))
     expect_close(got, np.array([0.0, tail, 1.0 - tail, 1.0]), rtol=1e-9, atol=1e-300)
 
@@ -54,8 +55,8 @@ def test_sigmoid_random_matrix(sub, ref):
 def test_sigmoid_symmetry_float32(sub):
     z = np.linspace(-8, 8, 15).astype(np.float32).reshape(3, 5)
     s, s_neg = run(sub.sigmoid, z), run(sub.sigmoid, -z)
-    expect_true(isinstance(s, np.ndarray) and s.dtype == np.float32, "float32 input must give float32 output", "dtype")
-    expect_close(s + s_neg, np.ones_like(z), rtol=1e-6, atol=1e-6, what="sigmoid(z) + sigmoid(-z)")
+    expect_true(isinstance(s, np.ndarray) and s.dtype == np.float32, _("float32 input must give float32 output"), "dtype")
+    expect_close(s + s_neg, np.ones_like(z), rtol=1e-6, atol=1e-6, what=_("sigmoid(z) + sigmoid(-z)"))
 
 
 # ----------------------------------------------------------------------------- sigmoid'
@@ -80,7 +81,7 @@ def test_sigmoid_derivative_matches_finite_differences(sub, ref):
 def test_sigmoid_derivative_random_and_saturated(sub, ref):
     z = np.concatenate([np.random.default_rng(32).normal(scale=4.0, size=9), [-1000.0, 1000.0]]).reshape(1, 11)
     expect_same(sub.sigmoid_derivative, ref.sigmoid_derivative, z, atol=1e-300)
-    expect_no_warnings("use your stable sigmoid: the derivative must not overflow either")
+    expect_no_warnings(_("use your stable sigmoid: the derivative must not overflow either"))
 
 
 # ----------------------------------------------------------------------------- relu
@@ -139,7 +140,7 @@ def test_softmax_stable_at_1000(sub):
 def test_softmax_random_rows_sum_to_one(sub, ref):
     z = np.random.default_rng(35).normal(scale=3.0, size=(6, 5))
     got = expect_same(sub.softmax, ref.softmax, z)
-    expect_close(got.sum(axis=1), np.ones(6), rtol=1e-12, what="the row sums")
+    expect_close(got.sum(axis=1), np.ones(6), rtol=1e-12, what=_("the row sums"))
 
 
 @check("ch03.softmax", points=1, hidden=True)
@@ -205,11 +206,11 @@ def test_softplus_matches_logaddexp(sub):
 def test_softplus_identities_and_derivative(sub):
     z = np.random.default_rng(38).uniform(-12.0, 12.0, size=(4, 5))
     expect_close(run(sub.softplus, z) - run(sub.softplus, -z), z, rtol=1e-9, atol=1e-12,
-                 what="softplus(z) - softplus(-z), which equals z")
+                 what=_("softplus(z) - softplus(-z), which equals z"))
     eps = 1e-6
     numeric = (run(sub.log_sigmoid, z + eps) - run(sub.log_sigmoid, z - eps)) / (2 * eps)
     expect_close(run(sub.log_sigmoid_derivative, z), numeric, rtol=1e-6, atol=1e-9,
-                 what="log_sigmoid_derivative compared with central differences of log_sigmoid")
+                 what=_("log_sigmoid_derivative compared with central differences of log_sigmoid"))
 
 
 def test_logaddexp_reference_matches_scipy():

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from grader.checks import CheckFailed, LearnerError, check, expect_close, expect_raises, expect_true, run
+from grader.i18n import _
 
 NOTEBOOK = "ch04_forward"
 
@@ -66,12 +67,12 @@ def _random_network(seed, sizes):
 
 def _unpack(result, fn_name="mlp_forward"):
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise CheckFailed("%s should return a pair (A_L, cache), got %s"
+        raise CheckFailed(_("%s should return a pair (A_L, cache), got %s")
                           % (fn_name, type(result).__name__ if not isinstance(result, (tuple, list))
                              else "%d items" % len(result)), kind="type")
     out, cache = result
     if not isinstance(cache, dict):
-        raise CheckFailed("the cache should be a dict like {'X': X, 'Z1': Z1, 'A1': A1, ...}, got %s"
+        raise CheckFailed(_("the cache should be a dict like {'X': X, 'Z1': Z1, 'A1': A1, ...}, got %s")
                           % type(cache).__name__, kind="type")
     return out, cache
 
@@ -81,8 +82,8 @@ def _check_forward(sub, X, params, activations, rtol=1e-7, atol=1e-10):
     L = len(activations)
     out, cache = _unpack(run(sub.mlp_forward, X, params, activations))
     expect_close(out, expected["A%d" % L], rtol=rtol, atol=atol,
-                 what="the output A_L (batch of %d sample%s)" % (X.shape[0], "" if X.shape[0] == 1 else "s"))
-    expect_close(cache, expected, rtol=rtol, atol=atol, what="the cache")
+                 what=_("the output A_L (a batch of size %d)") % X.shape[0])
+    expect_close(cache, expected, rtol=rtol, atol=atol, what=_("the cache"))
 
 
 # ----------------------------------------------------------------------------- dense_forward
@@ -105,7 +106,7 @@ def test_dense_forward_batch_sizes(sub):
     for n in (1, 3, 17):
         X = rng.normal(size=(n, 4))
         expect_close(run(sub.dense_forward, X, W, b), _loop_dense(X, W, b),
-                     what="Z for a batch of %d sample%s" % (n, "" if n == 1 else "s"))
+                     what=_("Z for a batch of size %d") % n)
 
 
 @check("ch04.dense_forward", points=1,
@@ -113,7 +114,7 @@ def test_dense_forward_batch_sizes(sub):
 def test_dense_forward_rejects_1d_input(sub):
     W, b = np.ones((3, 2)), np.zeros(2)
     expect_raises(sub.dense_forward, np.array([1.0, 2.0, 3.0]), W, b,
-                  what="a 1-D X of shape (3,) (a single sample must be a batch of shape (1, 3))")
+                  what=_("a 1-D X of shape (3,) (a single sample must be a batch of shape (1, 3))"))
 
 
 @check("ch04.dense_forward", points=1,
@@ -122,7 +123,7 @@ def test_dense_forward_rejects_1d_input(sub):
 def test_dense_forward_rejects_column_bias(sub):
     X, W = np.array([[1.0, 2.0, 3.0]]), np.ones((3, 2))
     expect_raises(sub.dense_forward, X, W, np.zeros((2, 1)),
-                  what="a column bias of shape (2, 1) with a batch of one sample")
+                  what=_("a column bias of shape (2, 1) with a batch of one sample"))
 
 
 @check("ch04.dense_forward", points=1, hidden=True)
@@ -137,9 +138,9 @@ def test_dense_forward_other_shapes(sub):
 def test_dense_forward_rejects_bad_shapes(sub):
     # A column bias whose batch size equals n_out also broadcasts silently: (4, 4) + (4, 1).
     X, W = np.ones((4, 3)), np.ones((3, 4))
-    expect_raises(sub.dense_forward, X, W, np.zeros((4, 1)), what="a column bias of shape (4, 1)")
+    expect_raises(sub.dense_forward, X, W, np.zeros((4, 1)), what=_("a column bias of shape (4, 1)"))
     expect_raises(sub.dense_forward, np.ones((2, 3)), np.ones((4, 2)), np.zeros(2),
-                  what="X with 3 columns but W with 4 rows")
+                  what=_("X with 3 columns but W with 4 rows"))
 
 
 # ----------------------------------------------------------------------------- mlp_forward
@@ -159,8 +160,8 @@ def test_mlp_forward_hand_traced_network(sub):
         "A2": np.array([[1.0 / (1.0 + math.exp(-0.5))], [0.5]]),
     }
     out, cache = _unpack(run(sub.mlp_forward, X, params, ["relu", "sigmoid"]))
-    expect_close(out, expected["A2"], what="the output A_L")
-    expect_close(cache, expected, what="the cache")
+    expect_close(out, expected["A2"], what=_("the output A_L"))
+    expect_close(cache, expected, what=_("the cache"))
 
 
 @check("ch04.mlp_forward", points=1,
@@ -172,16 +173,16 @@ def test_mlp_forward_cache_structure(sub):
     out, cache = _unpack(run(sub.mlp_forward, X, params, ["tanh", "relu", "linear"]))
     keys = ["X", "Z1", "A1", "Z2", "A2", "Z3", "A3"]
     expect_true(set(cache) == set(keys),
-                "the cache of a 3-layer network should have the keys %s, got %s" % (keys, sorted(cache)),
+                _("the cache of a 3-layer network should have the keys %s, got %s") % (keys, sorted(cache)),
                 kind="keys")
-    expect_close(cache["X"], X, what="cache['X']")
+    expect_close(cache["X"], X, what=_("cache['X']"))
     for l, width in ((1, 4), (2, 2), (3, 1)):
         for kind in "ZA":
             got = cache["%s%d" % (kind, l)]
             expect_true(isinstance(got, np.ndarray) and got.shape == (5, width),
-                        "cache['%s%d'] should have shape (5, %d) for a batch of 5, got %s"
+                        _("cache['%s%d'] should have shape (5, %d) for a batch of 5, got %s")
                         % (kind, l, width, getattr(got, "shape", type(got).__name__)), kind="shape")
-    expect_close(out, cache["A3"], what="the output (it should equal cache['A3'])")
+    expect_close(out, cache["A3"], what=_("the output (it should equal cache['A3'])"))
 
 
 @check("ch04.mlp_forward", points=2,
@@ -198,7 +199,7 @@ def test_mlp_forward_batch_sizes(sub):
 def test_mlp_forward_rejects_wrong_number_of_activations(sub):
     params = _random_network(46, [2, 3, 1])
     expect_raises(sub.mlp_forward, np.ones((2, 2)), params, ["relu", "relu", "sigmoid"],
-                  what="3 activation names for a network with 2 layers")
+                  what=_("3 activation names for a network with 2 layers"))
 
 
 @check("ch04.mlp_forward", points=2, hidden=True)
@@ -228,24 +229,24 @@ _XOR_SHAPES = {"W1": (2, 2), "b1": (2,), "W2": (2, 1), "b2": (1,)}
 def _xor_params(sub):
     params = run(sub.xor_network_params)
     if not isinstance(params, dict):
-        raise CheckFailed("xor_network_params() should return a dict with keys W1, b1, W2, b2, got %s"
+        raise CheckFailed(_("xor_network_params() should return a dict with keys W1, b1, W2, b2, got %s")
                           % type(params).__name__, kind="type")
     expect_true(set(params) == set(_XOR_SHAPES),
-                "xor_network_params() should return the keys %s, got %s" % (sorted(_XOR_SHAPES), sorted(params)),
+                _("xor_network_params() should return the keys %s, got %s") % (sorted(_XOR_SHAPES), sorted(params)),
                 kind="keys")
     for name, shape in _XOR_SHAPES.items():
         value = params[name]
         expect_true(isinstance(value, np.ndarray) and value.shape == shape,
-                    "%s should be an array of shape %s, got %s" % (
+                    _("%s should be an array of shape %s, got %s") % (
                         name, shape, "shape %s" % (value.shape,) if isinstance(value, np.ndarray)
                         else type(value).__name__), kind="shape")
         expect_true(np.issubdtype(value.dtype, np.number) and np.all(np.isfinite(value)),
-                    "%s should hold finite numbers" % name, kind="values")
+                    _("%s should hold finite numbers") % name, kind="values")
     return {k: v.astype(float) for k, v in params.items()}
 
 
 def _xor_outputs(ref, params, X):
-    out, _ = ref.mlp_forward(X, params, ["sigmoid", "sigmoid"])
+    out, _unused = ref.mlp_forward(X, params, ["sigmoid", "sigmoid"])
     return out.ravel()
 
 
@@ -265,8 +266,8 @@ def test_xor_truth_table_with_margin(sub, ref):
     p = _xor_outputs(ref, params, _XOR_X)
     for x, y, prob in zip(_XOR_X, _XOR_Y, p):
         ok = prob < 0.1 if y == 0 else prob > 0.9
-        expect_true(ok, "for the input (%d, %d) the network outputs %.4f; XOR is %d, so the output "
-                    "should be %s" % (x[0], x[1], prob, y, "below 0.1" if y == 0 else "above 0.9"))
+        expect_true(ok, _("for the input (%d, %d) the network outputs %.4f; XOR is %d, so the output "
+                    "should be %s") % (x[0], x[1], prob, y, "below 0.1" if y == 0 else "above 0.9"))
 
 
 @check("ch04.xor_network_params", points=1, hidden=True)
@@ -277,7 +278,7 @@ def test_xor_robust_near_the_corners(sub, ref):
     y = np.repeat(_XOR_Y, 25)
     predicted = (_xor_outputs(ref, params, X) > 0.5).astype(int)
     expect_true(np.array_equal(predicted, y),
-                "%d of 100 points within 0.1 of the XOR corners are misclassified"
+                _("%d of 100 points within 0.1 of the XOR corners are misclassified")
                 % int((predicted != y).sum()))
 
 
@@ -296,22 +297,22 @@ def _all_bit_patterns(n_bits):
 def _parity_params(sub, n_bits):
     params = run(sub.parity_network_params, n_bits)
     if not isinstance(params, dict):
-        raise CheckFailed("parity_network_params(%d) should return a dict with keys W1, b1, W2, "
-                          "b2, got %s" % (n_bits, type(params).__name__), kind="type")
-    expect_true(set(params) == {"W1", "b1", "W2", "b2"}, "parity_network_params(%d) should return "
-                "the keys ['W1', 'W2', 'b1', 'b2'], got %s" % (n_bits, sorted(map(str, params))),
+        raise CheckFailed(_("parity_network_params(%d) should return a dict with keys W1, b1, W2, "
+                          "b2, got %s") % (n_bits, type(params).__name__), kind="type")
+    expect_true(set(params) == {"W1", "b1", "W2", "b2"}, _("parity_network_params(%d) should return "
+                "the keys ['W1', 'W2', 'b1', 'b2'], got %s") % (n_bits, sorted(map(str, params))),
                 kind="keys")
     for name in ("W1", "b1", "W2", "b2"):
         value = params[name]
         expect_true(isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.number)
                     and np.all(np.isfinite(value)),
-                    "%s should be a numpy array of finite numbers" % name, kind="type")
+                    _("%s should be a numpy array of finite numbers") % name, kind="type")
     W1 = params["W1"]
     width = W1.shape[1] if W1.ndim == 2 else -1
     shapes = {"W1": (n_bits, width), "b1": (width,), "W2": (width, 1), "b2": (1,)}
     for name, shape in shapes.items():
-        expect_true(params[name].shape == shape and width >= 1, "for %d bits and a hidden layer of "
-                    "width h, the shapes should be W1 (%d, h), b1 (h,), W2 (h, 1), b2 (1,); got %s"
+        expect_true(params[name].shape == shape and width >= 1, _("for %d bits and a hidden layer of "
+                    "width h, the shapes should be W1 (%d, h), b1 (h,), W2 (h, 1), b2 (1,); got %s")
                     % (n_bits, n_bits, {k: v.shape for k, v in params.items()}), kind="shape")
     return {k: v.astype(float) for k, v in params.items()}
 
@@ -325,10 +326,10 @@ def _check_parity(sub, n_bits, X=None, noise_note=""):
     for x, count, p in zip(X, counts, outputs):
         odd = count % 2 == 1
         ok = p > 0.9 if odd else p < 0.1
-        expect_true(ok, "for the %d-bit input %s%s (%d ones) the network outputs %.4f; the "
-                    "parity is %d, so the output should be %s"
+        expect_true(ok, _("for the %d-bit input %s%s (%d ones) the network outputs %.4f; the "
+                    "parity is %d, so the output should be %s")
                     % (n_bits, np.round(x, 3).tolist(), noise_note, count, p, int(odd),
-                       "above 0.9" if odd else "below 0.1"))
+                       _("above 0.9") if odd else _("below 0.1")))
 
 
 @check("ch04.parity_network_params", points=1, hint=PARITY_HINT)

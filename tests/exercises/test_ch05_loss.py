@@ -12,6 +12,7 @@ import numpy as np
 
 from grader.checks import (check, expect_close, expect_raises, expect_same, expect_true,
                            numerical_gradient, run)
+from grader.i18n import _
 
 NOTEBOOK = "ch05_loss"
 
@@ -77,7 +78,7 @@ def test_mse_grad_central_differences(sub):
     expected = numerical_gradient(lambda yh: _mse_formula(y, yh), y_hat.copy())
     got = run(sub.mse_grad, y, y_hat)
     expect_close(got, expected, rtol=1e-5, atol=1e-8,
-                 what="mse_grad compared with central differences of the MSE")
+                 what=_("mse_grad compared with central differences of the MSE"))
 
 
 @check("ch05.mse", points=1, hidden=True)
@@ -121,8 +122,8 @@ def test_bce_finite_at_zero_and_one(sub):
     expected = (2 * -np.log(EPS) + 2 * -np.log(1 - EPS)) / 4
     got = run(sub.binary_cross_entropy, y, p)
     expect_true(got is not None and np.isfinite(got),
-                "binary_cross_entropy(y, p) with p = 0 and p = 1 returned %r; expected the finite "
-                "value %.6f (clip p to [1e-7, 1 - 1e-7])" % (got, expected), kind="nan")
+                _("binary_cross_entropy(y, p) with p = 0 and p = 1 returned %r; expected the finite "
+                "value %.6f (clip p to [1e-7, 1 - 1e-7])") % (got, expected), kind="nan")
     expect_close(got, expected, rtol=1e-6)
 
 
@@ -145,7 +146,7 @@ def test_bce_grad_is_zero_where_p_was_clipped(sub):
     # (0.5 - 1) / (0.5 * 0.5) / 5 = -0.4.
     expected = np.array([[0.0], [0.0], [0.0], [0.0], [-0.4]])
     expect_close(run(sub.binary_cross_entropy_grad, y, p), expected, rtol=1e-9, atol=1e-12,
-                 what="binary_cross_entropy_grad at p = 0 and p = 1 (0 where p was clipped)")
+                 what=_("binary_cross_entropy_grad at p = 0 and p = 1 (0 where p was clipped)"))
 
 
 @check("ch05.binary_cross_entropy", points=1, hint=BCE_HINT)
@@ -155,7 +156,7 @@ def test_bce_grad_central_differences(sub):
     p = rng.uniform(0.05, 0.95, size=(5, 2))
     expected = numerical_gradient(lambda q: _bce_formula(y, q), p.copy())
     expect_close(run(sub.binary_cross_entropy_grad, y, p), expected, rtol=1e-5, atol=1e-8,
-                 what="binary_cross_entropy_grad compared with central differences of the BCE")
+                 what=_("binary_cross_entropy_grad compared with central differences of the BCE"))
 
 
 @check("ch05.binary_cross_entropy", points=1, hidden=True)
@@ -201,8 +202,8 @@ def test_ce_finite_at_huge_logits(sub):
     # sample 1: log(e^1000 + 1 + e^-1000) + 1000 = 2000 (to double precision); sample 2: ~0
     got = run(sub.softmax_cross_entropy, y, z)
     expect_true(got is not None and np.isfinite(got),
-                "softmax_cross_entropy at logits (1000, 0, -1000) returned %r; expected the finite "
-                "value 1000.0 (= (2000 + 0) / 2)" % (got,), kind="nan")
+                _("softmax_cross_entropy at logits (1000, 0, -1000) returned %r; expected the finite "
+                "value 1000.0 (= (2000 + 0) / 2)") % (got,), kind="nan")
     expect_close(got, 1000.0)
 
 
@@ -233,7 +234,7 @@ def test_ce_grad_central_differences(sub):
     y = _one_hot(rng.integers(0, 4, size=5), 4)
     expected = numerical_gradient(lambda zz: _ce_from_logits_formula(y, zz), z.copy())
     expect_close(run(sub.softmax_cross_entropy_grad, y, z), expected, rtol=1e-5, atol=1e-8,
-                 what="softmax_cross_entropy_grad compared with central differences of the CE")
+                 what=_("softmax_cross_entropy_grad compared with central differences of the CE"))
 
 
 @check("ch05.softmax_cross_entropy", points=1, hidden=True)
@@ -253,9 +254,9 @@ def test_ce_shift_invariant_and_uniform(sub):
     y = _one_hot(rng.integers(0, 5, size=4), 5)
     base = run(sub.softmax_cross_entropy, y, z)
     expect_close(run(sub.softmax_cross_entropy, y, z + 800.0), base, rtol=1e-9,
-                 what="the loss after adding 800 to every logit (it must not change)")
+                 what=_("the loss after adding 800 to every logit (it must not change)"))
     expect_close(run(sub.softmax_cross_entropy, y, np.zeros((4, 5))), np.log(5.0),
-                 what="the loss of equal logits over 5 classes (log 5)")
+                 what=_("the loss of equal logits over 5 classes (log 5)"))
 
 
 # --------------------------------------------------------- ch05.smoothed_cross_entropy (challenge)
@@ -328,8 +329,8 @@ def test_smoothed_ce_other_shapes_and_bad_smoothing(sub):
                      float(-np.sum(targets * log_p) / 7), rtol=1e-10)
         expect_close(run(sub.smoothed_cross_entropy_grad, y, z, smoothing),
                      (np.exp(log_p) - targets) / 7, rtol=1e-9, atol=1e-14)
-    expect_raises(sub.smoothed_cross_entropy, y, z, 1.0, what="smoothing = 1")
-    expect_raises(sub.smoothed_cross_entropy_grad, y, z, -0.1, what="smoothing = -0.1")
+    expect_raises(sub.smoothed_cross_entropy, y, z, 1.0, what=_("smoothing = 1"))
+    expect_raises(sub.smoothed_cross_entropy_grad, y, z, -0.1, what=_("smoothing = -0.1"))
 
 
 def test_log_softmax_reference_matches_scipy():

@@ -10,6 +10,7 @@ import numpy as np
 
 from grader.checks import (CheckFailed, check, expect_close, expect_gradients, expect_no_warnings,
                            expect_true, numerical_gradient, run)
+from grader.i18n import _
 
 NOTEBOOK = "ch06_backprop"
 
@@ -34,7 +35,7 @@ def _as_grad_dict(got, function="dense_backward", names=("X", "W", "b")):
     if not isinstance(got, (tuple, list)) or len(got) != len(names):
         found = ("%d items" % len(got) if isinstance(got, (tuple, list))
                  else type(got).__name__)
-        raise CheckFailed("%s should return a tuple (%s), got %s"
+        raise CheckFailed(_("%s should return a tuple (%s), got %s")
                           % (function, ", ".join("d" + name for name in names), found),
                           kind="type")
     return dict(zip(names, got))
@@ -50,11 +51,11 @@ def test_dense_backward_gradient_check(sub):
 
 @check("ch06.dense_backward", points=1, hint="db sums over the batch axis: shape (n_out,), not (1, n_out).")
 def test_dense_backward_shapes(sub):
-    dZ, X, W, _ = _dense_case(62, 2, 3, 4)
+    dZ, X, W, _unused = _dense_case(62, 2, 3, 4)
     dX, dW, db = _as_grad_dict(run(sub.dense_backward, dZ, X, W)).values()
-    expect_close(dX, dZ @ W.T, what="dX")
-    expect_close(dW, X.T @ dZ, what="dW")
-    expect_close(db, dZ.sum(axis=0), what="db")
+    expect_close(dX, dZ @ W.T, what=_("dX"))
+    expect_close(dW, X.T @ dZ, what=_("dW"))
+    expect_close(db, dZ.sum(axis=0), what=_("db"))
 
 
 @check("ch06.dense_backward", points=2, hidden=True)
@@ -72,7 +73,7 @@ def _mlp_case(ref, seed, n, d, h, k):
     params = ref.init_params(d, h, k, seed=seed)
     params["b1"] = rng.normal(scale=0.1, size=h)
     params["b2"] = rng.normal(scale=0.1, size=k)
-    _, cache = ref.mlp_forward(X, params)
+    _unused, cache = ref.mlp_forward(X, params)
     return X, Y, params, cache
 
 
@@ -114,13 +115,13 @@ def test_mlp_backward_hidden_layer(sub, ref):
 def test_mlp_backward_keys_and_shapes(sub, ref):
     X, Y, params, cache = _mlp_case(ref, 66, 3, 2, 4, 2)
     got = _mlp_grads(sub, cache, params, Y)
-    expect_true(isinstance(got, dict), "mlp_backward should return a dict of gradients, got %s"
+    expect_true(isinstance(got, dict), _("mlp_backward should return a dict of gradients, got %s")
                 % type(got).__name__, kind="type")
-    expect_true(set(got) == set(params), "the gradients dict has keys %s, expected %s"
+    expect_true(set(got) == set(params), _("the gradients dict has keys %s, expected %s")
                 % (sorted(map(str, got)), sorted(params)), kind="keys")
     for name, value in params.items():
         shape = getattr(got[name], "shape", None)
-        expect_true(shape == value.shape, "d%s has shape %s, expected %s (the shape of %s)"
+        expect_true(shape == value.shape, _("d%s has shape %s, expected %s (the shape of %s)")
                     % (name, shape, value.shape, name), kind="shape")
 
 
@@ -159,9 +160,9 @@ def test_softplus_backward_slope_one_half_at_zero(sub):
     dA = np.array([[1.0, -2.0], [4.0, 0.5]])
     X, W, b = np.zeros((2, 3)), np.arange(6.0).reshape(3, 2), np.zeros(2)
     got = _as_grad_dict(run(sub.softplus_dense_backward, dA, X, W, b))
-    expect_close(got["b"], np.array([2.5, -0.75]), what="db (= sum over rows of dA / 2)")
-    expect_close(got["W"], np.zeros((3, 2)), what="dW (X is zero)")
-    expect_close(got["X"], (dA / 2) @ W.T, what="dX")
+    expect_close(got["b"], np.array([2.5, -0.75]), what=_("db (= sum over rows of dA / 2)"))
+    expect_close(got["W"], np.zeros((3, 2)), what=_("dW (X is zero)"))
+    expect_close(got["X"], (dA / 2) @ W.T, what=_("dX"))
 
 
 @check("ch06.softplus_dense_backward", points=2, hint=SOFTPLUS_HINT)
@@ -184,9 +185,9 @@ def test_softplus_backward_saturated_is_stable(sub):
     dA = np.ones((2, 2))
     X, W, b = np.array([[1000.0], [-1000.0]]), np.array([[1.0, -1.0]]), np.zeros(2)
     got = _as_grad_dict(run(sub.softplus_dense_backward, dA, X, W, b))
-    expect_no_warnings("the derivative must stay finite without overflow for |z| = 1000")
-    expect_close(got["W"], np.array([[1000.0, -1000.0]]), what="dW at |z| = 1000")
-    expect_close(got["b"], np.array([1.0, 1.0]), what="db at |z| = 1000")
+    expect_no_warnings(_("the derivative must stay finite without overflow for |z| = 1000"))
+    expect_close(got["W"], np.array([[1000.0, -1000.0]]), what=_("dW at |z| = 1000"))
+    expect_close(got["b"], np.array([1.0, 1.0]), what=_("db at |z| = 1000"))
 
 
 # ----------------------------------------------------------------- layer_norm_backward (challenge)
@@ -236,11 +237,11 @@ def test_layer_norm_gradient_check(sub):
        "X - mean nor the variance, so Y does not change and the gradient has no component along "
        "(1, 1, ..., 1): every row of dX sums to 0. The mean(g) term makes that happen. " + LN_HINT)
 def test_layer_norm_rows_of_dX_sum_to_zero(sub):
-    dY, X, gamma, _ = _layer_norm_case(65, 5, 6, offset=3.0, scale=2.0)
+    dY, X, gamma, _unused = _layer_norm_case(65, 5, 6, offset=3.0, scale=2.0)
     dX = _layer_norm_grads(sub, dY, X, gamma)["X"]
     expect_true(isinstance(dX, np.ndarray) and dX.shape == X.shape,
-                "dX should be an array of shape %s" % (X.shape,), kind="shape")
-    expect_close(dX.sum(axis=1), np.zeros(5), atol=1e-10, what="the row sums of dX")
+                _("dX should be an array of shape %s") % (X.shape,), kind="shape")
+    expect_close(dX.sum(axis=1), np.zeros(5), atol=1e-10, what=_("the row sums of dX"))
 
 
 @check("ch06.layer_norm_backward", points=1, hidden=True)
@@ -252,8 +253,8 @@ def test_layer_norm_other_shapes_and_eps(sub):
 
 @check("ch06.layer_norm_backward", points=1, hidden=True)
 def test_layer_norm_scale_invariance_without_eps(sub):
-    dY, X, gamma, _ = _layer_norm_case(67, 4, 5, offset=-1.0, scale=0.5)
+    dY, X, gamma, _unused = _layer_norm_case(67, 4, 5, offset=-1.0, scale=0.5)
     dX = _layer_norm_grads(sub, dY, X, gamma, 0.0)["X"]
     centred = X - X.mean(axis=1, keepdims=True)
     expect_close(np.sum(dX * centred, axis=1), np.zeros(4), atol=1e-10,
-                 what="the component of each row of dX along X - mean (0 when eps = 0)")
+                 what=_("the component of each row of dX along X - mean (0 when eps = 0)"))

@@ -22,6 +22,7 @@ import numpy as np
 
 from grader.checks import (CheckFailed, check, expect_close, expect_gradients, expect_true,
                            numerical_gradient, run)
+from grader.i18n import _
 
 NOTEBOOK = "ch07_autodiff"
 
@@ -33,7 +34,7 @@ def _derivative(f, x):
 
 def _tuple_of(got, n, name):
     if not isinstance(got, (tuple, list)) or len(got) != n:
-        raise CheckFailed("%s should return a tuple of %d gradients, got %s"
+        raise CheckFailed(_("%s should return a tuple of %d gradients, got %s")
                           % (name, n, type(got).__name__ if not isinstance(got, (tuple, list))
                              else "%d item(s)" % len(got)), kind="type")
     return list(got)
@@ -47,7 +48,7 @@ RULE_HINTS = ("Multiply grad_out by the local derivative: d(ab)/da = b, d(a/b)/d
 @check("ch07.binary_rules", points=1, hint=RULE_HINTS)
 def test_mul_backward_known_values(sub):
     got = _tuple_of(run(sub.mul_backward, 2.0, -3.0, 1.5), 2, "mul_backward")
-    expect_close(got, [-4.5, 3.0], what="mul_backward(2.0, -3.0, 1.5)")
+    expect_close(got, [-4.5, 3.0], what=_("mul_backward(2.0, -3.0, 1.5)"))
 
 
 @check("ch07.binary_rules", points=1, hint=RULE_HINTS)
@@ -55,7 +56,7 @@ def test_div_backward_central_differences(sub):
     a, b, g = 6.0, 3.0, 2.0
     got = _tuple_of(run(sub.div_backward, a, b, g), 2, "div_backward")
     expected = [g * _derivative(lambda t: t / b, a), g * _derivative(lambda t: a / t, b)]
-    expect_close(got, expected, rtol=1e-6, what="div_backward(6.0, 3.0, 2.0)")
+    expect_close(got, expected, rtol=1e-6, what=_("div_backward(6.0, 3.0, 2.0)"))
 
 
 @check("ch07.binary_rules", points=1, hint=RULE_HINTS)
@@ -63,7 +64,7 @@ def test_pow_backward_central_differences(sub):
     for a, n, g in [(2.0, 3, 0.5), (1.5, -1, 1.0), (4.0, 0.5, -2.0)]:
         expected = g * _derivative(lambda t: t**n, a)
         expect_close(run(sub.pow_backward, a, n, g), expected, rtol=1e-6,
-                     what="pow_backward(%r, %r, %r)" % (a, n, g))
+                     what=_("pow_backward(%r, %r, %r)") % (a, n, g))
 
 
 @check("ch07.binary_rules", points=2, hidden=True)
@@ -72,12 +73,12 @@ def test_binary_rules_elementwise_on_arrays(sub):
     a, g = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
     b = rng.uniform(0.5, 2.0, size=(3, 4)) * rng.choice([-1.0, 1.0], size=(3, 4))
     expect_close(_tuple_of(run(sub.mul_backward, a, b, g), 2, "mul_backward"), [g * b, g * a],
-                 what="mul_backward on (3, 4) arrays")
+                 what=_("mul_backward on (3, 4) arrays"))
     expect_close(_tuple_of(run(sub.div_backward, a, b, g), 2, "div_backward"),
-                 [g / b, -g * a / b**2], what="div_backward on (3, 4) arrays")
+                 [g / b, -g * a / b**2], what=_("div_backward on (3, 4) arrays"))
     positive = np.abs(a) + 0.5
     expect_close(run(sub.pow_backward, positive, 2.5, g), g * 2.5 * positive**1.5,
-                 what="pow_backward on a (3, 4) array")
+                 what=_("pow_backward on a (3, 4) array"))
 
 
 # ----------------------------------------------------------------------------- unary rules
@@ -92,7 +93,7 @@ def test_exp_and_log_backward_central_differences(sub):
         for a, g in [(0.7, 1.0), (2.0, -1.5)]:
             expected = g * _derivative(UNARY_FUNCTIONS[name], a)
             expect_close(run(getattr(sub, name), a, g), expected, rtol=1e-6,
-                         what="%s(%r, %r)" % (name, a, g))
+                         what=_("%s(%r, %r)") % (name, a, g))
 
 
 @check("ch07.unary_rules", points=1, hint="d tanh(a)/da = 1 - tanh(a)**2 (the output squared).")
@@ -100,14 +101,14 @@ def test_tanh_backward_central_differences(sub):
     for a, g in [(0.0, 1.0), (0.8, 2.0), (-1.7, -0.5)]:
         expected = g * _derivative(math.tanh, a)
         expect_close(run(sub.tanh_backward, a, g), expected, rtol=1e-6,
-                     what="tanh_backward(%r, %r)" % (a, g))
+                     what=_("tanh_backward(%r, %r)") % (a, g))
 
 
 @check("ch07.unary_rules", points=1,
        hint="relu passes grad_out through where a > 0 and blocks it (0) where a <= 0.")
 def test_relu_backward_both_sides(sub):
     for a, g, expected in [(2.0, 1.5, 1.5), (-0.5, 1.5, 0.0), (0.0, 1.5, 0.0)]:
-        expect_close(run(sub.relu_backward, a, g), expected, what="relu_backward(%r, %r)" % (a, g))
+        expect_close(run(sub.relu_backward, a, g), expected, what=_("relu_backward(%r, %r)") % (a, g))
 
 
 @check("ch07.unary_rules", points=2, hidden=True)
@@ -115,11 +116,11 @@ def test_unary_rules_elementwise_on_arrays(sub):
     rng = np.random.default_rng(72)
     a, g = rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 3, 4))
     positive = np.abs(a) + 0.1
-    expect_close(run(sub.exp_backward, a, g), g * np.exp(a), what="exp_backward on an array")
-    expect_close(run(sub.log_backward, positive, g), g / positive, what="log_backward on an array")
-    expect_close(run(sub.tanh_backward, a, g), g / np.cosh(a) ** 2, what="tanh_backward on an array")
+    expect_close(run(sub.exp_backward, a, g), g * np.exp(a), what=_("exp_backward on an array"))
+    expect_close(run(sub.log_backward, positive, g), g / positive, what=_("log_backward on an array"))
+    expect_close(run(sub.tanh_backward, a, g), g / np.cosh(a) ** 2, what=_("tanh_backward on an array"))
     expect_close(run(sub.relu_backward, a, g), np.where(a > 0, g, 0.0),
-                 what="relu_backward on an array")
+                 what=_("relu_backward on an array"))
 
 
 # ----------------------------------------------------------------------------- topological order
@@ -135,26 +136,26 @@ def _ancestors(parents, output):
 
 def _expect_topological(got, parents, output):
     expect_true(isinstance(got, (list, tuple, np.ndarray)),
-                "topological_order should return a list of node numbers, got %s"
+                _("topological_order should return a list of node numbers, got %s")
                 % type(got).__name__, kind="type")
     expect_true(all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in got),
-                "topological_order should return node numbers (int), got %r" % (list(got)[:10],),
+                _("topological_order should return node numbers (int), got %r") % (list(got)[:10],),
                 kind="type")
     nodes = [int(v) for v in got]
     repeated = sorted(v for v, c in Counter(nodes).items() if c > 1)
-    expect_true(not repeated, "node(s) %s appear more than once: list each node once"
+    expect_true(not repeated, _("node(s) %s appear more than once: list each node once")
                 % repeated[:5])
     needed = _ancestors(parents, output)
     missing = sorted(needed - set(nodes))
-    expect_true(not missing, "node(s) %s are missing: node %d depends on them"
+    expect_true(not missing, _("node(s) %s are missing: node %d depends on them")
                 % (missing[:5], output))
     extra = sorted(set(nodes) - needed)
-    expect_true(not extra, "node(s) %s are listed, but node %d does not depend on them"
+    expect_true(not extra, _("node(s) %s are listed, but node %d does not depend on them")
                 % (extra[:5], output))
     position = {v: i for i, v in enumerate(nodes)}
     for v in nodes:
         for p in parents[v]:
-            expect_true(position[p] < position[v], "node %d comes before its parent %d" % (v, p))
+            expect_true(position[p] < position[v], _("node %d comes before its parent %d") % (v, p))
 
 
 TOPO_HINT = ("Depth-first search with your own stack: push (node, False); when popped unvisited, "
@@ -183,7 +184,7 @@ def test_topological_order_chain_5000_deep(sub):
     parents = [[]] + [[i] for i in range(4999)]       # node i + 1 is computed from node i
     got = run(sub.topological_order, parents, 4999)
     expect_close([int(v) for v in got] if isinstance(got, (list, tuple, np.ndarray)) else got,
-                 list(range(5000)), what="the order of a chain 0 -> 1 -> ... -> 4999")
+                 list(range(5000)), what=_("the order of a chain 0 -> 1 -> ... -> 4999"))
 
 
 def _random_dag(seed, n):
@@ -209,11 +210,11 @@ def test_topological_order_many_paths(sub):
 # ----------------------------------------------------------------------------- backward
 def _grad_list(got, n):
     expect_true(isinstance(got, (list, tuple, np.ndarray)) and len(got) == n,
-                "backward should return a list with one gradient per node (%d), got %s"
+                _("backward should return a list with one gradient per node (%d), got %s")
                 % (n, type(got).__name__ if not isinstance(got, (list, tuple, np.ndarray))
                    else "%d item(s)" % len(got)), kind="length")
     expect_true(all(isinstance(v, (int, float, np.integer, np.floating)) for v in got),
-                "backward should return numbers, got %r" % (list(got)[:5],), kind="type")
+                _("backward should return numbers, got %r") % (list(got)[:5],), kind="type")
     return np.array([float(v) for v in got])
 
 
@@ -235,8 +236,8 @@ def _neuron_case(x, w, b, y):
 def test_backward_chapter6_neuron(sub):
     graph, expected = _neuron_case(1.5, 0.8, -0.2, 1.0)
     got = _grad_list(run(sub.backward, graph), 8)
-    expect_close(got, expected, rtol=1e-9, what="the gradients of chapter 6's neuron "
-                 "(nodes w, x, u, b, z, a, r, L)")
+    expect_close(got, expected, rtol=1e-9, what=_("the gradients of chapter 6's neuron "
+                 "(nodes w, x, u, b, z, a, r, L)"))
 
 
 @check("ch07.backward", points=1, hint="Add (+=) the contributions: x is used twice by x * x "
@@ -244,7 +245,7 @@ def test_backward_chapter6_neuron(sub):
 def test_backward_accumulates_over_paths(sub):
     graph = {"parents": [[], [0, 0], [1, 0]], "local": [[], [3.0, 3.0], [1.0, 1.0]], "output": 2}
     expect_close(_grad_list(run(sub.backward, graph), 3), np.array([7.0, 1.0, 1.0]),
-                 what="backward for f = x*x + x at x = 3")
+                 what=_("backward for f = x*x + x at x = 3"))
 
 
 @check("ch07.backward", points=1, hint="Nodes the output does not depend on (including nodes "
@@ -254,7 +255,7 @@ def test_backward_unused_nodes_get_zero(sub):
     graph = {"parents": [[], [], [0, 1], [1], [3, 0]],
              "local": [[], [], [-2.0, 0.5], [2.0], [1.0, 1.0]], "output": 2}
     expect_close(_grad_list(run(sub.backward, graph), 5), np.array([-2.0, 0.5, 1.0, 0.0, 0.0]),
-                 what="backward with output node 2")
+                 what=_("backward with output node 2"))
 
 
 # Random straight-line programs, evaluated here on floats (the trusted reference).
@@ -342,7 +343,7 @@ def _program_gradient(program, inputs):
 
 def _as_graph(program, inputs):
     values = _evaluate(program, inputs)
-    parents, local = [[] for _ in inputs], [[] for _ in inputs]
+    parents, local = [[] for _unused in inputs], [[] for _unused in inputs]
     for step in program:
         op, a = step[0], values[step[1]]
         if op in ("+", "-", "*", "/"):
@@ -360,9 +361,9 @@ def test_backward_random_programs(sub, ref):
         graph = _as_graph(program, inputs)
         got = _grad_list(run(sub.backward, graph), len(graph["parents"]))
         expect_close(got[:len(inputs)], _program_gradient(program, inputs), rtol=1e-5, atol=1e-7,
-                     what="the gradients of the inputs (central differences)")
+                     what=_("the gradients of the inputs (central differences)"))
         expect_close(got, np.array(ref.backward(graph), dtype=float), rtol=1e-9, atol=1e-12,
-                     what="the gradients of all nodes")
+                     what=_("the gradients of all nodes"))
 
 
 @check("ch07.backward", points=1, hidden=True, timeout=10)
@@ -371,7 +372,7 @@ def test_backward_deep_chain(sub):
     graph = {"parents": [[]] + [[i] for i in range(n - 1)], "local": [[]] + [[1.0001]] * (n - 1),
              "output": n - 1}
     got = _grad_list(run(sub.backward, graph), n)
-    expect_close(got[0], 1.0001 ** (n - 1), rtol=1e-9, what="the gradient of node 0")
+    expect_close(got[0], 1.0001 ** (n - 1), rtol=1e-9, what=_("the gradient of node 0"))
 
 
 # ----------------------------------------------------------------------------- Value
@@ -391,7 +392,7 @@ def _neuron_expected(x, w, b, y):
 def test_value_neuron_chapter6(sub):
     got = run(sub.neuron_gradients, 1.5, 0.8, -0.2, 1.0)
     expect_close(got, _neuron_expected(1.5, 0.8, -0.2, 1.0), rtol=1e-9,
-                 what="neuron_gradients(1.5, 0.8, -0.2, 1.0)")
+                 what=_("neuron_gradients(1.5, 0.8, -0.2, 1.0)"))
 
 
 SINGLE_OPS = [([["*", 0, 1]], [1.5, -2.0]), ([["/", 0, 1]], [1.5, -2.0]),
@@ -405,18 +406,18 @@ def _run_program(sub, program, inputs):
     got = run(sub.run_program, program, inputs)
     expect_true(isinstance(got, dict) and isinstance(got.get("grads"), list)
                 and len(got["grads"]) == len(inputs),
-                "run_program returned %r instead of {'value': ..., 'grads': [...]}: is .grad a "
-                "number in every Value?" % (got,), kind="type")
+                _("run_program returned %r instead of {'value': ..., 'grads': [...]}: is .grad a "
+                "number in every Value?") % (got,), kind="type")
     return got
 
 
 def _expect_program(sub, program, inputs, rtol=1e-6):
     got = _run_program(sub, program, inputs)
     expect_close(got["value"], _evaluate(program, inputs)[-1], rtol=1e-9,
-                 what="the value of program %s on inputs %s" % (program, inputs))
+                 what=_("the value of program %s on inputs %s") % (program, inputs))
     expect_close(np.array(got["grads"], dtype=float), _program_gradient(program, inputs),
                  rtol=rtol, atol=1e-7,
-                 what="the gradients of program %s on inputs %s" % (program, inputs))
+                 what=_("the gradients of program %s on inputs %s") % (program, inputs))
 
 
 @check("ch07.value", points=3, hint=VALUE_HINT)
@@ -429,7 +430,7 @@ def test_value_each_operation(sub):
        "factors, so both contributions must reach x.grad.")
 def test_value_used_twice_accumulates(sub):
     got = _run_program(sub, [["*", 0, 0], ["+", 1, 0]], [3.0])
-    expect_close(got["grads"], [7.0], what="d(x*x + x)/dx at x = 3")
+    expect_close(got["grads"], [7.0], what=_("d(x*x + x)/dx at x = 3"))
 
 
 @check("ch07.value", points=1, hint="backward() must not be recursive: a chain of 3,000 "
@@ -437,7 +438,7 @@ def test_value_used_twice_accumulates(sub):
 def test_value_deep_chain(sub):
     program = [["+", k, 0] for k in range(3000)]      # result k + 1 = result k + x
     got = _run_program(sub, program, [0.5])
-    expect_close(got["grads"], [3001.0], what="the gradient after 3,000 additions of x")
+    expect_close(got["grads"], [3001.0], what=_("the gradient after 3,000 additions of x"))
 
 
 @check("ch07.value", points=2, hidden=True)
@@ -457,7 +458,7 @@ def test_value_neuron_other_values(sub):
                 changed[k] = t
                 return _neuron_expected(*changed)["loss"]
             expected[name] = _derivative(loss_of, args[k])
-        expect_close(got, expected, rtol=1e-6, atol=1e-9, what="neuron_gradients%s" % (args,))
+        expect_close(got, expected, rtol=1e-6, atol=1e-9, what=_("neuron_gradients%s") % (args,))
 
 
 # ----------------------------------------------------------------------------- array rules
@@ -493,8 +494,8 @@ def test_matmul_backward_central_differences(sub):
 def test_matmul_backward_shapes(sub):
     A, B, G = _matmul_case(79, 4, 2, 3)
     dA, dB = _tuple_of(run(sub.matmul_backward, A, B, G), 2, "matmul_backward")
-    expect_close(dA, G @ B.T, what="dA for A (4, 2), B (2, 3)")
-    expect_close(dB, A.T @ G, what="dB for A (4, 2), B (2, 3)")
+    expect_close(dA, G @ B.T, what=_("dA for A (4, 2), B (2, 3)"))
+    expect_close(dB, A.T @ G, what=_("dB for A (4, 2), B (2, 3)"))
 
 
 @check("ch07.matmul_backward", points=2, hidden=True)
@@ -525,7 +526,7 @@ def test_unbroadcast_examples(sub):
                             ((5, 1), grad.sum(axis=1, keepdims=True)), ((5, 3), grad),
                             ((), float(grad.sum()))]:
         expect_close(run(sub.unbroadcast, grad, shape), expected,
-                     what="unbroadcast(grad of shape (5, 3), %s)" % (shape,))
+                     what=_("unbroadcast(grad of shape (5, 3), %s)") % (shape,))
 
 
 @check("ch07.add_backward", points=2, hint="dA = unbroadcast(G, A.shape), dB = "
@@ -546,7 +547,7 @@ def test_unbroadcast_other_shapes(sub):
         grad = rng.normal(size=big)
         expected = _broadcast_gradient(grad, shape)
         expect_close(run(sub.unbroadcast, grad, shape), expected if shape else float(expected),
-                     rtol=1e-6, atol=1e-8, what="unbroadcast to %s" % (shape,))
+                     rtol=1e-6, atol=1e-8, what=_("unbroadcast to %s") % (shape,))
 
 
 @check("ch07.add_backward", points=2, hidden=True)
@@ -612,14 +613,14 @@ def _hvp_numeric(X, Y, params, direction, eps=1e-5):
 def _hvp(sub, X, Y, params, direction):
     """The learner's H v, checked to be a dict of arrays shaped like the parameters."""
     got = run(sub.hessian_vector_product, X, Y, params, direction)
-    expect_true(isinstance(got, dict), "hessian_vector_product should return a dict with keys %s, "
-                "got %s" % (list(HVP_NAMES), type(got).__name__), kind="type")
+    expect_true(isinstance(got, dict), _("hessian_vector_product should return a dict with keys %s, "
+                "got %s") % (list(HVP_NAMES), type(got).__name__), kind="type")
     missing = [name for name in HVP_NAMES if name not in got]
-    expect_true(not missing, "the dict returned lacks the key(s) %s" % missing, kind="keys")
+    expect_true(not missing, _("the dict returned lacks the key(s) %s") % missing, kind="keys")
     for name in HVP_NAMES:
         shape = np.shape(got[name])
-        expect_true(shape == params[name].shape, "(Hv)_%s has shape %s, expected %s, the shape "
-                    "of %s" % (name, shape, params[name].shape, name), kind="shape")
+        expect_true(shape == params[name].shape, _("(Hv)_%s has shape %s, expected %s, the shape "
+                    "of %s") % (name, shape, params[name].shape, name), kind="shape")
     return got
 
 
@@ -632,7 +633,7 @@ def _inner(first, second):
 def test_hvp_central_differences_of_the_gradient(sub):
     X, Y, params, direction = _hvp_case(86, 4, 3, 5, 3)
     expect_gradients(_hvp(sub, X, Y, params, direction), _hvp_numeric(X, Y, params, direction),
-                     tol=1e-6, prefix="(Hv)_", what="H v")
+                     tol=1e-6, prefix="(Hv)_", what=_("H v"))
 
 
 @check("ch07.hessian_vector_product", points=1, hint="A Hessian is symmetric, so u·(H v) must "
@@ -644,7 +645,7 @@ def test_hvp_symmetry(sub):
     v = _hvp_case(88, 5, 2, 3, 4)[3]
     u_Hv = _inner(u, _hvp(sub, X, Y, params, v))
     v_Hu = _inner(v, _hvp(sub, X, Y, params, u))
-    expect_close(u_Hv, v_Hu, rtol=1e-11, atol=1e-14, what="u·(H v) against v·(H u)")
+    expect_close(u_Hv, v_Hu, rtol=1e-11, atol=1e-14, what=_("u·(H v) against v·(H u)"))
 
 
 @check("ch07.hessian_vector_product", points=1, hidden=True)
@@ -654,7 +655,7 @@ def test_hvp_other_shapes(sub):
         X, Y, params, direction = _hvp_case(seed, *shape, scale=scale)
         expect_gradients(_hvp(sub, X, Y, params, direction),
                          _hvp_numeric(X, Y, params, direction), tol=1e-6, prefix="(Hv)_",
-                         what="H v for a %d-%d-%d network and %d samples" % (shape[1:] + shape[:1]))
+                         what=_("H v for a %d-%d-%d network and %d samples") % (shape[1:] + shape[:1]))
 
 
 @check("ch07.hessian_vector_product", points=1, hidden=True)
@@ -666,9 +667,9 @@ def test_hvp_curvature_from_the_loss_and_linearity(sub):
                  + _mlp_loss(X, Y, _shifted(params, v, -eps))) / eps**2
     Hv = _hvp(sub, X, Y, params, v)
     expect_close(_inner(v, Hv), curvature, rtol=1e-5, atol=1e-8,
-                 what="v·(H v) against second differences of the loss")
+                 what=_("v·(H v) against second differences of the loss"))
     Hu = _hvp(sub, X, Y, params, u)
     combined = _hvp(sub, X, Y, params, {name: 2 * u[name] - 3 * v[name] for name in HVP_NAMES})
     expect_gradients(combined, {name: 2 * Hu[name] - 3 * np.asarray(Hv[name])
                                 for name in HVP_NAMES}, tol=1e-9, prefix="(H(2u - 3v))_",
-                     what="H (2u - 3v) against 2 Hu - 3 Hv")
+                     what=_("H (2u - 3v) against 2 Hu - 3 Hv"))

@@ -15,6 +15,7 @@ import numpy as np
 
 from grader.checks import (CheckFailed, check, expect_close, expect_gradients, expect_raises,
                            expect_same, expect_true, numerical_gradient, run)
+from grader.i18n import _
 from grader.paths import course_root
 
 # Under pytest, tests/ is on sys.path and tests/nnlib/ (a folder without __init__.py) would be
@@ -44,19 +45,19 @@ def _nnlib_net(sizes, seed=0, learning_rate=0.1):
 def _expect_params(got, sizes, fn):
     """The returned value must be a list [W1, b1, ...] of float arrays with the right shapes."""
     if not isinstance(got, (list, tuple)):
-        raise CheckFailed("%s should return a list [W1, b1, W2, b2, ...], got %s"
+        raise CheckFailed(_("%s should return a list [W1, b1, W2, b2, ...], got %s")
                           % (fn, type(got).__name__), kind="type")
     n_layers = len(sizes) - 1
     expect_true(len(got) == 2 * n_layers,
-                "for sizes %s, %s should return %d arrays [W1, b1, ..., W%d, b%d], got %d"
+                _("for sizes %s, %s should return %d arrays [W1, b1, ..., W%d, b%d], got %d")
                 % (sizes, fn, 2 * n_layers, n_layers, n_layers, len(got)), kind="shape")
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
         for name, p, shape in (("W%d" % l, got[2 * l - 2], (n_in, n_out)), ("b%d" % l, got[2 * l - 1], (n_out,))):
             if not isinstance(p, np.ndarray):
-                raise CheckFailed("%s: %s should be a numpy array, got %s" % (fn, name, type(p).__name__), kind="type")
-            expect_true(p.shape == shape, "%s: for sizes %s, %s should have shape %s, got %s"
+                raise CheckFailed(_("%s: %s should be a numpy array, got %s") % (fn, name, type(p).__name__), kind="type")
+            expect_true(p.shape == shape, _("%s: for sizes %s, %s should have shape %s, got %s")
                         % (fn, sizes, name, shape, p.shape), kind="shape")
-            expect_true(p.dtype.kind == "f", "%s: %s should hold floats, got dtype %s" % (fn, name, p.dtype),
+            expect_true(p.dtype.kind == "f", _("%s: %s should hold floats, got dtype %s") % (fn, name, p.dtype),
                         kind="dtype")
     return list(got)
 
@@ -64,17 +65,17 @@ def _expect_params(got, sizes, fn):
 def _pair(result, fn, names):
     """The returned tuple (a pair, or as many values as ``names``), or a message naming them."""
     if not isinstance(result, (tuple, list)) or len(result) != len(names):
-        raise CheckFailed("%s should return a tuple %s, got %s"
+        raise CheckFailed(_("%s should return a tuple %s, got %s")
                           % (fn, "(" + ", ".join(names) + ")",
                              type(result).__name__ if not isinstance(result, (tuple, list))
-                             else "%d items" % len(result)), kind="type")
+                             else _("%d items") % len(result)), kind="type")
     return result
 
 
 def _expect_same_params(got, expected, what, rtol=1e-9, atol=1e-12):
     names = ["%s%d" % (k, i // 2 + 1) for i, k in enumerate(["W", "b"] * (len(expected) // 2))]
     for name, g, e in zip(names, got, expected):
-        expect_close(g, e, rtol=rtol, atol=atol, dtype="kind", what="%s of %s" % (name, what))
+        expect_close(g, e, rtol=rtol, atol=atol, dtype="kind", what=_("%s of %s") % (name, what))
 
 
 def _sgd_by_hand(params, X, Y, sizes, batch_size, lr, order):
@@ -112,9 +113,9 @@ def _digits_split():
 
 def _losses_list(losses, epochs, fn="train"):
     if not isinstance(losses, (list, tuple, np.ndarray)):
-        raise CheckFailed("%s should return the epoch losses as a list, got %s" % (fn, type(losses).__name__),
+        raise CheckFailed(_("%s should return the epoch losses as a list, got %s") % (fn, type(losses).__name__),
                           kind="type")
-    expect_true(len(losses) == epochs, "%s should return one loss per epoch (%d), got %d values"
+    expect_true(len(losses) == epochs, _("%s should return one loss per epoch (%d), got %d values")
                 % (fn, epochs, len(losses)), kind="shape")
     return np.asarray(losses, dtype=float)
 
@@ -127,10 +128,10 @@ def test_init_params_shapes_and_zero_biases(sub):
     for sizes in ([2, 4, 1], [64, 32, 10], [3, 5, 7, 2], [4, 1]):
         got = _expect_params(run(sub.init_params, sizes, 0), sizes, "init_params")
         for l, b in enumerate(got[1::2], start=1):
-            expect_true(not np.any(b), "init_params(%s, 0): b%d should be all zeros, got %s" % (sizes, l, b))
+            expect_true(not np.any(b), _("init_params(%s, 0): b%d should be all zeros, got %s") % (sizes, l, b))
         for l, W in enumerate(got[0::2], start=1):
             expect_true(np.unique(W).size == W.size,
-                        "init_params(%s, 0): the entries of W%d should be random (all different), got %s"
+                        _("init_params(%s, 0): the entries of W%d should be random (all different), got %s")
                         % (sizes, l, W), kind="values")
 
 
@@ -143,8 +144,8 @@ def test_init_params_is_glorot_uniform_from_the_seed(sub):
         for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
             a = np.sqrt(6.0 / (n_in + n_out))
             expect_true(np.abs(got[2 * l - 2]).max() <= a,
-                        "init_params(%s, %d): W%d must lie in [-a, a] with a = sqrt(6 / (%d + %d)) = %.4f, "
-                        "got entries up to %.4f" % (sizes, seed, l, n_in, n_out, a, np.abs(got[2 * l - 2]).max()))
+                        _("init_params(%s, %d): W%d must lie in [-a, a] with a = sqrt(6 / (%d + %d)) = %.4f, "
+                        "got entries up to %.4f") % (sizes, seed, l, n_in, n_out, a, np.abs(got[2 * l - 2]).max()))
         _expect_same_params(got, nnlib.MLP(sizes, activation="tanh", seed=seed).get_weights(),
                             "init_params(%s, %d) (Keras' and nnlib's Glorot uniform from the same seed)"
                             % (sizes, seed), rtol=1e-12)
@@ -157,8 +158,8 @@ def test_init_params_same_seed_same_network(sub):
     second = _expect_params(run(sub.init_params, [5, 8, 3], 7), [5, 8, 3], "init_params")
     other = _expect_params(run(sub.init_params, [5, 8, 3], 8), [5, 8, 3], "init_params")
     _expect_same_params(second, first, "a second call with the same seed", rtol=0, atol=0)
-    expect_true(not np.array_equal(first[0], other[0]), "seeds 7 and 8 gave the same W1: the weights must "
-                "depend on the seed")
+    expect_true(not np.array_equal(first[0], other[0]), _("seeds 7 and 8 gave the same W1: the weights must "
+                "depend on the seed"))
 
 
 @check("ch09.init_params", points=1, hidden=True)
@@ -183,7 +184,7 @@ def test_train_epoch_full_batch_is_one_gradient_step(sub):
     loss, grads = model.loss_and_grads(X, Y)
     expected = [p - 0.5 * grads[name] for name, p in model.params().items()]
     _expect_same_params(new, expected, "the parameters after one full-batch step")
-    expect_close(float(got[1]), loss, rtol=1e-9, what="the epoch loss (the loss before the step)")
+    expect_close(float(got[1]), loss, rtol=1e-9, what=_("the epoch loss (the loss before the step)"))
 
 
 @check("ch09.train_epoch", points=1,
@@ -197,7 +198,7 @@ def test_train_epoch_minibatches_in_the_given_order(sub):
     new = _expect_params(got[0], [2, 4, 1], "train_epoch")
     expected, loss = _sgd_by_hand(params, X, Y, [2, 4, 1], 4, 0.3, order)
     _expect_same_params(new, expected, "train_epoch with batch_size=4 on 10 rows")
-    expect_close(float(got[1]), loss, rtol=1e-9, what="the epoch loss (batch losses weighted by batch size)")
+    expect_close(float(got[1]), loss, rtol=1e-9, what=_("the epoch loss (batch losses weighted by batch size)"))
 
 
 @check("ch09.train_epoch", points=1,
@@ -213,7 +214,7 @@ def test_train_epoch_softmax_three_classes(sub):
     expected, loss = _sgd_by_hand(params, X, Y, [4, 6, 5, 3], 2, 0.2, order)
     _expect_same_params(new, expected, "train_epoch on a 4-6-5-3 softmax network (batches of 2)")
     expect_close(float(got[1]), loss, rtol=1e-9,
-                 what="the epoch loss (batch losses weighted by batch size)")
+                 what=_("the epoch loss (batch losses weighted by batch size)"))
 
 
 @check("ch09.train_epoch", points=1,
@@ -222,15 +223,15 @@ def test_train_epoch_loss_decreases_on_xor(sub):
     X, Y = data.make_xor()
     params = nnlib.MLP([2, 4, 1], activation="tanh", seed=0).get_weights()
     losses = []
-    for _ in range(40):
+    for _unused in range(40):
         params, loss = _pair(run(sub.train_epoch, params, X, Y, 4, 1.0, np.arange(4)), "train_epoch",
                              ("new_params", "epoch_loss"))
         params = _expect_params(params, [2, 4, 1], "train_epoch")
         losses.append(float(loss))
     expect_true(all(b < a for a, b in zip(losses, losses[1:])),
-                "on XOR (full batch, lr = 1) the epoch loss should fall every epoch; got %s"
+                _("on XOR (full batch, lr = 1) the epoch loss should fall every epoch; got %s")
                 % np.round(losses, 4).tolist())
-    expect_true(losses[-1] < 0.5 * losses[0], "after 40 epochs the loss should have at least halved: %.4f -> %.4f"
+    expect_true(losses[-1] < 0.5 * losses[0], _("after 40 epochs the loss should have at least halved: %.4f -> %.4f")
                 % (losses[0], losses[-1]))
 
 
@@ -260,7 +261,7 @@ def test_train_matches_nnlib_fit(sub):
     history = model.fit(X, Y, epochs=5, batch_size=16, seed=4, verbose=0)
     _expect_same_params(params, model.get_weights(), "train(X, Y, [2, 6, 1], epochs=5, batch_size=16, "
                         "learning_rate=0.3, seed=4), compared with nnlib's fit from the same seed", rtol=1e-8)
-    expect_close(losses, np.array(history.history["loss"]), rtol=1e-8, what="the epoch losses")
+    expect_close(losses, np.array(history.history["loss"]), rtol=1e-8, what=_("the epoch losses"))
 
 
 @check("ch09.train", points=2,
@@ -275,10 +276,10 @@ def test_train_solves_xor(sub):
     model.set_weights(params)
     p = model.predict(X).ravel()
     expect_true(np.array_equal(p > 0.5, Y.ravel() > 0.5),
-                "XOR is not solved: for the inputs (0,0), (0,1), (1,0), (1,1) your network outputs %s, "
-                "expected > 0.5 exactly for (0,1) and (1,0)" % np.round(p, 3).tolist())
+                _("XOR is not solved: for the inputs (0,0), (0,1), (1,0), (1,1) your network outputs %s, "
+                "expected > 0.5 exactly for (0,1) and (1,0)") % np.round(p, 3).tolist())
     expect_true(losses[-1] < 0.1 and losses[-1] < losses[0],
-                "the XOR loss should fall from about 0.7 to below 0.1; got %.4f -> %.4f" % (losses[0], losses[-1]))
+                _("the XOR loss should fall from about 0.7 to below 0.1; got %.4f -> %.4f") % (losses[0], losses[-1]))
 
 
 @check("ch09.train", points=2, timeout=DIGITS_TIMEOUT,
@@ -293,7 +294,7 @@ def test_train_digits_accuracy(sub):
     model = _nnlib_net([64, 32, 10])
     model.set_weights(params)
     accuracy = float(np.mean(model.predict(X_test).argmax(axis=1) == y_test))
-    expect_true(accuracy >= 0.90, "test accuracy on the digits is %.3f, expected at least 0.90" % accuracy)
+    expect_true(accuracy >= 0.90, _("test accuracy on the digits is %.3f, expected at least 0.90") % accuracy)
 
 
 @check("ch09.train", points=1,
@@ -308,9 +309,9 @@ def test_train_is_deterministic(sub):
     p1, p2, p3 = (_expect_params(r[0], [4, 5, 3], "train") for r in (first, second, other))
     _expect_same_params(p2, p1, "a second call of train with the same seed", rtol=0, atol=0)
     expect_close(_losses_list(second[1], 3), _losses_list(first[1], 3), rtol=0, atol=0,
-                 what="the losses of a second call with the same seed")
-    expect_true(not np.array_equal(p1[0], p3[0]), "seeds 21 and 22 gave the same W1 after training: the "
-                "initialisation and the shuffling must depend on the seed")
+                 what=_("the losses of a second call with the same seed"))
+    expect_true(not np.array_equal(p1[0], p3[0]), _("seeds 21 and 22 gave the same W1 after training: the "
+                "initialisation and the shuffling must depend on the seed"))
     zero = _pair(run(sub.train, *args[:3], 0, 8, 0.2, 21), "train", ("params", "losses"))
     _losses_list(zero[1], 0)
     _expect_same_params(_expect_params(zero[0], [4, 5, 3], "train"),
@@ -320,7 +321,7 @@ def test_train_is_deterministic(sub):
 
 @check("ch09.train", points=1, hidden=True)
 def test_train_random(sub, ref):
-    X, _ = _three_classes(37, 14)
+    X, _unused = _three_classes(37, 14)
     Y2 = np.eye(2)[np.random.default_rng(15).integers(0, 2, size=37)]
     sizes = [4, 7, 5, 2]
     got = _pair(run(sub.train, X, Y2, sizes, 4, 6, 0.25, 31), "train", ("params", "losses"))
@@ -344,17 +345,15 @@ def _network_sizes(got, n_in, n_out, fn):
     """The layer sizes of a parameter list whose sizes the learner chose (checked like init's)."""
     if not isinstance(got, (list, tuple)) or len(got) < 2 or len(got) % 2:
         what = (f"{len(got)} items" if isinstance(got, (list, tuple)) else type(got).__name__)
-        raise CheckFailed(f"{fn} should return a list [W1, b1, ..., WL, bL], got {what}",
+        raise CheckFailed(_('{fn} should return a list [W1, b1, ..., WL, bL], got {what}').format(fn=fn, what=what),
                           kind="type")
     sizes = [n_in]
     for l, W in enumerate(got[0::2], start=1):
         if not isinstance(W, np.ndarray) or W.ndim != 2 or W.shape[0] != sizes[-1]:
             shape = getattr(W, "shape", type(W).__name__)
-            raise CheckFailed(f"{fn}: W{l} should be a 2-D array with {sizes[-1]} rows (the "
-                              f"outputs of the layer before), got {shape}", kind="shape")
+            raise CheckFailed(_('{fn}: W{l} should be a 2-D array with {sizes_1} rows (the outputs of the layer before), got {shape}').format(fn=fn, l=l, sizes_1=sizes[-1], shape=shape), kind="shape")
         sizes.append(W.shape[1])
-    expect_true(sizes[-1] == n_out, f"{fn}: the last layer has {sizes[-1]} outputs, expected "
-                f"{n_out} (one sigmoid unit)", kind="shape")
+    expect_true(sizes[-1] == n_out, _('{fn}: the last layer has {sizes_1} outputs, expected {n_out} (one sigmoid unit)').format(fn=fn, sizes_1=sizes[-1], n_out=n_out), kind="shape")
     _expect_params(got, sizes, fn)
     return sizes
 
@@ -369,31 +368,26 @@ def _measure(got, fn, train_set, new_set):
 
 
 def _expect_overfit(sub, data_seed, seed):
-    train_set, _, new_set = _small_moons(data_seed)
-    train_loss, new_loss, _ = _measure(run(sub.overfit, *train_set, seed), "overfit", train_set,
+    train_set, _unused, new_set = _small_moons(data_seed)
+    train_loss, new_loss, _unused = _measure(run(sub.overfit, *train_set, seed), "overfit", train_set,
                                        new_set)
     expect_true(train_loss <= OVERFIT_MAX_TRAIN_LOSS,
-                f"overfit: the training loss is {train_loss:.3f}; a network that overfits fits its "
-                f"30 training points almost perfectly (training loss at most "
-                f"{OVERFIT_MAX_TRAIN_LOSS})")
+                _('overfit: the training loss is {train_loss:.3f}; a network that overfits fits its 30 training points almost perfectly (training loss at most {OVERFIT_MAX_TRAIN_LOSS})').format(train_loss=train_loss, OVERFIT_MAX_TRAIN_LOSS=OVERFIT_MAX_TRAIN_LOSS))
     expect_true(new_loss - train_loss >= OVERFIT_MIN_GAP,
-                f"overfit: training loss {train_loss:.3f}, loss on 1,000 new points "
-                f"{new_loss:.3f}: the gap is {new_loss - train_loss:.3f}, expected at least "
-                f"{OVERFIT_MIN_GAP}")
+                _('overfit: training loss {train_loss:.3f}, loss on 1,000 new points {new_loss:.3f}: the gap is {new_loss_train_loss:.3f}, expected at least {OVERFIT_MIN_GAP}').format(train_loss=train_loss, new_loss=new_loss, new_loss_train_loss=new_loss - train_loss, OVERFIT_MIN_GAP=OVERFIT_MIN_GAP))
 
 
 def _expect_regularised(sub, data_seed, seed):
     train_set, val_set, new_set = _small_moons(data_seed)
     train_loss, new_loss, accuracy = _measure(run(sub.regularise, *train_set, *val_set, seed),
                                               "regularise", train_set, new_set)
-    summary = (f"training loss {train_loss:.3f}, loss on 1,000 new points {new_loss:.3f} (gap "
-               f"{new_loss - train_loss:.3f}), accuracy on them {accuracy:.3f}")
+    summary = _("training loss {train_loss:.3f}, loss on 1,000 new points {new_loss:.3f} (gap "
+                "{gap:.3f}), accuracy on them {accuracy:.3f}").format(
+        train_loss=train_loss, new_loss=new_loss, gap=new_loss - train_loss, accuracy=accuracy)
     expect_true(new_loss - train_loss <= REGULARISED_MAX_GAP,
-                f"regularise: {summary}; the gap should be at most {REGULARISED_MAX_GAP}")
+                _('regularise: {summary}; the gap should be at most {REGULARISED_MAX_GAP}').format(summary=summary, REGULARISED_MAX_GAP=REGULARISED_MAX_GAP))
     expect_true(new_loss <= REGULARISED_MAX_NEW_LOSS and accuracy >= REGULARISED_MIN_ACCURACY,
-                f"regularise: {summary}; expected a loss of at most {REGULARISED_MAX_NEW_LOSS} "
-                f"and an accuracy of at least {REGULARISED_MIN_ACCURACY} on the new points (a "
-                "small gap alone is not enough: a network that learned nothing has none)")
+                _('regularise: {summary}; expected a loss of at most {REGULARISED_MAX_NEW_LOSS} and an accuracy of at least {REGULARISED_MIN_ACCURACY} on the new points (a small gap alone is not enough: a network that learned nothing has none)').format(summary=summary, REGULARISED_MAX_NEW_LOSS=REGULARISED_MAX_NEW_LOSS, REGULARISED_MIN_ACCURACY=REGULARISED_MIN_ACCURACY))
 
 
 @check("ch09.overfitting", points=2,
@@ -440,8 +434,7 @@ def _expect_mask(sub, shape, rate, seed):
     got = run(sub.dropout_mask, shape, rate, seed)
     layer = nnlib.Dropout(rate, rng=seed)
     layer.forward(np.zeros(shape), training=True)
-    expect_close(got, layer.mask, what=f"dropout_mask({shape}, {rate}, {seed}) (nnlib's "
-                 f"Dropout(rate={rate}, rng={seed}) draws this keep-mask in its first pass)")
+    expect_close(got, layer.mask, what=_("dropout_mask({shape}, {rate}, {seed}) (nnlib's Dropout(rate={rate}, rng={seed}) draws this keep-mask in its first pass)").format(shape=shape, rate=rate, seed=seed))
     return got
 
 
@@ -451,7 +444,7 @@ def _expect_dropout_backward(sub, seed, n, d, rate):
     expected = numerical_gradient(lambda v: float(np.sum(dA * _nnlib_dropout(v, rate, mask))),
                                   X.copy())
     expect_gradients({"X": got}, {"X": expected}, tol=1e-7,
-                     what=f"dropout_backward(dA, {rate}, mask) for shape {(n, d)}")
+                     what=_('dropout_backward(dA, {rate}, mask) for shape {n_d}').format(rate=rate, n_d=(n, d)))
 
 
 @check("ch09.dropout", points=1,
@@ -459,8 +452,7 @@ def _expect_dropout_backward(sub, seed, n, d, rate):
 def test_dropout_mask_is_nnlibs_and_keeps_1_minus_rate(sub):
     _expect_mask(sub, (3, 4), 0.5, 0)
     big = _expect_mask(sub, (400, 50), 0.2, 7)
-    expect_true(abs(big.mean() - 0.8) < 0.01, f"dropout_mask((400, 50), 0.2, 7) keeps a fraction "
-                f"{big.mean():.3f} of the entries; with rate 0.2 it should keep about 0.8")
+    expect_true(abs(big.mean() - 0.8) < 0.01, _('dropout_mask((400, 50), 0.2, 7) keeps a fraction {big_mean:.3f} of the entries; with rate 0.2 it should keep about 0.8').format(big_mean=big.mean()))
 
 
 @check("ch09.dropout", points=1,
@@ -471,29 +463,28 @@ def test_dropout_forward_by_hand(sub):
     mask = np.array([[True, False, True], [False, True, True]])
     expect_close(run(sub.dropout_forward, X, 0.5, mask, True),
                  np.array([[2.0, 0.0, 6.0], [0.0, 10.0, 12.0]]),
-                 what="dropout_forward(X, 0.5, mask, True) (kept entries doubled, others 0)")
+                 what=_("dropout_forward(X, 0.5, mask, True) (kept entries doubled, others 0)"))
     expect_close(run(sub.dropout_forward, X, 0.2, mask, True),
                  np.array([[1.25, 0.0, 3.75], [0.0, 6.25, 7.5]]),
-                 what="dropout_forward(X, 0.2, mask, True) (kept entries divided by 0.8)")
+                 what=_("dropout_forward(X, 0.2, mask, True) (kept entries divided by 0.8)"))
     expect_close(run(sub.dropout_forward, X, 0.5, None, False), X,
-                 what="dropout_forward(X, 0.5, None, False) (inference: the identity)")
+                 what=_("dropout_forward(X, 0.5, None, False) (inference: the identity)"))
 
 
 @check("ch09.dropout", points=1,
        hint="Divide the kept entries by 1 - rate, so that the mean of the outputs stays that of "
             "the inputs.")
 def test_dropout_forward_matches_nnlib_and_keeps_the_mean(sub):
-    X, _, mask = _dropout_case(1, 6, 4, 0.25)
+    X, _unused, mask = _dropout_case(1, 6, 4, 0.25)
     expect_close(run(sub.dropout_forward, X, 0.25, mask, True), _nnlib_dropout(X, 0.25, mask),
-                 what="dropout_forward(X, 0.25, mask, True), compared with nnlib's Dropout")
+                 what=_("dropout_forward(X, 0.25, mask, True), compared with nnlib's Dropout"))
     expect_close(run(sub.dropout_forward, X, 0.25, mask, False),
                  _nnlib_dropout(X, 0.25, mask, training=False),
-                 what="dropout_forward(X, 0.25, mask, False), compared with nnlib's Dropout")
+                 what=_("dropout_forward(X, 0.25, mask, False), compared with nnlib's Dropout"))
     ones = np.ones((500, 40))
     mask = np.random.default_rng(2).random(ones.shape) >= 0.4
     mean = float(np.mean(run(sub.dropout_forward, ones, 0.4, mask, True)))
-    expect_true(abs(mean - 1.0) < 0.02, f"with rate 0.4, the mean output for inputs that are all 1 "
-                f"is {mean:.3f}; inverted dropout keeps it at about 1")
+    expect_true(abs(mean - 1.0) < 0.02, _('with rate 0.4, the mean output for inputs that are all 1 is {mean:.3f}; inverted dropout keeps it at about 1').format(mean=mean))
 
 
 @check("ch09.dropout", points=2,
@@ -506,7 +497,7 @@ def test_dropout_backward_gradient_check(sub):
 @check("ch09.dropout", points=1, hidden=True)
 def test_dropout_other_shapes(sub):
     _expect_mask(sub, (9, 13), 0.7, 21)
-    X, _, mask = _dropout_case(22, 9, 13, 0.7)
+    X, _unused, mask = _dropout_case(22, 9, 13, 0.7)
     expect_close(run(sub.dropout_forward, X, 0.7, mask, True), _nnlib_dropout(X, 0.7, mask))
     _expect_dropout_backward(sub, seed=23, n=8, d=11, rate=0.7)
 
@@ -539,19 +530,21 @@ def _expect_batchnorm_like_nnlib(sub, case, training, momentum, epsilon, passes=
     the last one returned, compared with the same passes of nnlib's layer."""
     X, gamma, beta, moving_mean, moving_variance = case
     layer = _nnlib_batchnorm(gamma, beta, moving_mean, moving_variance, momentum, epsilon)
-    mode = "training" if training else "inference"
     for k in range(passes):
         batch = X + k
         A, moving_mean, moving_variance = _batchnorm_forward(
             sub, batch, gamma, beta, moving_mean, moving_variance, training, momentum=momentum,
             epsilon=epsilon)
         expected = layer.forward(batch, training=training)
-        where = f"in {mode} pass {k + 1} (momentum={momentum}, epsilon={epsilon})"
-        expect_close(A, expected, rtol=1e-9, what=f"A {where}, compared with nnlib")
+        where = (_("in training pass {number} (momentum={momentum}, epsilon={epsilon})")
+                 if training else
+                 _("in inference pass {number} (momentum={momentum}, epsilon={epsilon})")
+                 ).format(number=k + 1, momentum=momentum, epsilon=epsilon)
+        expect_close(A, expected, rtol=1e-9, what=_('A {where}, compared with nnlib').format(where=where))
         expect_close(moving_mean, layer.moving_mean, rtol=1e-9, atol=1e-12,
-                     what=f"new_moving_mean {where}")
+                     what=_('new_moving_mean {where}').format(where=where))
         expect_close(moving_variance, layer.moving_variance, rtol=1e-9,
-                     what=f"new_moving_variance {where}")
+                     what=_('new_moving_variance {where}').format(where=where))
     return A
 
 
@@ -570,13 +563,13 @@ def _batchnorm_numeric(dA, X, gamma, beta, epsilon):
 
 
 def _expect_batchnorm_backward(sub, seed, n, d, **options):
-    X, gamma, beta, _, _ = _batchnorm_case(seed, n, d)
+    X, gamma, beta, _unused, _unused = _batchnorm_case(seed, n, d)
     dA = np.random.default_rng(seed + 1).normal(size=(n, d))
     got = _pair(run(sub.batchnorm_backward, dA, X, gamma, **options), "batchnorm_backward",
                 ("dX", "dgamma", "dbeta"))
     expected = _batchnorm_numeric(dA, X, gamma, beta, options.get("epsilon", 1e-3))
     expect_gradients(dict(zip(("X", "gamma", "beta"), got)), expected, tol=1e-6,
-                     what=f"the gradients of batchnorm_backward for a batch of shape {(n, d)}")
+                     what=_('the gradients of batchnorm_backward for a batch of shape {n_d}').format(n_d=(n, d)))
 
 
 @check("ch09.batchnorm", points=1,
@@ -590,11 +583,11 @@ def test_batchnorm_training_forward_by_hand(sub):
     # column means 3 and 12, variances 8/3 and 8 (dividing by n = 3), epsilon 1e-3
     standardised = (X - [3.0, 12.0]) / np.sqrt([8 / 3 + 1e-3, 8 + 1e-3])
     expect_close(A, standardised * gamma + beta, rtol=1e-9,
-                 what="A of a training pass (batch mean and variance, default epsilon 1e-3)")
+                 what=_("A of a training pass (batch mean and variance, default epsilon 1e-3)"))
     expect_close(moving_mean, np.array([0.03, 0.12]), rtol=1e-9,
-                 what="new_moving_mean = 0.99 * 0 + 0.01 * batch mean")
+                 what=_("new_moving_mean = 0.99 * 0 + 0.01 * batch mean"))
     expect_close(moving_variance, np.array([0.99 + 0.01 * 8 / 3, 0.99 + 0.08]), rtol=1e-9,
-                 what="new_moving_variance = 0.99 * 1 + 0.01 * batch variance")
+                 what=_("new_moving_variance = 0.99 * 1 + 0.01 * batch variance"))
 
 
 @check("ch09.batchnorm", points=1,
@@ -612,9 +605,9 @@ def test_batchnorm_inference_uses_the_moving_averages(sub):
     case = _batchnorm_case(32, 5, 4)
     A = _expect_batchnorm_like_nnlib(sub, case, False, momentum=0.99, epsilon=1e-3)
     X, gamma, beta, moving_mean, moving_variance = case
-    alone, _, _ = _batchnorm_forward(sub, X[:1], gamma, beta, moving_mean, moving_variance, False)
-    expect_close(alone, A[:1], rtol=1e-12, what="A for the first row alone at inference (it "
-                 "must not depend on the other rows of the batch)")
+    alone, _unused, _unused = _batchnorm_forward(sub, X[:1], gamma, beta, moving_mean, moving_variance, False)
+    expect_close(alone, A[:1], rtol=1e-12, what=_("A for the first row alone at inference (it "
+                 "must not depend on the other rows of the batch)"))
 
 
 @check("ch09.batchnorm", points=2,
@@ -646,11 +639,11 @@ CLIP_HINT = ("global norm = sqrt of the sum of every squared entry of every arra
 def _clip(sub, grads, max_norm):
     result = run(sub.clip_by_global_norm, grads, max_norm)
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise CheckFailed("clip_by_global_norm should return a pair (clipped, global_norm), got %s"
+        raise CheckFailed(_("clip_by_global_norm should return a pair (clipped, global_norm), got %s")
                           % type(result).__name__, kind="type")
     clipped, norm = result
     if not isinstance(clipped, (list, tuple)) or len(clipped) != len(grads):
-        raise CheckFailed("the clipped gradients should be a list of %d arrays, got %s"
+        raise CheckFailed(_("the clipped gradients should be a list of %d arrays, got %s")
                           % (len(grads), type(clipped).__name__), kind="type")
     return list(clipped), norm
 
@@ -660,22 +653,22 @@ def _clip(sub, grads, max_norm):
 def test_clip_by_hand(sub):
     grads = [np.array([3.0]), np.array([[4.0]])]
     clipped, norm = _clip(sub, grads, 1.0)
-    expect_close(norm, 5.0, what="the global norm")
-    expect_close(clipped[0], np.array([0.6]), what="clipped[0]")
-    expect_close(clipped[1], np.array([[0.8]]), what="clipped[1]")
+    expect_close(norm, 5.0, what=_("the global norm"))
+    expect_close(clipped[0], np.array([0.6]), what=_("clipped[0]"))
+    expect_close(clipped[1], np.array([[0.8]]), what=_("clipped[1]"))
     clipped, norm = _clip(sub, grads, 10.0)
-    expect_close(norm, 5.0, what="the global norm")
-    expect_close(clipped[0], grads[0], what="clipped[0] with max_norm=10 (no clipping)")
-    expect_close(clipped[1], grads[1], what="clipped[1] with max_norm=10 (no clipping)")
+    expect_close(norm, 5.0, what=_("the global norm"))
+    expect_close(clipped[0], grads[0], what=_("clipped[0] with max_norm=10 (no clipping)"))
+    expect_close(clipped[1], grads[1], what=_("clipped[1] with max_norm=10 (no clipping)"))
 
 
 @check("ch09.clip_by_global_norm", points=1, hint="(3e200)**2 overflows to inf in float64, yet the "
        "norm 5e200 is an ordinary float; scale the entries down before squaring. " + CLIP_HINT)
 def test_clip_exploded_gradients(sub):
     clipped, norm = _clip(sub, [np.array([3e200, 0.0]), np.array([4e200])], 5.0)
-    expect_close(norm, 5e200, rtol=1e-12, what="the global norm")
-    expect_close(clipped[0], np.array([3.0, 0.0]), rtol=1e-12, what="clipped[0]")
-    expect_close(clipped[1], np.array([4.0]), rtol=1e-12, what="clipped[1]")
+    expect_close(norm, 5e200, rtol=1e-12, what=_("the global norm"))
+    expect_close(clipped[0], np.array([3.0, 0.0]), rtol=1e-12, what=_("clipped[0]"))
+    expect_close(clipped[1], np.array([4.0]), rtol=1e-12, what=_("clipped[1]"))
 
 
 @check("ch09.clip_by_global_norm", points=1, hint="(3e-200)**2 underflows to 0 in float64, yet the "
@@ -683,9 +676,9 @@ def test_clip_exploded_gradients(sub):
 def test_clip_tiny_gradients(sub):
     grads = [np.array([[3e-200]]), np.array([0.0, -4e-200])]
     clipped, norm = _clip(sub, grads, 1.0)
-    expect_close(norm, 5e-200, rtol=1e-12, atol=0, what="the global norm")
-    expect_close(clipped[0], grads[0], rtol=1e-12, atol=0, what="clipped[0] (no clipping)")
-    expect_close(clipped[1], grads[1], rtol=1e-12, atol=0, what="clipped[1] (no clipping)")
+    expect_close(norm, 5e-200, rtol=1e-12, atol=0, what=_("the global norm"))
+    expect_close(clipped[0], grads[0], rtol=1e-12, atol=0, what=_("clipped[0] (no clipping)"))
+    expect_close(clipped[1], grads[1], rtol=1e-12, atol=0, what=_("clipped[1] (no clipping)"))
 
 
 @check("ch09.clip_by_global_norm", points=1, hidden=True)
@@ -697,18 +690,18 @@ def test_clip_random_shapes_against_hypot(sub):
     true_norm = math.hypot(*np.concatenate([g.ravel() for g in grads]))
     for max_norm in (1.5, true_norm * 2):
         clipped, norm = _clip(sub, grads, max_norm)
-        expect_close(norm, true_norm, rtol=1e-12, what="the global norm")
+        expect_close(norm, true_norm, rtol=1e-12, what=_("the global norm"))
         factor = min(1.0, max_norm / true_norm)
         for i, (got, g) in enumerate(zip(clipped, grads)):
-            expect_close(got, g * factor, rtol=1e-10, atol=1e-300, what="clipped[%d]" % i)
+            expect_close(got, g * factor, rtol=1e-10, atol=1e-300, what=_("clipped[%d]") % i)
 
 
 @check("ch09.clip_by_global_norm", points=1, hidden=True)
 def test_clip_zero_gradients_and_bad_max_norm(sub):
     grads = [np.zeros((2, 3)), np.zeros(3)]
     clipped, norm = _clip(sub, grads, 1.0)
-    expect_close(norm, 0.0, what="the global norm of zero gradients")
+    expect_close(norm, 0.0, what=_("the global norm of zero gradients"))
     for i, got in enumerate(clipped):
-        expect_close(got, grads[i], what="clipped[%d] of zero gradients" % i)
-    expect_raises(sub.clip_by_global_norm, [np.ones(2)], 0.0, what="max_norm = 0")
-    expect_raises(sub.clip_by_global_norm, [np.ones(2)], -1.0, what="max_norm = -1")
+        expect_close(got, grads[i], what=_("clipped[%d] of zero gradients") % i)
+    expect_raises(sub.clip_by_global_norm, [np.ones(2)], 0.0, what=_("max_norm = 0"))
+    expect_raises(sub.clip_by_global_norm, [np.ones(2)], -1.0, what=_("max_norm = -1"))

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from grader.checks import check, expect_close, expect_no_warnings, expect_true, run
+from grader.i18n import _
 from grader.sandbox import JAX_GRADING_ENV
 from grader.paths import course_root
 
@@ -55,19 +56,19 @@ TRAIN_TIMEOUT = 240  # seconds for a check that trains a network
 def _layers(info):
     """[(class_name, config dict), ...] from model_to_data(...)["config"] (plain JSON data)."""
     expect_true(isinstance(info, dict) and isinstance(info.get("config"), dict),
-                "expected the description of a keras model (a dict made by model_to_data), got %s; "
-                "does your function return the keras model?" % type(info).__name__, kind="type")
+                _("expected the description of a keras model (a dict made by model_to_data), got %s; "
+                "does your function return the keras model?") % type(info).__name__, kind="type")
     config = info["config"]
     expect_true(config.get("class_name") == "Sequential",
-                "expected a keras.Sequential model, got %r" % config.get("class_name"), kind="type")
+                _("expected a keras.Sequential model, got %r") % config.get("class_name"), kind="type")
     layers = config.get("config", {}).get("layers", [])
     return [(layer.get("class_name"), layer.get("config", {})) for layer in layers]
 
 
 def _input_shape(layers):
     expect_true(bool(layers) and layers[0][0] == "InputLayer",
-                "the model must start with keras.Input(shape=...) (Keras 3 style, instead of "
-                "Keras 2's input_dim=...)", kind="values")
+                _("the model must start with keras.Input(shape=...) (Keras 3 style, instead of "
+                "Keras 2's input_dim=...)"), kind="values")
     return list(layers[0][1].get("batch_shape") or [])
 
 
@@ -109,28 +110,28 @@ def _check_binary_structure(info, n_features):
     layers = _layers(info)
     shape = _input_shape(layers)
     expect_true(shape == [None, n_features],
-                "input shape should be (None, %d) for n_features=%d, got %s"
+                _("input shape should be (None, %d) for n_features=%d, got %s")
                 % (n_features, n_features, tuple(shape)))
     rest = layers[1:]
-    classes = [c for c, _ in rest]
+    classes = [c for c, _unused in rest]
     expect_true(classes == ["Dense", "Dense", "Dense"],
-                "expected exactly three Dense layers after the Input (two hidden layers and the "
-                "output layer), got %s" % classes)
-    units = [cfg.get("units") for _, cfg in rest]
-    acts = [cfg.get("activation") for _, cfg in rest]
-    expect_true(units == [64, 32, 1], "Dense units should be [64, 32, 1], got %s" % units)
+                _("expected exactly three Dense layers after the Input (two hidden layers and the "
+                "output layer), got %s") % classes)
+    units = [cfg.get("units") for _unused, cfg in rest]
+    acts = [cfg.get("activation") for _unused, cfg in rest]
+    expect_true(units == [64, 32, 1], _("Dense units should be [64, 32, 1], got %s") % units)
     expect_true(acts == ["relu", "relu", "sigmoid"],
-                "activations should be ['relu', 'relu', 'sigmoid'], got %s" % acts)
+                _("activations should be ['relu', 'relu', 'sigmoid'], got %s") % acts)
     by_hand = _dense_params(n_features, 64) + _dense_params(64, 32) + _dense_params(32, 1)
     expect_true(info.get("n_params") == by_hand,
-                "the model should have %d parameters, got %s" % (by_hand, info.get("n_params")))
+                _("the model should have %d parameters, got %s") % (by_hand, info.get("n_params")))
 
 
 @check("ch10.build_binary_classifier", points=3, hint=BIN_HINT)
 def test_binary_classifier_structure(sub):
     info = run(sub.binary_classifier_report, 10)
-    expect_no_warnings("the first entry must be keras.Input(shape=(n_features,)), not Keras 2's "
-                       "input_dim= or input_shape= on the first Dense layer",
+    expect_no_warnings(_("the first entry must be keras.Input(shape=(n_features,)), not Keras 2's "
+                       "input_dim= or input_shape= on the first Dense layer"),
                        matching="input_dim")
     _check_binary_structure(info, 10)
 
@@ -139,9 +140,9 @@ def test_binary_classifier_structure(sub):
 def test_binary_classifier_is_compiled_with_bce(sub):
     info = run(sub.binary_classifier_report, 10)
     expect_true(info.get("loss") is not None,
-                "the model is not compiled: call model.compile(...) before returning it")
+                _("the model is not compiled: call model.compile(...) before returning it"))
     expect_true(info.get("loss") == "binary_crossentropy",
-                "loss should be 'binary_crossentropy' (the partner of a sigmoid output), got %r"
+                _("loss should be 'binary_crossentropy' (the partner of a sigmoid output), got %r")
                 % info.get("loss"))
 
 
@@ -150,10 +151,10 @@ def test_binary_classifier_reaches_90_percent(sub):
     X_tr, y_tr, X_te, y_te = _breast_cancer_10(seed=0)
     p = run(sub.binary_classifier_fit_predict, X_tr, y_tr, X_te, 0, epochs=10)
     p = np.asarray(p)
-    expect_true(p.shape == (len(y_te), 1), "predictions should have shape %s, got %s"
+    expect_true(p.shape == (len(y_te), 1), _("predictions should have shape %s, got %s")
                 % ((len(y_te), 1), p.shape), kind="shape")
     acc = float(np.mean((p[:, 0] > 0.5) == y_te))
-    expect_true(acc >= 0.90, "test accuracy after 10 epochs is %.3f; expected at least 0.90" % acc)
+    expect_true(acc >= 0.90, _("test accuracy after 10 epochs is %.3f; expected at least 0.90") % acc)
 
 
 @check("ch10.build_binary_classifier", points=1, hidden=True)
@@ -173,26 +174,26 @@ CNN_HINT = ("Think of the network as two parts: convolution blocks that detect l
 def _check_cnn_structure(info):
     layers = _layers(info)
     shape = _input_shape(layers)
-    expect_true(shape == [None, 8, 8, 1], "input shape should be (None, 8, 8, 1), got %s"
+    expect_true(shape == [None, 8, 8, 1], _("input shape should be (None, 8, 8, 1), got %s")
                 % (tuple(shape),))
-    classes = [c for c, _ in layers[1:]]
+    classes = [c for c, _unused in layers[1:]]
     for needed in ("Conv2D", "MaxPooling2D", "Flatten"):
-        expect_true(needed in classes, "the model needs a %s layer; its layers are %s"
+        expect_true(needed in classes, _("the model needs a %s layer; its layers are %s")
                     % (needed, classes))
     expect_true(classes.index("Conv2D") < classes.index("Flatten"),
-                "the Conv2D layers must come before Flatten; got %s" % classes)
+                _("the Conv2D layers must come before Flatten; got %s") % classes)
     last_class, last = layers[-1]
     expect_true(last_class == "Dense" and last.get("units") == 10
                 and last.get("activation") == "softmax",
-                "the last layer should be Dense(10, activation='softmax'), got %s(units=%s, "
-                "activation=%s)" % (last_class, last.get("units"), last.get("activation")))
+                _("the last layer should be Dense(10, activation='softmax'), got %s(units=%s, "
+                "activation=%s)") % (last_class, last.get("units"), last.get("activation")))
     others = [c for c, cfg in layers[1:-1] if cfg.get("activation") == "softmax"]
-    expect_true(not others, "softmax belongs only in the output layer; also found in %s" % others)
+    expect_true(not others, _("softmax belongs only in the output layer; also found in %s") % others)
     convs = [cfg.get("activation") for c, cfg in layers if c == "Conv2D"]
     expect_true(all(a == "relu" for a in convs),
-                "the Conv2D layers should use ReLU, got activations %s" % convs)
+                _("the Conv2D layers should use ReLU, got activations %s") % convs)
     expect_true(info.get("loss") in ("sparse_categorical_crossentropy", "categorical_crossentropy"),
-                "loss should be a categorical cross-entropy, got %r" % info.get("loss"))
+                _("loss should be a categorical cross-entropy, got %r") % info.get("loss"))
 
 
 def _trained_cnn(sub):
@@ -204,7 +205,7 @@ def _trained_cnn(sub):
 
 @check("ch10.train_digits_cnn", points=2, hint=CNN_HINT, timeout=TRAIN_TIMEOUT)
 def test_cnn_structure(sub):
-    report, _ = _trained_cnn(sub)
+    report, _unused = _trained_cnn(sub)
     _check_cnn_structure(report["model"])
 
 
@@ -212,12 +213,12 @@ def test_cnn_structure(sub):
 def test_cnn_test_accuracy_at_least_90_percent(sub):
     report, y_te = _trained_cnn(sub)
     probs = np.asarray(report["probs"], dtype=float)
-    expect_true(probs.shape == (len(y_te), 10), "predicted probabilities should have shape %s, "
-                "got %s" % ((len(y_te), 10), probs.shape), kind="shape")
+    expect_true(probs.shape == (len(y_te), 10), _("predicted probabilities should have shape %s, "
+                "got %s") % ((len(y_te), 10), probs.shape), kind="shape")
     expect_close(probs.sum(axis=1), np.ones(len(y_te)), rtol=0, atol=1e-4, dtype="any",
-                 what="the row sums of the predicted probabilities (softmax output)")
+                 what=_("the row sums of the predicted probabilities (softmax output)"))
     acc = float(np.mean(probs.argmax(axis=1) == y_te))
-    expect_true(acc >= 0.90, "accuracy on %d unseen test images is %.3f; expected at least 0.90"
+    expect_true(acc >= 0.90, _("accuracy on %d unseen test images is %.3f; expected at least 0.90")
                 % (len(y_te), acc))
 
 
@@ -226,16 +227,16 @@ def test_cnn_other_split_and_seed(sub):
     X_tr, y_tr, X_te, y_te = _digit_images(seed=5)
     report = run(sub.digits_cnn_report, X_tr, y_tr, X_te, 7, epochs=15)
     probs = np.asarray(report["probs"], dtype=float)
-    expect_true(probs.shape == (len(y_te), 10), "wrong shape", kind="shape")
-    expect_true(float(np.mean(probs.argmax(axis=1) == y_te)) >= 0.90, "accuracy below 0.90")
+    expect_true(probs.shape == (len(y_te), 10), _("wrong shape"), kind="shape")
+    expect_true(float(np.mean(probs.argmax(axis=1) == y_te)) >= 0.90, _("accuracy below 0.90"))
 
 
 @check("ch10.train_digits_cnn", points=1, hidden=True, timeout=TRAIN_TIMEOUT)
 def test_cnn_same_seed_same_model(sub):
-    X_tr, y_tr, X_te, _ = _digit_images(seed=3)
+    X_tr, y_tr, X_te, _unused = _digit_images(seed=3)
     first, second = run(sub.digits_cnn_twice, X_tr[:256], y_tr[:256], X_te[:32], 11, 2)
     expect_close(np.asarray(second), np.asarray(first), rtol=0, atol=1e-6,
-                 dtype="any", what="the probabilities of a second run with the same seed")
+                 dtype="any", what=_("the probabilities of a second run with the same seed"))
 
 
 # ------------------------------------------------------------------ ch10.transfer_weights
@@ -272,7 +273,7 @@ def test_transfer_matches_nnlib_on_digits(sub):
     X_test = X[1500:1560]
     got = np.asarray(run(sub.transfer_weights, net.get_weights(), X_test), dtype=float)
     expect_close(got, net.predict(X_test), rtol=0, atol=1e-5, dtype="any",
-                 what="the Keras twin's probabilities (compared with nnlib's)")
+                 what=_("the Keras twin's probabilities (compared with nnlib's)"))
 
 
 @check("ch10.transfer_weights", points=1, hidden=True, timeout=TRAIN_TIMEOUT)
@@ -284,7 +285,7 @@ def test_transfer_two_hidden_layers(sub):
     two_classes = _nnlib_mlp([5, 3, 2], seed=5)   # two outputs are a softmax, not two sigmoids
     got = np.asarray(run(sub.transfer_weights, two_classes.get_weights(), X), dtype=float)
     expect_close(got, two_classes.predict(X), rtol=0, atol=1e-5, dtype="any",
-                 what="the Keras twin of a network with two softmax outputs")
+                 what=_("the Keras twin of a network with two softmax outputs"))
 
 
 @check("ch10.transfer_weights", points=1, hidden=True, timeout=TRAIN_TIMEOUT)
@@ -319,13 +320,13 @@ def _functional_graph(info):
     """({layer name: (class name, config, [input layer names])}, model config) of a described
     functional model."""
     expect_true(isinstance(info, dict) and isinstance(info.get("config"), dict),
-                "expected the description of a keras model (a dict made by model_to_data), got "
-                "%s; does build_residual_mlp return the keras model?" % type(info).__name__,
+                _("expected the description of a keras model (a dict made by model_to_data), got "
+                "%s; does build_residual_mlp return the keras model?") % type(info).__name__,
                 kind="type")
     config = info["config"]
     expect_true(config.get("class_name") == "Functional",
-                "expected a functional model, keras.Model(inputs, outputs), got %r (Sequential "
-                "cannot add a block's input to its output)" % config.get("class_name"), kind="type")
+                _("expected a functional model, keras.Model(inputs, outputs), got %r (Sequential "
+                "cannot add a block's input to its output)") % config.get("class_name"), kind="type")
     graph = {}
     for layer in config.get("config", {}).get("layers", []):
         graph[layer.get("name")] = (layer.get("class_name"), layer.get("config", {}),
@@ -338,14 +339,14 @@ def _dense(graph, name, units, activation, what):
     cls, cfg, inputs = graph[name]
     expect_true(cls == "Dense" and cfg.get("units") == units
                 and cfg.get("activation") == activation,
-                "%s should be Dense(%d, activation=%r), got %s(units=%s, activation=%s)"
+                _("%s should be Dense(%d, activation=%r), got %s(units=%s, activation=%s)")
                 % (what, units, activation, cls, cfg.get("units"), cfg.get("activation")))
-    expect_true(len(inputs) == 1, "%s should read exactly one tensor, it reads %s" % (what, inputs))
+    expect_true(len(inputs) == 1, _("%s should read exactly one tensor, it reads %s") % (what, inputs))
     return inputs[0]
 
 
 def _is_linear_dense(layer):
-    cls, cfg, _ = layer
+    cls, cfg, _unused = layer
     return cls == "Dense" and cfg.get("activation") == "linear"
 
 
@@ -355,7 +356,7 @@ def _check_residual_model(info, n_features, n_classes, width, n_blocks):
     outputs = model_config.get("output_layers") or []
     # ["name", 0, 0] for a single output tensor, [["name", 0, 0], ...] for a list of them
     outputs = [outputs[0]] if outputs and isinstance(outputs[0], str) else [o[0] for o in outputs]
-    expect_true(len(outputs) == 1, "the model should have one output, got %s" % outputs)
+    expect_true(len(outputs) == 1, _("the model should have one output, got %s") % outputs)
     hidden = _dense(graph, outputs[0], n_classes, "softmax", "the output layer")
     found = 0
     while graph.get(hidden, (None,))[0] == "Add":
@@ -363,32 +364,32 @@ def _check_residual_model(info, n_features, n_classes, width, n_blocks):
         what = "residual block %d (counted from the input)" % (n_blocks - found + 1)
         inputs = graph[hidden][2]
         expect_true(len(inputs) == 2,
-                    "the Add of %s should sum two tensors, got %s" % (what, inputs))
+                    _("the Add of %s should sum two tensors, got %s") % (what, inputs))
         branch_end = [name for name in inputs if _is_linear_dense(graph[name])]
-        expect_true(len(branch_end) == 1, "the Add of %s should sum the block's input and the "
-                    "output of Dense(%d) without activation; it sums %s" % (what, width, inputs))
+        expect_true(len(branch_end) == 1, _("the Add of %s should sum the block's input and the "
+                    "output of Dense(%d) without activation; it sums %s") % (what, width, inputs))
         skip = next(name for name in inputs if name != branch_end[0])
         middle = _dense(graph, branch_end[0], width, "linear", "the second Dense of %s" % what)
         start = _dense(graph, middle, width, "relu", "the first Dense of %s" % what)
-        expect_true(start == skip, "%s should add its own input to its branch (h + F(h)): its "
-                    "branch starts from %r but the Add's other input is %r" % (what, start, skip))
+        expect_true(start == skip, _("%s should add its own input to its branch (h + F(h)): its "
+                    "branch starts from %r but the Add's other input is %r") % (what, start, skip))
         hidden = skip
-    expect_true(found == n_blocks, "the model should have %d residual blocks (Add layers) between "
-                "the first Dense and the output layer, found %d" % (n_blocks, found))
+    expect_true(found == n_blocks, _("the model should have %d residual blocks (Add layers) between "
+                "the first Dense and the output layer, found %d") % (n_blocks, found))
     first_input = _dense(graph, hidden, width, "relu", "the first layer after the input")
-    cls, cfg, _ = graph[first_input]
+    cls, cfg, _unused = graph[first_input]
     expect_true(cls == "InputLayer" and list(cfg.get("batch_shape") or []) == [None, n_features],
-                "the first Dense should read keras.Input(shape=(%d,)), it reads %s with shape %s"
+                _("the first Dense should read keras.Input(shape=(%d,)), it reads %s with shape %s")
                 % (n_features, cls, cfg.get("batch_shape")))
-    expect_true(len(graph) == 3 + 3 * n_blocks, "the model should have %d layers (Input, Dense, 3 "
-                "per block, output Dense), it has %d: %s"
-                % (3 + 3 * n_blocks, len(graph), [c for c, _, _ in graph.values()]))
+    expect_true(len(graph) == 3 + 3 * n_blocks, _("the model should have %d layers (Input, Dense, 3 "
+                "per block, output Dense), it has %d: %s")
+                % (3 + 3 * n_blocks, len(graph), [c for c, _unused, _unused in graph.values()]))
     by_hand = ((n_features + 1) * width + n_blocks * 2 * (width + 1) * width
                + (width + 1) * n_classes)
-    expect_true(info.get("n_params") == by_hand, "the model should have %d parameters, got %s"
+    expect_true(info.get("n_params") == by_hand, _("the model should have %d parameters, got %s")
                 % (by_hand, info.get("n_params")))
     expect_true(info.get("loss") == "sparse_categorical_crossentropy",
-                "loss should be 'sparse_categorical_crossentropy' (integer labels), got %r"
+                _("loss should be 'sparse_categorical_crossentropy' (integer labels), got %r")
                 % info.get("loss"))
 
 

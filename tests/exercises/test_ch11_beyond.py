@@ -14,6 +14,7 @@ Public checks show their inputs in the learner's feedback; hidden ones use other
 import numpy as np
 
 from grader.checks import check, expect_close, expect_raises, expect_true, run
+from grader.i18n import _
 
 NOTEBOOK = "ch11_beyond"
 
@@ -29,7 +30,7 @@ def _correlate2d(image, kernel):
 def _ref_conv_layer(X, kernels, bias):
     """Eq. (conv-layer) from single-channel cross-correlations: an independent reference."""
     n, H, W, c_in = X.shape
-    kh, kw, _, c_out = kernels.shape
+    kh, kw, _unused, c_out = kernels.shape
     Y = np.empty((n, H - kh + 1, W - kw + 1, c_out))
     for i in range(n):
         for c in range(c_out):
@@ -79,9 +80,9 @@ def _softmax_rows(S):
 
 def _expect_pair(got, what="scaled_dot_product_attention"):
     expect_true(isinstance(got, (tuple, list)) and len(got) == 2,
-                "%s must return a pair (output, weights), got %s"
+                _("%s must return a pair (output, weights), got %s")
                 % (what, type(got).__name__ if not isinstance(got, (tuple, list))
-                   else "a sequence of length %d" % len(got)), kind="type")
+                   else _("a sequence of length %d") % len(got)), kind="type")
     return got[0], got[1]
 
 
@@ -140,7 +141,7 @@ def test_conv2d_rectangular_matches_reference(sub):
             "image (H, W)') before computing anything.")
 def test_conv2d_kernel_too_large(sub):
     expect_raises(sub.conv2d, np.ones((3, 4)), np.ones((2, 5)),
-                  what="a kernel of shape (2, 5) on an image of shape (3, 4)")
+                  what=_("a kernel of shape (2, 5) on an image of shape (3, 4)"))
 
 
 @check("ch11.conv2d", points=2, hidden=True)
@@ -191,7 +192,7 @@ def test_conv2d_layer_sum_over_channels(sub):
        hint="Check that X.shape[-1] == kernels.shape[2] and raise a ValueError naming both if not.")
 def test_conv2d_layer_channel_mismatch(sub):
     expect_raises(sub.conv2d_layer, np.ones((1, 5, 5, 3)), np.ones((3, 3, 2, 4)), np.zeros(4),
-                  what="an input with 3 channels and kernels made for 2", naming=("3", "2"))
+                  what=_("an input with 3 channels and kernels made for 2"), naming=("3", "2"))
 
 
 @check("ch11.conv2d_layer", points=2, hidden=True)
@@ -220,8 +221,8 @@ def test_attention_colour_tokens_by_hand(sub):
     table = {0: (same_red, other_red), 1: (same_2, other_2), 2: (same_1, other_1)}
     expected_w = np.array([[table[ci][0] if cj == ci else table[ci][1] for cj in colours]
                            for ci in colours])
-    expect_close(got_w, expected_w, rtol=1e-9, atol=1e-12, what="the attention weights")
-    expect_close(got_out, expected_w @ X, rtol=1e-9, atol=1e-12, what="the output")
+    expect_close(got_w, expected_w, rtol=1e-9, atol=1e-12, what=_("the attention weights"))
+    expect_close(got_out, expected_w @ X, rtol=1e-9, atol=1e-12, what=_("the output"))
 
 
 @check("ch11.attention", points=2,
@@ -231,8 +232,8 @@ def test_attention_batched_shapes(sub):
     Q, K, V = ATTENTION_CASE
     exp_out, exp_w = _attention(Q, K, V)
     got_out, got_w = _expect_pair(run(sub.scaled_dot_product_attention, Q, K, V))
-    expect_close(got_w, exp_w, rtol=1e-10, atol=1e-12, what="the attention weights")
-    expect_close(got_out, exp_out, rtol=1e-10, atol=1e-12, what="the output")
+    expect_close(got_w, exp_w, rtol=1e-10, atol=1e-12, what=_("the attention weights"))
+    expect_close(got_out, exp_out, rtol=1e-10, atol=1e-12, what=_("the output"))
 
 
 @check("ch11.attention", points=1,
@@ -244,8 +245,8 @@ def test_attention_large_scores_stable(sub):
     V = np.array([[1.0, 0.0], [0.0, 1.0], [5.0, 5.0]])
     got_out, got_w = _expect_pair(run(sub.scaled_dot_product_attention, Q, K, V))
     expected_w = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])   # score gaps of >700: one-hot
-    expect_close(got_w, expected_w, rtol=0, atol=1e-12, what="the attention weights")
-    expect_close(got_out, expected_w @ V, rtol=0, atol=1e-12, what="the output")
+    expect_close(got_w, expected_w, rtol=0, atol=1e-12, what=_("the attention weights"))
+    expect_close(got_out, expected_w @ V, rtol=0, atol=1e-12, what=_("the output"))
 
 
 @check("ch11.attention", points=2,
@@ -258,9 +259,9 @@ def test_attention_causal_mask(sub):
     got_out, got_w = _expect_pair(run(sub.scaled_dot_product_attention, X, X, X, causal))
     expect_true(isinstance(got_w, np.ndarray) and got_w.shape == (1, 5, 5)
                 and np.all(got_w[:, ~causal] == 0.0),
-                "masked positions (mask False) must get weight exactly 0", kind="values")
-    expect_close(got_w, exp_w, rtol=1e-10, atol=1e-12, what="the attention weights")
-    expect_close(got_out, exp_out, rtol=1e-10, atol=1e-12, what="the output")
+                _("masked positions (mask False) must get weight exactly 0"), kind="values")
+    expect_close(got_w, exp_w, rtol=1e-10, atol=1e-12, what=_("the attention weights"))
+    expect_close(got_out, exp_out, rtol=1e-10, atol=1e-12, what=_("the output"))
 
 
 @check("ch11.attention", points=1,
@@ -271,13 +272,13 @@ def test_attention_rows_sum_to_one(sub):
     Q, K, V = g.normal(size=(4, 3)), g.normal(size=(6, 3)), g.normal(size=(6, 2))
     got_out, got_w = _expect_pair(run(sub.scaled_dot_product_attention, Q, K, V))
     expect_true(isinstance(got_w, np.ndarray) and got_w.shape == (4, 6),
-                "weights must have shape (n_q, n_k) = (4, 6), got %s"
+                _("weights must have shape (n_q, n_k) = (4, 6), got %s")
                 % (getattr(got_w, "shape", type(got_w).__name__),), kind="shape")
     expect_close(got_w.sum(axis=-1), np.ones(4), rtol=1e-12, atol=1e-12,
-                 what="the row sums of the weights")
-    expect_true(bool(np.all((got_w >= 0) & (got_w <= 1))), "weights must lie in [0, 1]")
+                 what=_("the row sums of the weights"))
+    expect_true(bool(np.all((got_w >= 0) & (got_w <= 1))), _("weights must lie in [0, 1]"))
     expect_close(got_out, _softmax_rows(Q @ K.T / np.sqrt(3)) @ V, rtol=1e-10, atol=1e-12,
-                 what="the output")
+                 what=_("the output"))
 
 
 @check("ch11.attention", points=2, hidden=True)
@@ -287,8 +288,8 @@ def test_attention_hidden_batched(sub):
         Q, K, V = g.normal(size=(b, n_q, d_k)), g.normal(size=(b, n_k, d_k)), g.normal(size=(b, n_k, d_v))
         exp_w = np.stack([_softmax_rows(Q[i] @ K[i].T / np.sqrt(d_k)) for i in range(b)])
         got_out, got_w = _expect_pair(run(sub.scaled_dot_product_attention, Q, K, V))
-        expect_close(got_w, exp_w, rtol=1e-10, atol=1e-12, what="the attention weights")
-        expect_close(got_out, exp_w @ V, rtol=1e-10, atol=1e-12, what="the output")
+        expect_close(got_w, exp_w, rtol=1e-10, atol=1e-12, what=_("the attention weights"))
+        expect_close(got_out, exp_w @ V, rtol=1e-10, atol=1e-12, what=_("the output"))
 
 
 @check("ch11.attention", points=1, hidden=True)
@@ -299,8 +300,8 @@ def test_attention_hidden_padding_mask(sub):
     mask = np.broadcast_to(value_mask[:, None, :], (2, 3, 5)).copy()
     exp_w = _masked_softmax_rows(Q @ np.swapaxes(K, -1, -2) / 2.0, mask)
     got_out, got_w = _expect_pair(run(sub.scaled_dot_product_attention, Q, K, V, mask))
-    expect_close(got_w, exp_w, rtol=1e-10, atol=1e-12, what="the attention weights")
-    expect_close(got_out, exp_w @ V, rtol=1e-10, atol=1e-12, what="the output")
+    expect_close(got_w, exp_w, rtol=1e-10, atol=1e-12, what=_("the attention weights"))
+    expect_close(got_out, exp_w @ V, rtol=1e-10, atol=1e-12, what=_("the output"))
 
 
 @check("ch11.attention", points=1, hidden=True)
@@ -312,14 +313,14 @@ def test_attention_hidden_scaling_identity(sub):
     Q2, K2 = np.hstack([Q, Q]), np.hstack([K, K])
     expected_w = _softmax_rows(Q @ K.T * np.sqrt(2.0) / np.sqrt(3.0))
     got_out, got_w = _expect_pair(run(sub.scaled_dot_product_attention, Q2, K2, V))
-    expect_close(got_w, expected_w, rtol=1e-10, atol=1e-12, what="the attention weights")
-    expect_close(got_out, expected_w @ V, rtol=1e-10, atol=1e-12, what="the output")
+    expect_close(got_w, expected_w, rtol=1e-10, atol=1e-12, what=_("the attention weights"))
+    expect_close(got_out, expected_w @ V, rtol=1e-10, atol=1e-12, what=_("the output"))
 
 
 @check("ch11.attention", points=1, hidden=True)
 def test_attention_hidden_dk_mismatch(sub):
     expect_raises(sub.scaled_dot_product_attention, np.ones((2, 3)), np.ones((4, 5)),
-                  np.ones((4, 2)), what="queries with d_k = 3 and keys with d_k = 5")
+                  np.ones((4, 2)), what=_("queries with d_k = 3 and keys with d_k = 5"))
 
 
 # ---------------------------------------------------------------------- conv2d_strided (challenge)
@@ -380,10 +381,10 @@ def test_strided_hidden_other_sizes(sub):
 @check("ch11.conv2d_strided", points=1, hidden=True)
 def test_strided_bad_arguments(sub):
     X, kernels, bias = np.ones((1, 4, 4, 1)), np.ones((3, 3, 1, 1)), np.zeros(1)
-    expect_raises(sub.conv2d_strided, X, kernels, bias, 1, "full", what="padding='full'")
-    expect_raises(sub.conv2d_strided, X, kernels, bias, 0, "same", what="strides=0")
+    expect_raises(sub.conv2d_strided, X, kernels, bias, 1, "full", what=_("padding='full'"))
+    expect_raises(sub.conv2d_strided, X, kernels, bias, 0, "same", what=_("strides=0"))
     expect_raises(sub.conv2d_strided, X, np.ones((5, 2, 1, 1)), bias, 1, "valid",
-                  what="a 5x2 kernel on a 4x4 input with valid padding")
+                  what=_("a 5x2 kernel on a 4x4 input with valid padding"))
 
 
 # ------------------------------------------------ Keras parity (plain pytest, never graded)

@@ -15,6 +15,7 @@ import numpy as np
 
 from grader.checks import (CheckFailed, check, expect_close, expect_gradients, expect_true,
                            numerical_gradient, run)
+from grader.i18n import _
 from grader.paths import course_root
 
 # Under pytest, tests/ is on sys.path and tests/nnlib/ (a folder without __init__.py) would be
@@ -91,7 +92,7 @@ def _pair(result, fn, names):
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         got = (type(result).__name__ if not isinstance(result, (tuple, list))
                else f"{len(result)} items")
-        raise CheckFailed(f"{fn} should return a tuple ({', '.join(names)}), got {got}",
+        raise CheckFailed(_('{fn} should return a tuple ({join_names}), got {got}').format(fn=fn, join_names=', '.join(names), got=got),
                           kind="type")
     return result
 
@@ -99,47 +100,37 @@ def _pair(result, fn, names):
 def _expect_like(got, like, fn, what):
     """``got`` must be a dict with the keys of ``like`` holding float arrays of the same shapes."""
     if not isinstance(got, dict):
-        raise CheckFailed(f"{fn}: {what} should be a dict with keys {sorted(like)}, got "
-                          f"{type(got).__name__}", kind="type")
-    expect_true(set(got) == set(like), f"{fn}: {what} has keys {sorted(map(str, got))}, expected "
-                f"{sorted(like)}", kind="keys")
+        raise CheckFailed(_('{fn}: {what} should be a dict with keys {sorted_like}, got {type_got}').format(fn=fn, what=what, sorted_like=sorted(like), type_got=type(got).__name__), kind="type")
+    expect_true(set(got) == set(like), _('{fn}: {what} has keys {sorted_map_str_got}, expected {sorted_like}').format(fn=fn, what=what, sorted_map_str_got=sorted(map(str, got)), sorted_like=sorted(like)), kind="keys")
     for name, p in like.items():
         g = got[name]
         if not isinstance(g, np.ndarray):
-            raise CheckFailed(f"{fn}: {what}[{name!r}] should be a numpy array, got "
-                              f"{type(g).__name__}", kind="type")
-        expect_true(g.shape == p.shape, f"{fn}: {what}[{name!r}] has shape {g.shape}, expected "
-                    f"{p.shape}", kind="shape")
-        expect_true(g.dtype.kind == "f", f"{fn}: {what}[{name!r}] has dtype {g.dtype}, expected "
-                    "floats", kind="dtype")
+            raise CheckFailed(_('{fn}: {what}[{name!r}] should be a numpy array, got {type_g}').format(fn=fn, what=what, name=name, type_g=type(g).__name__), kind="type")
+        expect_true(g.shape == p.shape, _('{fn}: {what}[{name!r}] has shape {g_shape}, expected {p_shape}').format(fn=fn, what=what, name=name, g_shape=g.shape, p_shape=p.shape), kind="shape")
+        expect_true(g.dtype.kind == "f", _('{fn}: {what}[{name!r}] has dtype {g_dtype}, expected floats').format(fn=fn, what=what, name=name, g_dtype=g.dtype), kind="dtype")
     return got
 
 
 def _expect_network(got, n_in, n_out, fn):
     """A network dict {"W1", "b1", ..., "WL", "bL"} from n_in inputs to n_out outputs."""
     if not isinstance(got, dict):
-        raise CheckFailed(f"{fn} should return a dict {{'W1': ..., 'b1': ..., ...}}, got "
-                          f"{type(got).__name__}", kind="type")
+        raise CheckFailed(_("{fn} should return a dict {{'W1': ..., 'b1': ..., ...}}, got {type_got}").format(fn=fn, type_got=type(got).__name__), kind="type")
     n_layers = len(got) // 2
     expected_keys = {f"{kind}{l}" for l in range(1, n_layers + 1) for kind in ("W", "b")}
     expect_true(n_layers >= 1 and set(got) == expected_keys,
-                f"{fn} returned a dict with keys {sorted(map(str, got))}; a network of L layers "
-                "has exactly the keys W1, b1, ..., WL, bL", kind="keys")
+                _('{fn} returned a dict with keys {sorted_map_str_got}; a network of L layers has exactly the keys W1, b1, ..., WL, bL').format(fn=fn, sorted_map_str_got=sorted(map(str, got))), kind="keys")
     width = n_in
     for l in range(1, n_layers + 1):
         W, b = got[f"W{l}"], got[f"b{l}"]
         for name, p in ((f"W{l}", W), (f"b{l}", b)):
             if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
-                raise CheckFailed(f"{fn}: {name} should be a numpy array of floats, got "
-                                  f"{getattr(p, 'dtype', type(p).__name__)}", kind="type")
-            expect_true(np.all(np.isfinite(p)), f"{fn}: {name} contains NaN or inf", kind="nan")
+                raise CheckFailed(_('{fn}: {name} should be a numpy array of floats, got {getattr_p_dtype_type_p}').format(fn=fn, name=name, getattr_p_dtype_type_p=getattr(p, 'dtype', type(p).__name__)), kind="type")
+            expect_true(np.all(np.isfinite(p)), _('{fn}: {name} contains NaN or inf').format(fn=fn, name=name), kind="nan")
         expect_true(W.ndim == 2 and W.shape[0] == width,
-                    f"{fn}: W{l} has shape {W.shape}, expected ({width}, n_{l}): its rows must "
-                    f"match the {width} outputs of the layer before", kind="shape")
-        expect_true(b.shape == (W.shape[1],), f"{fn}: b{l} has shape {b.shape}, expected "
-                    f"({W.shape[1]},)", kind="shape")
+                    _('{fn}: W{l} has shape {w_shape}, expected ({width}, n_{l}): its rows must match the {width} outputs of the layer before').format(fn=fn, l=l, w_shape=W.shape, width=width), kind="shape")
+        expect_true(b.shape == (W.shape[1],), _('{fn}: b{l} has shape {b_shape}, expected ({w_shape_1},)').format(fn=fn, l=l, b_shape=b.shape, w_shape_1=W.shape[1]), kind="shape")
         width = W.shape[1]
-    expect_true(width == n_out, f"{fn}: the last layer has {width} outputs, expected {n_out}",
+    expect_true(width == n_out, _('{fn}: the last layer has {width} outputs, expected {n_out}').format(fn=fn, width=width, n_out=n_out),
                 kind="shape")
     return got
 
@@ -156,21 +147,18 @@ def _expect_plain(value, fn, what, depth=0):
         for v in value:
             _expect_plain(v, fn, what, depth + 1)
     elif not isinstance(value, _PLAIN) or depth > 20:
-        raise CheckFailed(f"{fn}: {what} holds a {type(value).__name__}; build it from dicts, "
-                          "lists, numbers and numpy arrays only (the grader keeps it between "
-                          "calls)", kind="type")
+        raise CheckFailed(_('{fn}: {what} holds a {type_value}; build it from dicts, lists, numbers and numpy arrays only (the grader keeps it between calls)').format(fn=fn, what=what, type_value=type(value).__name__), kind="type")
 
 
 def _history(got, fn):
     if not isinstance(got, dict) or not {"loss", "val_loss"} <= set(got):
-        raise CheckFailed(f"{fn}: history should be a dict with the lists 'loss' and 'val_loss', "
-                          f"got {type(got).__name__}" + (f" with keys {sorted(got)}"
-                                                         if isinstance(got, dict) else ""),
-                          kind="type")
+        got_text = (_("a dict with keys {keys}").format(keys=sorted(got)) if isinstance(got, dict)
+                    else type(got).__name__)
+        raise CheckFailed(_("{fn}: history should be a dict with the lists 'loss' and 'val_loss', "
+                            "got {got}").format(fn=fn, got=got_text), kind="type")
     loss, val = (np.asarray(got[k], dtype=float).ravel() for k in ("loss", "val_loss"))
     expect_true(len(loss) == len(val) and len(val) >= 1,
-                f"{fn}: history['loss'] and history['val_loss'] need one value per epoch run; got "
-                f"{len(loss)} and {len(val)} values", kind="length")
+                _("{fn}: history['loss'] and history['val_loss'] need one value per epoch run; got {len_loss} and {len_val} values").format(fn=fn, len_loss=len(loss), len_val=len(val)), kind="length")
     return loss, val
 
 
@@ -209,17 +197,14 @@ def _expect_fit_like_nnlib(sub, params, X, labels, X_val, labels_val, epochs, ba
     exp_best, exp_history = _nnlib_fit(params, X, labels, X_val, labels_val, epochs, batch_size,
                                        learning_rate, patience)
     expect_true(len(val) == len(exp_history["val_loss"]),
-                f"fit ran {len(val)} epochs, expected {len(exp_history['val_loss'])} ({what}; the "
-                f"lowest validation loss was at epoch {int(np.argmin(exp_history['val_loss'])) + 1}"
-                f", patience {patience})", kind="length")
+                _('fit ran {len_val} epochs, expected {len_exp_history_val_loss} ({what}; the lowest validation loss was at epoch {int_np_argmin_exp_histor}, patience {patience})').format(len_val=len(val), len_exp_history_val_loss=len(exp_history['val_loss']), what=what, int_np_argmin_exp_histor=int(np.argmin(exp_history['val_loss'])) + 1, patience=patience), kind="length")
     expect_close(val, np.array(exp_history["val_loss"]), rtol=1e-7, atol=1e-12,
-                 what=f"history['val_loss'] ({what})")
+                 what=_("history['val_loss'] ({what})").format(what=what))
     expect_close(loss, np.array(exp_history["loss"]), rtol=1e-7, atol=1e-12,
-                 what=f"history['loss'] ({what}; the mean of the batch losses before each step, "
-                      "weighted by batch size)")
+                 what=_("history['loss'] ({what}; the mean of the batch losses before each step, weighted by batch size)").format(what=what))
     for name in params:
         expect_close(best[name], exp_best[name], rtol=1e-7, atol=1e-10, dtype="kind",
-                     what=f"best_params[{name!r}] ({what})")
+                     what=_('best_params[{name!r}] ({what})').format(name=name, what=what))
 
 
 def _expect_early_stopping(sub, params, X, labels, X_val, labels_val, epochs, batch_size,
@@ -230,7 +215,7 @@ def _expect_early_stopping(sub, params, X, labels, X_val, labels_val, epochs, ba
     best = _expect_like(first[0], params, "fit", "best_params")
     loss, val = _history(first[1], "fit")
     expect_true(np.all(np.isfinite(val)) and np.all(np.isfinite(loss)),
-                "fit: the losses in history contain NaN or inf", kind="nan")
+                _("fit: the losses in history contain NaN or inf"), kind="nan")
     # the stopping rule, replayed on the learner's own validation losses
     lowest, waited, expected_epochs = np.inf, 0, epochs
     for epoch, v in enumerate(val):
@@ -242,27 +227,21 @@ def _expect_early_stopping(sub, params, X, labels, X_val, labels_val, epochs, ba
                 expected_epochs = epoch + 1
                 break
     expect_true(len(val) == min(expected_epochs, epochs),
-                f"fit ran {len(val)} epochs with patience {patience}, but by its own validation "
-                f"losses it should have stopped after epoch {min(expected_epochs, epochs)} "
-                f"(lowest at epoch {int(np.argmin(val)) + 1}): {np.round(val, 4).tolist()}",
+                _('fit ran {len_val} epochs with patience {patience}, but by its own validation losses it should have stopped after epoch {min_expected_epochs_epoc} (lowest at epoch {int_np_argmin_val_1}): {np_round_val_4_tolist}').format(len_val=len(val), patience=patience, min_expected_epochs_epoc=min(expected_epochs, epochs), int_np_argmin_val_1=int(np.argmin(val)) + 1, np_round_val_4_tolist=np.round(val, 4).tolist()),
                 kind="length")
     restored = _loss(best, X_val, labels_val)
     expect_true(np.isclose(restored, val.min(), rtol=1e-7, atol=1e-12),
-                f"fit should return the parameters of the epoch with the lowest validation loss "
-                f"({val.min():.6f}, epoch {int(np.argmin(val)) + 1}), but the returned parameters "
-                f"have validation loss {restored:.6f}")
-    expect_true(loss[-1] < loss[0], f"fit: the training loss should fall; history['loss'] goes "
-                f"from {loss[0]:.4f} to {loss[-1]:.4f}")
+                _('fit should return the parameters of the epoch with the lowest validation loss ({val_min:.6f}, epoch {int_np_argmin_val_1}), but the returned parameters have validation loss {restored:.6f}').format(val_min=val.min(), int_np_argmin_val_1=int(np.argmin(val)) + 1, restored=restored))
+    expect_true(loss[-1] < loss[0], _("fit: the training loss should fall; history['loss'] goes from {loss_0:.4f} to {loss_1:.4f}").format(loss_0=loss[0], loss_1=loss[-1]))
     again = _pair(run(sub.fit, *args), "fit", ("best_params", "history"))
-    _, val_again = _history(again[1], "fit")
+    _unused, val_again = _history(again[1], "fit")
     expect_true(len(val_again) == len(val) and np.array_equal(val_again, val),
-                "fit: a second call with the same arguments and seed gave different validation "
-                "losses; create the random generator from `seed` inside fit")
+                _("fit: a second call with the same arguments and seed gave different validation "
+                "losses; create the random generator from `seed` inside fit"))
     other = _pair(run(sub.fit, *args[:-1], seed + 1), "fit", ("best_params", "history"))
-    _, val_other = _history(other[1], "fit")
+    _unused, val_other = _history(other[1], "fit")
     expect_true(len(val_other) != len(val) or not np.allclose(val_other, val, rtol=1e-9),
-                f"fit: seeds {seed} and {seed + 1} gave the same validation losses; shuffle the "
-                "training rows every epoch with the generator made from `seed`")
+                _('fit: seeds {seed} and {seed_1} gave the same validation losses; shuffle the training rows every epoch with the generator made from `seed`').format(seed=seed, seed_1=seed + 1))
 
 
 def _digits(split_seed):
@@ -278,8 +257,7 @@ def _expect_digits_accuracy(sub, split_seed, seed):
     params = _expect_network(run(sub.train_digits, X_train, y_train, seed), 64, 10, "train_digits")
     accuracy = float(np.mean(_logits(params, X_test).argmax(axis=1) == y_test))
     expect_true(accuracy >= DIGITS_TARGET,
-                f"test accuracy of your network is {accuracy:.3f} ({round(accuracy * len(y_test))} "
-                f"of {len(y_test)} test images), expected at least {DIGITS_TARGET}")
+                _('test accuracy of your network is {accuracy:.3f} ({round_accuracy_len_y_tes} of {len_y_test} test images), expected at least {DIGITS_TARGET}').format(accuracy=accuracy, round_accuracy_len_y_tes=round(accuracy * len(y_test)), len_y_test=len(y_test), DIGITS_TARGET=DIGITS_TARGET))
 
 
 # ----------------------------------------------------------------------------- dense layer
@@ -298,8 +276,7 @@ def _expect_dense_backward(sub, n, n_in, n_out, seed):
     dZ = rng.normal(size=(n, n_out))
     got = run(sub.dense_backward, dZ, X, W)
     if not isinstance(got, (tuple, list)) or len(got) != 3:
-        raise CheckFailed("dense_backward should return a tuple (dX, dW, db), got "
-                          f"{type(got).__name__}", kind="type")
+        raise CheckFailed(_('dense_backward should return a tuple (dX, dW, db), got {type_got}').format(type_got=type(got).__name__), kind="type")
     values = {"X": X.copy(), "W": W.copy(), "b": b.copy()}
 
     def loss(_):  # L = sum(dZ * Z), so that dL/dZ = dZ
@@ -307,7 +284,7 @@ def _expect_dense_backward(sub, n, n_in, n_out, seed):
 
     expected = {name: numerical_gradient(loss, values[name]) for name in values}
     expect_gradients(dict(zip(("X", "W", "b"), got)), expected, tol=GRAD_TOL,
-                     what=f"the gradients of dense_backward (n={n}, n_in={n_in}, n_out={n_out})")
+                     what=_('the gradients of dense_backward (n={n}, n_in={n_in}, n_out={n_out})').format(n=n, n_in=n_in, n_out=n_out))
 
 
 @check("ch12.dense_layer", points=1,
@@ -337,9 +314,9 @@ def test_dense_backward_hidden_shapes(sub):
 def test_cross_entropy_equal_logits(sub):
     got = _pair(run(sub.cross_entropy_from_logits, np.zeros((2, 4)), np.array([0, 3])),
                 "cross_entropy_from_logits", ("loss", "dlogits"))
-    expect_close(float(got[0]), np.log(4.0), what="the loss for equal logits (ln 4)")
+    expect_close(float(got[0]), np.log(4.0), what=_("the loss for equal logits (ln 4)"))
     expected = (np.full((2, 4), 0.25) - np.array([[1.0, 0, 0, 0], [0, 0, 0, 1.0]])) / 2
-    expect_close(got[1], expected, what="dlogits for equal logits")
+    expect_close(got[1], expected, what=_("dlogits for equal logits"))
 
 
 @check("ch12.cross_entropy_from_logits", points=1,
@@ -350,9 +327,9 @@ def test_cross_entropy_large_logits_stay_finite(sub):
     got = _pair(run(sub.cross_entropy_from_logits, logits, np.array([0, 2])),
                 "cross_entropy_from_logits", ("loss", "dlogits"))
     # row 1 is certain and right (loss 0), row 2 is certain and wrong (loss 1000)
-    expect_close(float(got[0]), 500.0, rtol=1e-12, what="the loss for logits of size 1000")
+    expect_close(float(got[0]), 500.0, rtol=1e-12, what=_("the loss for logits of size 1000"))
     expect_close(got[1], np.array([[0.0, 0.0, 0.0], [0.0, 0.5, -0.5]]), atol=1e-12,
-                 what="dlogits for logits of size 1000")
+                 what=_("dlogits for logits of size 1000"))
 
 
 def _expect_cross_entropy(sub, n, k, scale, seed):
@@ -361,11 +338,11 @@ def _expect_cross_entropy(sub, n, k, scale, seed):
     got = _pair(run(sub.cross_entropy_from_logits, logits, labels), "cross_entropy_from_logits",
                 ("loss", "dlogits"))
     expect_close(float(got[0]), softmax_cross_entropy(_one_hot(labels, k), logits), rtol=1e-9,
-                 what=f"the loss ({n} rows, {k} classes)")
+                 what=_('the loss ({n} rows, {k} classes)').format(n=n, k=k))
     work = logits.copy()
     expected = numerical_gradient(lambda z: softmax_cross_entropy(_one_hot(labels, k), z), work)
     expect_gradients({"logits": got[1]}, {"logits": expected}, tol=GRAD_TOL,
-                     what=f"dlogits ({n} rows, {k} classes)")
+                     what=_('dlogits ({n} rows, {k} classes)').format(n=n, k=k))
 
 
 @check("ch12.cross_entropy_from_logits", points=1,
@@ -385,11 +362,11 @@ def _expect_mlp(sub, sizes, n, seed):
     params, X, labels = _network(sizes, n, seed)
     got = _pair(run(sub.mlp_loss_and_grads, params, X, labels), "mlp_loss_and_grads",
                 ("loss", "grads"))
-    what = f"network {sizes}, {n} rows"
-    expect_close(float(got[0]), _loss(params, X, labels), rtol=1e-9, what=f"the loss ({what})")
+    what = _("network {sizes}, {n} rows").format(sizes=sizes, n=n)
+    expect_close(float(got[0]), _loss(params, X, labels), rtol=1e-9, what=_('the loss ({what})').format(what=what))
     grads = _expect_like(got[1], params, "mlp_loss_and_grads", "grads")
     expect_gradients(grads, _central_differences(params, X, labels), tol=GRAD_TOL,
-                     what=f"the gradients ({what})")
+                     what=_('the gradients ({what})').format(what=what))
 
 
 @check("ch12.mlp_loss_and_grads", points=1,
@@ -402,13 +379,13 @@ def test_mlp_all_zero_network(sub):
     labels = np.array([0, 1, 1, 1])
     got = _pair(run(sub.mlp_loss_and_grads, params, X, labels), "mlp_loss_and_grads",
                 ("loss", "grads"))
-    expect_close(float(got[0]), np.log(2.0), what="the loss of the all-zero network (ln 2)")
+    expect_close(float(got[0]), np.log(2.0), what=_("the loss of the all-zero network (ln 2)"))
     expected = {name: np.zeros_like(p) for name, p in params.items()}
     expected["b2"] = np.array([0.5 - 0.25, 0.5 - 0.75])   # mean of p - one_hot over the 4 rows
     grads = _expect_like(got[1], params, "mlp_loss_and_grads", "grads")
     for name in params:
         expect_close(grads[name], expected[name], atol=1e-12,
-                     what=f"grads[{name!r}] of the all-zero network")
+                     what=_('grads[{name!r}] of the all-zero network').format(name=name))
 
 
 @check("ch12.mlp_loss_and_grads", points=2,
@@ -448,12 +425,12 @@ def _expect_adam_steps(sub, params, grad_list, **settings):
         adam.step(reference, {name: g.copy() for name, g in grads.items()})
         for name in params:
             expect_close(current[name], reference[name], rtol=1e-9, atol=1e-12, dtype="kind",
-                         what=f"new_params[{name!r}] after step {step} (settings {settings})")
+                         what=_('new_params[{name!r}] after step {step} (settings {settings})').format(name=name, step=step, settings=settings))
 
 
 def _grads_like(params, rng, count, scale=1.0):
     return [{name: rng.normal(scale=scale, size=p.shape) for name, p in params.items()}
-            for _ in range(count)]
+            for _unused in range(count)]
 
 
 @check("ch12.adam_update", points=1,
@@ -498,10 +475,10 @@ def test_adam_hidden(sub):
 def test_fit_full_batch_matches_reference(sub):
     X, labels = _blobs(24, seed=6, flip=0.3)
     X_val, labels_val = _blobs(40, seed=7)
-    params, _, _ = _network([2, 16, 3], 1, seed=8)
+    params, _unused, _unused = _network([2, 16, 3], 1, seed=8)
     _expect_fit_like_nnlib(sub, params, X, labels, X_val, labels_val, epochs=80, batch_size=24,
                            learning_rate=0.05, patience=5,
-                           what="one full batch of 24 rows, patience 5")
+                           what=_("one full batch of 24 rows, patience 5"))
 
 
 @check("ch12.fit", points=1,
@@ -511,10 +488,10 @@ def test_fit_steps_per_epoch(sub):
     # ten copies of one row: every mini-batch has the same gradient, whatever the order
     X, labels = np.tile([[0.5, -1.0, 2.0]], (10, 1)), np.ones(10, dtype=int)
     X_val, labels_val = np.array([[1.0, 0.0, -1.0], [0.0, 2.0, 1.0]]), np.array([0, 1])
-    params, _, _ = _network([3, 4, 2], 1, seed=9)
+    params, _unused, _unused = _network([3, 4, 2], 1, seed=9)
     _expect_fit_like_nnlib(sub, params, X, labels, X_val, labels_val, epochs=2, batch_size=4,
                            learning_rate=0.01, patience=5,
-                           what="10 identical rows in batches of 4, 4 and 2")
+                           what=_("10 identical rows in batches of 4, 4 and 2"))
 
 
 @check("ch12.fit", points=1,
@@ -524,7 +501,7 @@ def test_fit_steps_per_epoch(sub):
 def test_fit_early_stopping_with_minibatches(sub):
     X, labels = _blobs(40, seed=10, flip=0.4)
     X_val, labels_val = _blobs(60, seed=11)
-    params, _, _ = _network([2, 32, 3], 1, seed=12)
+    params, _unused, _unused = _network([2, 32, 3], 1, seed=12)
     _expect_early_stopping(sub, params, X, labels, X_val, labels_val, epochs=100, batch_size=8,
                            learning_rate=0.02, patience=4, seed=3)
 
@@ -562,19 +539,17 @@ def _epoch_orders(params, X, labels, history_loss, learning_rate):
             "order visits the rows the same way every epoch.")
 def test_fit_shuffles_afresh_every_epoch(sub):
     X, labels = np.array([[1.0, -0.5], [-0.8, 1.2]]), np.array([0, 2])
-    params, _, _ = _network([2, 3, 3], 1, seed=13)
+    params, _unused, _unused = _network([2, 3, 3], 1, seed=13)
     epochs = 16
     got = _pair(run(sub.fit, params, X, labels, X, labels, epochs, 1, 0.05, epochs + 1, 21),
                 "fit", ("best_params", "history"))
-    loss, _ = _history(got[1], "fit")
+    loss, _unused = _history(got[1], "fit")
     orders = _epoch_orders(params, X, labels, loss, 0.05)
-    expect_true(orders is not None, "fit with two rows and batch_size=1: history['loss'] matches "
+    expect_true(orders is not None, _("fit with two rows and batch_size=1: history['loss'] matches "
                 "neither visiting order in some epoch; each epoch should make one Adam step per "
                 "row, in the epoch's shuffled order, and report the mean of the losses computed "
-                "before each step", kind="values")
-    expect_true(len(set(orders)) == 2, f"fit visited the two rows in the same order in all "
-                f"{epochs} epochs ({orders[0]}): shuffle the rows afresh every epoch, with one "
-                "generator made from `seed` before the first epoch", kind="values")
+                "before each step"), kind="values")
+    expect_true(len(set(orders)) == 2, _('fit visited the two rows in the same order in all {epochs} epochs ({orders_0}): shuffle the rows afresh every epoch, with one generator made from `seed` before the first epoch').format(epochs=epochs, orders_0=orders[0]), kind="values")
 
 
 @check("ch12.fit", points=1,
@@ -584,29 +559,27 @@ def test_fit_stops_when_nothing_changes(sub):
     # learning rate 0: the parameters never move, every epoch has the same validation loss, and
     # only the first one is an improvement, so fit stops after 1 + patience epochs
     X, labels = _blobs(12, seed=14)
-    params, _, _ = _network([2, 4, 3], 1, seed=15)
+    params, _unused, _unused = _network([2, 4, 3], 1, seed=15)
     got = _pair(run(sub.fit, params, X, labels, X, labels, 30, 4, 0.0, 3, 0), "fit",
                 ("best_params", "history"))
-    _, val = _history(got[1], "fit")
-    expect_true(len(val) == 4, f"fit with learning_rate=0 and patience=3 ran {len(val)} epochs; "
-                "every epoch has the same validation loss, which is not lower than the first "
-                "one's, so it should stop after 1 + 3 = 4 epochs", kind="length")
+    _unused, val = _history(got[1], "fit")
+    expect_true(len(val) == 4, _("fit with learning_rate=0 and patience=3 ran {len_val} epochs; every epoch has the same validation loss, which is not lower than the first one's, so it should stop after 1 + 3 = 4 epochs").format(len_val=len(val)), kind="length")
 
 
 @check("ch12.fit", points=1, hidden=True)
 def test_fit_hidden_full_batch(sub):
     X, labels = _blobs(30, seed=51, flip=0.3)
     X_val, labels_val = _blobs(25, seed=52)
-    params, _, _ = _network([2, 12, 8, 3], 1, seed=53)
+    params, _unused, _unused = _network([2, 12, 8, 3], 1, seed=53)
     _expect_fit_like_nnlib(sub, params, X, labels, X_val, labels_val, epochs=60, batch_size=64,
-                           learning_rate=0.03, patience=2, what="hidden test")
+                           learning_rate=0.03, patience=2, what=_("hidden test"))
 
 
 @check("ch12.fit", points=1, hidden=True)
 def test_fit_hidden_early_stopping(sub):
     X, labels = _blobs(50, seed=54, flip=0.4)
     X_val, labels_val = _blobs(30, seed=55)
-    params, _, _ = _network([2, 24, 3], 1, seed=56)
+    params, _unused, _unused = _network([2, 24, 3], 1, seed=56)
     # with seed 3 the validation loss rises, falls to a new low, then rises for good: the
     # patience count must start again at the new low
     _expect_early_stopping(sub, params, X, labels, X_val, labels_val, epochs=80, batch_size=16,

@@ -17,7 +17,7 @@ STAGES = ["discover", "intake", "analyse", "execute", "verdict", "results", "rep
 ORCHESTRATORS = ["grade", "batch", "distributed"]  # one learner, many, many on a cluster
 FRONT_ENDS = ["cli", "selfcheck", "feedback", "mutation", "gradescope", "__main__"]  # entry points: may import anything
 FOUNDATION = ["paths", "checks", "diagnosis", "notebook", "source", "catalog", "authoring", "sandbox",
-              "_child", "similarity", "roster"]
+              "_child", "similarity", "roster", "i18n", "translation"]
 """Course formats and the check API: imported by the stages, importing none of them."""
 
 LAYERS = STAGES + ORCHESTRATORS

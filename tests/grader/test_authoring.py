@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import translation
 from grader.authoring import generate, make_stub, SETUP_SOURCE
 from grader.catalog import Catalog
 
@@ -18,12 +19,14 @@ OURS = ["ch03_activations", "ch06_backprop"]
 @pytest.fixture
 def repo(tmp_path):
     """A copy of the course with only the grader's two chapters (others may be work in progress)."""
-    for d in ("solutions", "exercises", "tests/exercises"):
+    for d in ("solutions", "exercises", "exercises/zh", "tests/exercises"):
         (tmp_path / d).mkdir(parents=True)
     for name in OURS:
         shutil.copy(ROOT / "solutions" / (name + ".ipynb"), tmp_path / "solutions")
         shutil.copy(ROOT / "exercises" / (name + ".ipynb"), tmp_path / "exercises")
+        shutil.copy(ROOT / "exercises" / "zh" / (name + ".ipynb"), tmp_path / "exercises" / "zh")
         shutil.copy(ROOT / "tests" / "exercises" / ("test_" + name + ".py"), tmp_path / "tests" / "exercises")
+    shutil.copytree(ROOT / "locales", tmp_path / "locales")  # the Chinese notebooks' prose
     return tmp_path
 
 
@@ -142,3 +145,71 @@ def test_every_graded_cell_has_public_and_hidden_checks():
         for ex in cat.chapters[name].exercises:
             assert any(not c.hidden for c in ex.checks), ex.id
             assert any(c.hidden for c in ex.checks), ex.id
+
+
+# --------------------------------------------------------------------------- translated notebooks
+def _cells_without_prose(nb: dict) -> list:
+    return [(c.get("id"), c["cell_type"], c.get("metadata"),
+             "".join(c["source"]) if c["cell_type"] == "code" else None) for c in nb["cells"]]
+
+
+def _without_language_line(nb: dict) -> dict:
+    """The notebook with its setup cell as in the English one (no set_language line)."""
+    for cell in nb["cells"]:
+        if cell["metadata"].get("grader", {}).get("role") == "setup":
+            source = "".join(cell["source"])
+            language = nb["metadata"]["grader"]["language"]
+            added = translation.SETUP_LANGUAGE.format(language=language)
+            assert source.endswith(added), "the setup cell does not set the notebook's language"
+            cell["source"] = source[:-len(added)].rstrip("\n") + "\n"
+    return nb
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "exercises").glob("ch*.ipynb")),
+                         ids=lambda path: path.stem)
+def test_chinese_notebook_has_the_same_cells_ids_and_code(path):
+    """exercises/zh/<chapter>.ipynb differs from exercises/<chapter>.ipynb only in its markdown
+    and its language, so one grader grades both."""
+    english = json.loads(path.read_text(encoding="utf-8"))
+    chinese = json.loads((ROOT / "exercises" / "zh" / path.name).read_text(encoding="utf-8"))
+    assert _cells_without_prose(_without_language_line(chinese)) == _cells_without_prose(english)
+    assert chinese["metadata"]["grader"]["language"] == "zh_CN"
+    assert "language" not in english["metadata"]["grader"]
+    assert chinese["metadata"]["kernelspec"] == english["metadata"]["kernelspec"]
+
+
+def test_translation_replaces_paragraphs_and_keeps_code_and_layout():
+    markdown = ("## 1. The sigmoid\n\n$$\\sigma(z)$$\n\nWrite it **stably**.\n\n"
+                "```python\nsigmoid(z)\n```\n\nShapes: `z` any shape.\n")
+    blocks = translation.paragraphs(markdown)
+    assert "".join(text for text, _ in blocks) == markdown
+    assert [text.strip() for text, is_message in blocks if is_message] == [
+        "## 1. The sigmoid", "Write it **stably**.", "Shapes: `z` any shape."]
+    nb = {"cells": [{"cell_type": "markdown", "id": "a", "source": markdown},
+                    {"cell_type": "code", "id": "b", "source": "x = 1  # Write it"}],
+          "metadata": {}}
+    out = translation.translate(nb, {"Write it **stably**.": "请写成**数值稳定**的形式。",
+                                     "Shapes: `z` any shape.": ""}, "zh_CN")
+    text = "".join(out["cells"][0]["source"])
+    assert text == markdown.replace("Write it **stably**.", "请写成**数值稳定**的形式。")
+    assert out["cells"][1]["source"] == "x = 1  # Write it"
+    assert out["metadata"]["grader"]["language"] == "zh_CN"
+
+
+def test_generate_writes_the_catalogs_translations_into_the_chinese_notebook(repo):
+    name = OURS[0]
+    notebook = json.loads((repo / "solutions" / f"{name}.ipynb").read_text(encoding="utf-8"))
+    message, cell_id = translation.messages(notebook)[0]
+    catalog = translation.catalog_path(repo, "zh_CN", name)
+    catalog.parent.mkdir(parents=True, exist_ok=True)  # replaces the real catalog
+    catalog.write_text(f'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+                       f'msgid {json.dumps(message, ensure_ascii=False)}\n'
+                       f'msgstr "# 第 3 章练习：激活函数"\n', encoding="utf-8")
+    rc, out = run(repo, check_only=True)
+    assert rc == 1 and f"exercises/zh/{name}.ipynb is out of date" in out
+    rc, out = run(repo)
+    assert rc == 0, out
+    chinese = json.loads((repo / "exercises" / "zh" / f"{name}.ipynb").read_text(encoding="utf-8"))
+    cell = next(c for c in chinese["cells"] if c.get("id") == cell_id)
+    assert "".join(cell["source"]).startswith("# 第 3 章练习：激活函数")
+    assert run(repo, check_only=True)[0] == 0

@@ -1,6 +1,7 @@
 """Instructor-only tests from a folder outside the repository: scored, never revealed."""
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +40,9 @@ def test_extra_tests_are_hidden_and_scored(tmp_path):
     for leak in ("secret_relu", "1234.5", "999", "7.25", "test_secret"):
         assert leak not in learner_page, leak
     # results.json names the instructor-only files that ran, never a hidden check or its inputs
+    # (its hashes and timings are left out of the search: a digest may hold "999" by chance)
+    text = re.sub(r'"(content_hash|catalog_fingerprint|seconds)": ("[^"]*"|[\d.]+)', "",
+                  (out / "results.json").read_text())
     for leak in ("secret_relu", "1234.5", "999", "7.25"):
-        assert leak not in (out / "results.json").read_text(), leak
+        assert leak not in text, leak
     assert row["score"] == row["max_score"] - 3

@@ -143,3 +143,32 @@ def test_frame_player_shows_frames_and_rejects_bad_input(plt):
         plot.frame_player_html(fig, frames, ["a", "b"], description="x")
     with pytest.raises(ValueError, match="not a valid HTML id"):
         plot.frame_player_html(fig, frames, ["a", "b", "c"], description="x", player_id="1 bad")
+
+
+def _missing_glyph_warnings(plt, text):
+    import warnings
+
+    fig, ax = plt.subplots()
+    ax.set_title(text)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.savefig(io.BytesIO(), format="png")
+    return [str(w.message) for w in caught if "missing from font" in str(w.message)]
+
+
+def test_chinese_edition_draws_chinese_text_without_missing_glyphs(plt):
+    """The English style lacks CJK glyphs (matplotlib warns); the Chinese edition's style adds
+    Noto Sans SC from its pip package as the fallback of DejaVu Sans, and the warning is gone."""
+    assert _missing_glyph_warnings(plt, "训练集损失随轮次的变化")
+    style = plot.use_book_style(language="zh_CN")
+    assert style["font.family"] == ["DejaVu Sans", "Noto Sans SC"]
+    assert _missing_glyph_warnings(plt, "训练集损失随轮次的变化") == []
+
+
+def test_figure_text_comes_from_the_translations_given_to_the_style(plt):
+    assert plot.figure_text("training {metric}", metric="loss") == "training loss"
+    plot.use_book_style(language="zh_CN", translations={"training {metric}": "训练集 {metric}"})
+    assert plot.figure_text("training {metric}", metric="loss") == "训练集 loss"
+    assert plot.figure_text("epoch") == "epoch"          # untranslated: the English
+    plot.use_book_style()
+    assert plot.figure_text("training {metric}", metric="loss") == "training loss"

@@ -32,6 +32,14 @@ CACHE_SECONDS = 24 * 3600
 CACHE_FORMAT = "2"  # change when the cached fields change
 
 
+#: Pins that PyPI publishes only as a source distribution of pure Python (no wheel), which pip
+#: builds into a wheel on any system: pip cannot resolve them with ``--only-binary``, so their
+#: metadata is given here and test_requirements_resolve.py checks it against PyPI's sdist.
+SOURCE_ONLY = {
+    "jieba": {"version": "0.42.1", "requires_dist": [], "requires_python": "", "pure": True},
+}
+
+
 def load_setup_script():
     """scripts/setup.py as a module (it is a script, not part of a package)."""
     spec = importlib.util.spec_from_file_location("course_setup", ROOT / "scripts" / "setup.py")
@@ -137,13 +145,16 @@ def resolution_cache() -> Path:
 
 
 def resolve(pins: dict[str, Pin], python: str, platform: Platform, workdir: Path) -> dict:
-    """Ask pip (against PyPI) for a binary wheel of every pin for ``python`` on ``platform``.
+    """Ask pip (against PyPI) for a binary wheel of every pin for ``python`` on ``platform``
+    (the pins of :data:`SOURCE_ONLY` aside: their metadata is added as given there).
 
     Returns ``{"ok": bool, "error": str, "metadata": {name: metadata}, "cached": bool}``, the
     metadata holding the version, ``requires_dist``, ``requires_python`` and whether the wheel
     is pure Python.
     A success is cached for a day under the pins, target and pip version; a failure never is.
     """
+    source_only = {name: SOURCE_ONLY[name] for name in pins if name in SOURCE_ONLY}
+    pins = {name: pin for name, pin in pins.items() if name not in source_only}
     pinned = "".join(f"{pin.name}=={pin.version}\n" for pin in pins.values())
     command = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
                "--no-deps", "--only-binary=:all:", "--implementation", "cp",
@@ -155,7 +166,9 @@ def resolve(pins: dict[str, Pin], python: str, platform: Platform, workdir: Path
     key = hashlib.sha256(key_text.encode()).hexdigest()
     cached = resolution_cache() / f"{key}.json"
     if cached.exists() and time.time() - cached.stat().st_mtime < CACHE_SECONDS:
-        return {**json.loads(cached.read_text()), "cached": True}
+        result = json.loads(cached.read_text())
+        result["metadata"].update(source_only)
+        return {**result, "cached": True}
 
     requirements = workdir / "requirements.txt"
     requirements.write_text(pinned)
@@ -175,6 +188,7 @@ def resolve(pins: dict[str, Pin], python: str, platform: Platform, workdir: Path
     result = {"ok": True, "error": "", "metadata": metadata}
     cached.parent.mkdir(parents=True, exist_ok=True)
     cached.write_text(json.dumps(result))
+    metadata.update(source_only)
     return {**result, "cached": False}
 
 

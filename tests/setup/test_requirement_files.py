@@ -26,7 +26,7 @@ def test_learner_file_leaves_out_the_maintainer_tools():
                        "pytest-xdist", "django-static-mathjax"}
     assert not learner & maintainer_only
     assert {"jupyterlab", "numpy", "matplotlib", "scikit-learn", "keras", "jax",
-            "jaxlib"} <= learner
+            "jaxlib", "jupyterlab-language-pack-zh-cn"} <= learner
 
 
 @pytest.mark.parametrize("path", [FULL, LEARNER], ids=lambda p: p.name)

@@ -12,12 +12,15 @@ is remembered for a day (requirement_pins.resolution_cache), so unchanged pins c
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from requirement_pins import (FULL, LEARNER, PLATFORMS, SUPPORTED_PYTHONS, Pin, portable,
-                              read_pins, resolve, select, unmet_dependencies)
+from requirement_pins import (FULL, LEARNER, PLATFORMS, PYPI, SOURCE_ONLY, SUPPORTED_PYTHONS, Pin,
+                              pip_environment, portable, read_pins, resolve, select,
+                              unmet_dependencies)
 
 pytestmark = pytest.mark.slow
 TARGETS = [(python, platform) for python in SUPPORTED_PYTHONS for platform in sorted(PLATFORMS)]
@@ -84,3 +87,30 @@ def test_a_pin_without_a_wheel_for_the_target_fails(tmp_path):
     result = resolve({"numpy": pin}, "3.13", linux, tmp_path)
     assert not result["ok"]
     assert "numpy==1.26.4" in result["error"]
+
+
+@pytest.mark.parametrize("name", sorted(SOURCE_ONLY))
+def test_source_only_pins_are_pure_python_sdists(name, tmp_path):
+    """A pin resolved without a wheel (SOURCE_ONLY) is pinned at the version given there, is on
+    PyPI as a source distribution without compiled code and needs nothing but what is given."""
+    import tarfile
+
+    fields = SOURCE_ONLY[name]
+    assert {pin.name: pin.version for pin in read_pins(FULL)}.get(name) == fields["version"]
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary=:all:",
+               "--no-build-isolation", "--index-url", PYPI, "--quiet", "--disable-pip-version-check",
+               "-d", str(tmp_path), f"{name}=={fields['version']}"]
+    proc = subprocess.run(command, capture_output=True, text=True, env=pip_environment(),
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    (sdist,) = tmp_path.glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = archive.getnames()
+        pkg_info = next(member for member in archive.getmembers()
+                        if member.name.count("/") == 1 and member.name.endswith("/PKG-INFO"))
+        metadata = archive.extractfile(pkg_info).read().decode()
+    compiled = [n for n in names if n.endswith((".c", ".cpp", ".pyx", ".f", ".rs"))]
+    assert not compiled, f"{name} has code to compile: {compiled[:5]}"
+    assert f"\nVersion: {fields['version']}\n" in metadata
+    assert [line.split(":", 1)[1].strip() for line in metadata.splitlines()
+            if line.startswith("Requires-Dist:")] == fields["requires_dist"]
