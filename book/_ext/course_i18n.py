@@ -40,6 +40,7 @@ from sphinx import addnodes
 from sphinx.errors import ExtensionError
 from sphinx.locale import get_translation
 from sphinx.locale import init as init_locale
+from sphinx.search.zh import SearchChinese
 from sphinx.util import logging as sphinx_logging
 from sphinx.util.i18n import docname_to_domain
 
@@ -352,26 +353,18 @@ def use_glossary_in_search(app) -> None:
         term for term in glossary_terms() if len(term) >= 4 and " " not in term)
 
 
-def _chinese_search_language():
-    from sphinx.search.zh import SearchChinese
+class GlossarySearchChinese(SearchChinese):
+    """Sphinx's Chinese search, which also indexes a glossary term that jieba keeps inside a
+    longer word: jieba's search mode adds only the two- and three-character words inside
+    ``卷积神经网络``, and a reader searching 神经网络 should find that page too."""
 
-    class GlossarySearchChinese(SearchChinese):
-        """Sphinx's Chinese search, which also indexes a glossary term that jieba keeps inside a
-        longer word: jieba's search mode adds only the two- and three-character words inside
-        ``卷积神经网络``, and a reader searching 神经网络 should find that page too."""
+    long_terms: frozenset[str] = frozenset()
 
-        long_terms: frozenset[str] = frozenset()
-
-        def split(self, input: str) -> list[str]:
-            words = super().split(input)
-            inside = [term for word in words if len(word) > 4
-                      for term in self.long_terms if term in word and term != word]
-            return words + inside
-
-    return GlossarySearchChinese
-
-
-GlossarySearchChinese = _chinese_search_language()
+    def split(self, input: str) -> list[str]:
+        words = super().split(input)
+        inside = [term for word in words if len(word) > 4
+                  for term in self.long_terms if term in word and term != word]
+        return words + inside
 
 
 # --------------------------------------------------------------------------- glued values
