@@ -74,8 +74,11 @@ class WarmStarts:
         from .intake import Snapshot
         from .results import SubmissionStatus
 
-        folder.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        staging = Path(tempfile.mkdtemp(prefix=".filling-", dir=folder.parent))
+        try:
+            folder.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            staging = Path(tempfile.mkdtemp(prefix=".filling-", dir=folder.parent))
+        except OSError:
+            return False
         try:
             os.chmod(staging, 0o777)  # written by the sandbox's uid (the grader's, or nobody)
             snapshot = Snapshot("reference", str(chapter.path),
