@@ -66,7 +66,7 @@ def grade_snapshot(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig |
     started = time.monotonic()
     config = config or SandboxConfig()
     # a sandbox never fills a warm folder for another: only the reference solution's run does
-    warm = None if config.warm_fill else WarmStarts(catalog).config_for
+    warm = None if config.warm_fill else WarmStarts(catalog, grade_snapshot).config_for
     with Executor(config, warm) as executor:
         if snapshot.files:
             executor.start_early()  # the sandbox imports numpy while we analyse

@@ -28,7 +28,9 @@ import tempfile
 from pathlib import Path
 
 from .catalog import Catalog, Chapter
-from .sandbox import SandboxConfig
+from .execute import SandboxConfig
+from .intake import Snapshot
+from .results import SubmissionStatus
 
 __all__ = ["WarmStarts", "warm_root"]
 
@@ -42,10 +44,14 @@ def warm_root() -> Path:
 
 
 class WarmStarts:
-    """The trusted warm folders of one catalog (filled on first use, once per process)."""
+    """The trusted warm folders of one catalog (filled on first use, once per process).
 
-    def __init__(self, catalog: Catalog):
-        self.catalog = catalog
+    ``grade`` is :func:`grader.grade.grade_snapshot` (passed in: that orchestrator uses this
+    one), with which the reference solution is graded to fill a folder.
+    """
+
+    def __init__(self, catalog: Catalog, grade):
+        self.catalog, self.grade = catalog, grade
         self._known: dict[Path, bool] = {}
 
     def folder(self, config: SandboxConfig, chapter: Chapter) -> Path:
@@ -70,10 +76,6 @@ class WarmStarts:
 
     def _fill(self, config: SandboxConfig, chapter: Chapter, folder: Path) -> bool:
         """Grade the reference solution with a fresh warm folder; keep it if that went right."""
-        from .grade import grade_snapshot
-        from .intake import Snapshot
-        from .results import SubmissionStatus
-
         try:
             folder.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             staging = Path(tempfile.mkdtemp(prefix=".filling-", dir=folder.parent))
@@ -84,7 +86,7 @@ class WarmStarts:
             snapshot = Snapshot("reference", str(chapter.path),
                                 {chapter.path.name: chapter.path.read_bytes()})
             filling = dataclasses.replace(config, warm_source=str(staging), warm_fill=True)
-            row = grade_snapshot(snapshot, self.catalog, filling, chapters=[chapter.name])
+            row = self.grade(snapshot, self.catalog, filling, chapters=[chapter.name])
             if (row.status is not SubmissionStatus.GRADED or row.score < row.max_score
                     or not row.protections.get("filesystem_isolated")):
                 return False
