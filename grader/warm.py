@@ -12,7 +12,9 @@ A check module names such a folder with ``SANDBOX = {"warm_folder": "jax-cache",
   isolated sandbox;
 * it is stored outside every sandbox (``$NNGRADER_WARM_DIR``, default
   ``$XDG_CACHE_HOME/nngrader/warm`` or ``~/.cache/nngrader/warm``, mode 0700) and never changes
-  once stored (a finished fill is renamed into place; nothing writes to it afterwards);
+  once stored (a finished fill is renamed into place; nothing writes to it afterwards); where
+  the reference cannot fill it, a ``.cold`` file beside it says why, and that course version's
+  sandboxes start cold;
 * a learner's sandbox gets a private *copy* in its own ``/tmp``, made before any learner code
   runs (mount kind ``copy`` of :mod:`grader.sandbox.policy`); the host folder is never visible
   to it, so what a learner's code compiles or writes there dies with their sandbox and cannot
@@ -65,17 +67,21 @@ class WarmStarts:
     def config_for(self, config: SandboxConfig, chapter: Chapter) -> SandboxConfig:
         """``config`` with its warm folder's trusted source, filled from the reference solution
         if needed; ``config`` itself where no warm folder can be had (the sandbox starts cold)."""
-        if not config.warm_folder or config.warm_fill:
+        if not config.warm_folder or config.warm_fill or not config.namespaces:
             return config
         folder = self.folder(config, chapter)
+        cold = folder.with_name(folder.name + ".cold")  # why it could not be filled
         if folder not in self._known:
-            self._known[folder] = folder.is_dir() or self._fill(config, chapter, folder)
+            self._known[folder] = folder.is_dir() or (not cold.exists() and
+                                                      self._fill(config, chapter, folder, cold))
         if not self._known[folder]:
             return config
         return dataclasses.replace(config, warm_source=str(folder))
 
-    def _fill(self, config: SandboxConfig, chapter: Chapter, folder: Path) -> bool:
-        """Grade the reference solution with a fresh warm folder; keep it if that went right."""
+    def _fill(self, config: SandboxConfig, chapter: Chapter, folder: Path, cold: Path) -> bool:
+        """Grade the reference solution with a fresh warm folder; keep it if that went right,
+        else write why to ``cold`` (sandboxes of this course version then start cold, instead of
+        grading the reference again for every learner)."""
         try:
             folder.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             staging = Path(tempfile.mkdtemp(prefix=".filling-", dir=folder.parent))
@@ -89,6 +95,10 @@ class WarmStarts:
             row = self.grade(snapshot, self.catalog, filling, chapters=[chapter.name])
             if (row.status is not SubmissionStatus.GRADED or row.score < row.max_score
                     or not row.protections.get("filesystem_isolated")):
+                cold.write_text(f"the reference solution of {chapter.name}: {row.status.value}, "
+                                f"{row.score:g}/{row.max_score:g} points, file system isolated: "
+                                f"{bool(row.protections.get('filesystem_isolated'))} "
+                                f"{row.reason or ''}\n", encoding="utf-8")
                 return False
             for path in [staging, *staging.rglob("*")]:
                 if not path.is_symlink():

@@ -19,6 +19,7 @@ from grader.catalog import Catalog
 from grader.grade import grade_snapshot
 from grader.intake import Snapshot
 from grader.sandbox import SandboxConfig, Session, build_policy
+from grader.warm import WarmStarts
 
 ROOT = Path(__file__).resolve().parents[2]
 WARM = "nngrader-warm"
@@ -142,3 +143,18 @@ def test_the_trusted_folder_is_filled_from_the_reference_never_from_a_learner(wa
     assert ada.score == ada.max_score, [t.message for t in ada.tests if t.points < t.max_points]
     assert sorted(p.name for p in folders[0].iterdir()) == ["from-reference"]
     assert os.listdir(tmp_path / "warm") == [folders[0].name]   # no filling left behind
+
+
+def test_a_reference_that_cannot_fill_it_is_graded_once_and_sandboxes_start_cold(
+        warm_course, tmp_path, monkeypatch):
+    catalog, nb = warm_course
+    broken = _sigmoid(f'if os.path.isdir("{WARM}"):\n    raise RuntimeError("in the sandbox")')
+    (catalog.solutions_dir / CH03.name).write_text(
+        json.dumps(set_body(nb, "ch03.sigmoid", broken)))
+    catalog = Catalog(catalog.solutions_dir, catalog.checks_dir, chapters=[])
+    ada = _grade(catalog, nb, "ada", REFERENCE)        # the reference fails where it is warm
+    assert ada.score == ada.max_score                   # graded all the same, cold
+    [cold] = (tmp_path / "warm").iterdir()
+    assert cold.name.endswith(".cold") and "points" in cold.read_text()
+    monkeypatch.setattr(WarmStarts, "_fill", lambda *args: pytest.fail("filled again"))
+    assert _grade(catalog, nb, "bob", REFERENCE).score == ada.score
