@@ -7,6 +7,9 @@ line, as an instructor or a learner would start them; the grader and nbgrader ru
 rounds, so both see the same machine load. Core-seconds are the user + system CPU time of the
 process and all its children (the sandboxes, nbgrader's kernels), from ``wait4``.
 
+0. The warm folders (grader.warm): chapter 10's compilation cache, filled once per course
+   version by grading the reference solution, in a folder of this run; what the first
+   ``python -m grader ch10_keras.ipynb`` costs with it. Every later figure starts from it.
 1. One learner's whole course: a perfect submission of every exercise notebook, graded by
    ``python -m grader grade LEARNER --workers 1 --no-cache``; core-seconds and wall time. Also
    the ten notebooks issue 9's goal was set for (the chapters added since left out).
