@@ -7,6 +7,9 @@ line, as an instructor or a learner would start them; the grader and nbgrader ru
 rounds, so both see the same machine load. Core-seconds are the user + system CPU time of the
 process and all its children (the sandboxes, nbgrader's kernels), from ``wait4``.
 
+0. The warm folders (grader.warm): chapter 10's compilation cache, filled once per course
+   version by grading the reference solution, in a folder of this run; what the first
+   ``python -m grader ch10_keras.ipynb`` costs with it. Every later figure starts from it.
 1. One learner's whole course: a perfect submission of every exercise notebook, graded by
    ``python -m grader grade LEARNER --workers 1 --no-cache``; core-seconds and wall time. Also
    the ten notebooks issue 9's goal was set for (the chapters added since left out).
@@ -204,6 +207,16 @@ def whole_course(scratch: Path, rounds: int) -> None:
               f"(wall {median(w for w, _ in runs[label]):.2f} s)")
 
 
+def warm_folders(scratch: Path) -> None:
+    """Fill the trusted warm folders (grader.warm) in a folder of this run, once, as the first
+    grading of a new course version does: every later figure starts from them."""
+    os.environ["NNGRADER_WARM_DIR"] = str(scratch / "warm")
+    keras = ROOT / "solutions" / "ch10_keras.ipynb"
+    wall, cpu = measured(grader_cmd(keras))
+    print(f"warm folders filled from the reference solution (once per course version), with "
+          f"the first python -m grader {keras.name}: {cpu:.2f} core-seconds (wall {wall:.2f} s)")
+
+
 def per_chapter(rounds: int) -> None:
     print("cost of each chapter (python -m grader NOTEBOOK, interpreter start-up included):")
     total = 0.0
@@ -283,6 +296,7 @@ def main() -> None:
           + ("" if venv is None else f", nbgrader {NBGRADER_VERSION} in alternating rounds"))
     with tempfile.TemporaryDirectory(prefix="bench-grader-") as scratch:
         scratch = Path(scratch)
+        warm_folders(scratch)
         whole_course(scratch, args.rounds)
         per_chapter(args.rounds)
         command_line(scratch, venv, args.rounds)

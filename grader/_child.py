@@ -345,9 +345,38 @@ def _place(kernel, mount, notes):
             kernel.mount("proc", dest, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         except OSError as exc:  # e.g. a user namespace inside a container with a masked /proc
             notes.append("no %s (%s)" % (mount["destination"], exc.strerror))
+    elif kind == "copy":
+        _copy_tree("/oldroot" + mount["source"], dest, notes)
     elif kind == "mask" and os.path.isdir(dest):
         kernel.mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
                      "size=4k,mode=0755")
+
+
+def _copy_tree(source, dest, notes):
+    """Copy the folders and regular files of trusted ``source`` to ``dest`` (inside the private
+    /tmp); symbolic links and special files are skipped, nothing is followed. A copy that does
+    not fit is removed whole (a cache with a truncated entry would be worse than none). Runs
+    between the two ``pivot_root`` calls, where no module can be imported: ``os`` only."""
+    try:
+        os.makedirs(dest, exist_ok=True)
+        for folder, subfolders, files in os.walk(source):
+            target = os.path.join(dest, os.path.relpath(folder, source))
+            subfolders[:] = [n for n in subfolders if not os.path.islink(os.path.join(folder, n))]
+            for name in subfolders:
+                os.makedirs(os.path.join(target, name), exist_ok=True)
+            for name in files:
+                path = os.path.join(folder, name)
+                if os.path.isfile(path) and not os.path.islink(path):
+                    with open(path, "rb") as src, open(os.path.join(target, name), "wb") as out:
+                        out.write(src.read())
+                    os.chmod(os.path.join(target, name), 0o666)
+            os.chmod(target, 0o777)  # the sandbox's own: writable whatever uid learner code has
+    except OSError as exc:
+        for folder, _, files in os.walk(dest, topdown=False):
+            for name in files:
+                os.unlink(os.path.join(folder, name))
+            os.rmdir(folder)
+        notes.append("%s: not copied (%s)" % (dest[len("/newroot"):], exc.strerror or exc))
 
 
 def apply_policy(policy, report):

@@ -26,7 +26,7 @@ MAX_TIMEOUTS_PER_EXERCISE = 2
 """After this many timeouts in one exercise, its remaining checks are skipped."""
 
 SANDBOX_SETTINGS = ("memory_mb", "cpu_seconds", "nproc", "load_timeout", "call_timeout",
-                    "start_timeout", "tmp_mb", "env")
+                    "start_timeout", "tmp_mb", "env", "warm_folder")
 """Keys a check module may set in its ``SANDBOX`` dict."""
 
 CALL_TIMED_OUT = "timed out: your function did not return in time (endless loop?)"
@@ -100,10 +100,14 @@ def chapter_config(config: SandboxConfig, chapter: Chapter) -> SandboxConfig:
                 if key == "env":
                     wanted[key] = {**wanted.get(key, {}),
                                    **{str(name): str(text) for name, text in value.items()}}
+                elif key == "warm_folder":
+                    wanted[key] = str(value)
                 else:
                     wanted[key] = max(wanted.get(key, value), value)
     changes = {key: value for key, value in wanted.items()
-               if key != "env" and value > getattr(config, key)}
+               if key not in ("env", "warm_folder") and value > getattr(config, key)}
+    if wanted.get("warm_folder", config.warm_folder) != config.warm_folder:
+        changes["warm_folder"] = wanted["warm_folder"]
     env = {**wanted.get("env", {}), **config.env}
     if env != config.env:
         changes["env"] = env
@@ -272,12 +276,16 @@ class Executor:
     ----------
     config : SandboxConfig
         The command line's settings (a chapter's ``SANDBOX`` may raise them).
+    warm : callable, optional
+        ``warm(config, chapter) -> config``: where a chapter's sandbox starts with a warm
+        folder, the trusted copy it starts from (:meth:`grader.warm.WarmStarts.config_for`).
 
     Use as a context manager, or call :meth:`close`: every sandbox process is killed then.
     """
 
-    def __init__(self, config: SandboxConfig):
+    def __init__(self, config: SandboxConfig, warm=None):
         self.config = config
+        self.warm = warm
         self.session = Session(config)
 
     def __enter__(self) -> Executor:
@@ -309,6 +317,8 @@ class Executor:
             chapter takes it).
         """
         config = chapter_config(self.config, plan.chapter)
+        if config.warm_folder and self.warm is not None:
+            config = self.warm(config, plan.chapter)
         session = self.session if config is self.config else Session(config)
         try:
             if any(exercise.problem is None for exercise in plan.exercises):

@@ -19,6 +19,7 @@ from .execute import Executor, SandboxConfig, chapter_config
 from .i18n import use_language
 from .intake import NotebookFile, Snapshot, read_notebooks
 from .results import NotebookEntry, SubmissionResult, chapter_results
+from .warm import WarmStarts
 
 __all__ = ["grade_snapshot", "chapter_config"]
 
@@ -63,7 +64,10 @@ def grade_snapshot(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig |
         Never raises for bad input: unreadable files and missing code become statuses.
     """
     started = time.monotonic()
-    with Executor(config or SandboxConfig()) as executor:
+    config = config or SandboxConfig()
+    # a sandbox never fills a warm folder for another: only the reference solution's run does
+    warm = None if config.warm_fill else WarmStarts(catalog, grade_snapshot).config_for
+    with Executor(config, warm) as executor:
         if snapshot.files:
             executor.start_early()  # the sandbox imports numpy while we analyse
         files = read_notebooks(snapshot)

@@ -24,6 +24,12 @@ class SandboxConfig:
     whoever started the grader accepted weaker protection where the system cannot isolate the
     file system (``--accept-weaker-sandbox``). ``env`` adds environment variables for learner
     code (e.g. ``KERAS_BACKEND``); ``python`` is the interpreter the sandbox runs.
+
+    ``warm_folder`` names a folder of the private ``/tmp`` that a chapter's sandbox starts warm
+    (chapter 10: JAX's compilation cache). ``warm_source`` is the trusted host folder it starts
+    as a private copy of (filled by grading the reference solution, :mod:`grader.warm`); the
+    sandbox copies it before any learner code runs and never sees the host folder itself.
+    ``warm_fill`` is set only for that trusted run: the host folder is then mounted writable.
     """
 
     memory_mb: int = 1536
@@ -41,3 +47,6 @@ class SandboxConfig:
     accept_weaker: bool = False
     env: dict = field(default_factory=dict)
     python: str = field(default_factory=lambda: sys.executable)
+    warm_folder: str = ""
+    warm_source: str = ""
+    warm_fill: bool = False

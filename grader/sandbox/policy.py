@@ -21,8 +21,10 @@ from dataclasses import asdict, dataclass, field
 #: ``dev``: a host device node (``/dev/null``...), usable but not executable; ``tmpfs``: an empty
 #: memory file system (``size_mb`` bounds its total size); ``proc``: the sandbox's own ``/proc``;
 #: ``symlink``: a symbolic link to ``source``; ``mask``: an empty read-only folder laid over a
-#: folder of a bind mount (hides the course's own packages if they sit in site-packages).
-MOUNT_KINDS = ("bind", "dev", "tmpfs", "proc", "symlink", "mask")
+#: folder of a bind mount (hides the course's own packages if they sit in site-packages);
+#: ``copy``: a private copy of a trusted host folder, made inside a writable tmpfs before any
+#: learner code runs (the host folder itself is never visible).
+MOUNT_KINDS = ("bind", "dev", "tmpfs", "proc", "symlink", "mask", "copy")
 
 #: Device nodes of the minimal /dev (as bubblewrap's ``--dev``, without a tty, /dev/shm or pts).
 DEV_NODES = ("null", "zero", "full", "random", "urandom")
@@ -59,7 +61,7 @@ class Mount:
                 self.destination or self.destination == "/":
             raise ValueError(f"mount destination {self.destination!r} must be a normalised "
                              "absolute path below /")
-        if self.kind in ("bind", "dev", "symlink") and not self.source:
+        if self.kind in ("bind", "dev", "symlink", "copy") and not self.source:
             raise ValueError(f"a {self.kind} mount at {self.destination} needs a source")
 
     def describe(self) -> str:
@@ -76,6 +78,9 @@ class Mount:
             return f"{self.destination}: device node"
         if self.kind == "symlink":
             return f"{self.destination} -> {self.source}"
+        if self.kind == "copy":
+            return (f"{self.destination}: private copy of {self.source} (made by the grader "
+                    "from the reference solution), read-write, gone with the sandbox")
         return f"{self.destination}: hidden (empty read-only folder)"
 
 
@@ -310,8 +315,21 @@ def build_policy(config) -> Policy:
     mounts += [Mount(f"/dev/{n}", target, kind="symlink") for n, target in DEV_LINKS.items()]
     mounts += [Mount("/proc", kind="proc"),
                Mount("/tmp", kind="tmpfs", writable=True, size_mb=int(config.tmp_mb))]
+    if config.warm_folder and config.warm_source:
+        mounts.append(warm_mount(config))
     unique = {m.destination: m for m in mounts}
     return Policy(tuple(sorted(unique.values(), key=_mount_order)), resource_limits(config))
+
+
+def warm_mount(config) -> Mount:
+    """The warm folder of the private /tmp: a private copy of the trusted host folder, or,
+    for the trusted run that fills it from the reference solution only, the folder itself."""
+    name = config.warm_folder
+    if "/" in name or name in (".", "..") or not name.isprintable():
+        raise ValueError(f"warm folder {name!r} must be a plain folder name inside /tmp")
+    if config.warm_fill:
+        return Mount(f"/tmp/{name}", config.warm_source, writable=True)
+    return Mount(f"/tmp/{name}", config.warm_source, kind="copy")
 
 
 def resource_limits(config) -> dict:

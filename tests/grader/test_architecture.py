@@ -14,7 +14,8 @@ import pytest
 GRADER = Path(__file__).resolve().parents[2] / "grader"
 
 STAGES = ["discover", "intake", "analyse", "execute", "verdict", "results", "report"]
-ORCHESTRATORS = ["grade", "batch", "distributed"]  # one learner, many, many on a cluster
+ORCHESTRATORS = ["warm", "grade", "batch", "distributed"]
+"""Warm folders filled by grading the reference; one learner; many; many on a cluster."""
 FRONT_ENDS = ["cli", "selfcheck", "feedback", "mutation", "gradescope", "__main__"]  # entry points: may import anything
 FOUNDATION = ["paths", "checks", "diagnosis", "notebook", "source", "catalog", "authoring", "sandbox",
               "_child", "similarity", "roster", "i18n", "translation"]
