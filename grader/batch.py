@@ -10,6 +10,8 @@ becomes that learner's row.
 from __future__ import annotations
 
 import functools
+import heapq
+import itertools
 import json
 import sys
 import time
@@ -29,7 +31,7 @@ from .report import write_atomically, write_reports
 from .results import BatchResults, ClassSettings, SubmissionResult, SubmissionStatus, enrol
 
 IN_FLIGHT_PER_WORKER = 2
-"""Snapshots held in memory per worker process (bounds the batch's memory)."""
+"""Submissions (snapshots) held in memory per worker process (bounds the batch's memory)."""
 
 
 @dataclass(frozen=True)
@@ -147,16 +149,18 @@ def chapter_tasks(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig,
     A chapter that needs a sandbox of its own (larger limits: the Keras chapter, by far the
     costliest) is a task of its own, and the other chapters are one task, so that two workers
     share a learner's course instead of one worker grading it all while the other waits at the
-    end of the batch. ``[chapters]`` (one task) when there is nothing to split, e.g. a
+    end of the batch. Chapters allowed the most CPU time come first. ``[chapters]`` (one task) when there is nothing to split, e.g. a
     submission in which no chapter of the course is found (its row then says why).
     """
     wanted = chapters_to_grade(read_notebooks(snapshot), catalog, chapters, snapshot.times)
     if len(wanted) < 2:
         return [chapters]
     catalog = catalog.including(wanted)  # a chapter's SANDBOX settings are in its check module
-    own = [[name] for name in wanted if chapter_config(config, catalog.chapters[name]) is not config]
-    rest = [name for name in wanted if [name] not in own]
-    return own + [rest] if rest else own
+    configs = {name: chapter_config(config, catalog.chapters[name]) for name in wanted}
+    own = sorted((name for name in wanted if configs[name] is not config),
+                 key=lambda name: -configs[name].cpu_seconds)  # the largest allowance first
+    rest = [name for name in wanted if name not in own]
+    return [[name] for name in own] + ([rest] if rest else [])
 
 
 def joined_row(parts: list[SubmissionResult], catalog: Catalog) -> SubmissionResult:
@@ -187,7 +191,10 @@ class _Pool:
     """Worker processes with at most ``limit`` tasks in flight.
 
     Each submission is graded as one or more tasks (:func:`chapter_tasks`), whose rows are
-    joined (:func:`joined_row`) when the last one is done. When a worker process dies, the pool
+    joined (:func:`joined_row`) when the last one is done. Tasks wait in a queue of this process
+    and a worker gets the next one when it is free: every held submission's first (costliest)
+    task before any second one, so that the long tasks start early and the short ones fill in
+    at the end of the batch instead of a long one running alone. When a worker process dies, the pool
     is broken and every unfinished task fails with it: each of them is then graded alone in a
     fresh process, so only a task that kills its worker gets a ``grader worker failed`` row,
     and a new pool takes the rest of the batch.
@@ -197,16 +204,25 @@ class _Pool:
                  chapters: list[str] | None, catalog: Catalog):
         self.workers, self.setup, self.config, self.chapters = workers, setup, config, chapters
         self.catalog = catalog
-        self.limit = workers * IN_FLIGHT_PER_WORKER
+        self.limit = workers * IN_FLIGHT_PER_WORKER  # submissions held
         self.executor = ProcessPoolExecutor(max_workers=workers)
         self.pending: dict[Future, tuple[int, Snapshot, list[str] | None]] = {}
+        self.queue: list = []              # heap of (rank, order, index, snapshot, task)
+        self._order = itertools.count()
         self.parts: dict[int, list] = {}   # index -> [tasks left, rows done]
 
     def submit(self, index: int, snapshot: Snapshot):
         """Grade ``snapshot`` (the ``index``-th submission) in the workers."""
         tasks = chapter_tasks(snapshot, self.catalog, self.config, self.chapters)
         self.parts[index] = [len(tasks), []]
-        for task in tasks:
+        for rank, task in enumerate(tasks):
+            heapq.heappush(self.queue, (rank, next(self._order), index, snapshot, task))
+        self._feed()
+
+    def _feed(self):
+        """Hand queued tasks to the workers, one per free worker."""
+        while self.queue and len(self.pending) < self.workers:
+            _rank, _order, index, snapshot, task = heapq.heappop(self.queue)
             future = self.executor.submit(grade_in_worker, self.setup, self.config, snapshot,
                                           task)
             self.pending[future] = (index, snapshot, task)
@@ -223,14 +239,16 @@ class _Pool:
 
     def finished(self, block_until_room: bool) -> Iterator[tuple[int, Snapshot, SubmissionResult]]:
         """Rows that are done; waits while the pool is full (or, at the end, until empty)."""
-        while self.pending and (not block_until_room or len(self.pending) >= self.limit):
+        while self.pending and (not block_until_room or len(self.parts) >= self.limit):
             done, _ = wait(self.pending, return_when=FIRST_COMPLETED)
             if any(isinstance(future.exception(), BrokenProcessPool) for future in done):
                 yield from self._recover()
+                self._feed()
                 continue
             for future in done:
                 index, snapshot, _ = self.pending.pop(future)
                 yield from self._done(index, snapshot, future.result())
+            self._feed()
 
     def _recover(self) -> Iterator[tuple[int, Snapshot, SubmissionResult]]:
         unfinished = []

@@ -12,9 +12,10 @@ A check module names such a folder with ``SANDBOX = {"warm_folder": "jax-cache",
   isolated sandbox;
 * it is stored outside every sandbox (``$NNGRADER_WARM_DIR``, default
   ``$XDG_CACHE_HOME/nngrader/warm`` or ``~/.cache/nngrader/warm``, mode 0700) and never changes
-  once stored (a finished fill is renamed into place; nothing writes to it afterwards); where
-  the reference cannot fill it, a ``.cold`` file beside it says why, and that course version's
-  sandboxes start cold;
+  once stored (a finished fill is renamed into place; nothing writes to it afterwards); one
+  process fills it while the others wait (a lock file beside it), so the workers of a batch
+  fill it once; where the reference cannot fill it, a ``.cold`` file beside it says why, and
+  that course version's sandboxes start cold for the next hour, after which a run tries again;
 * a learner's sandbox gets a private *copy* in its own ``/tmp``, made before any learner code
   runs (mount kind ``copy`` of :mod:`grader.sandbox.policy`); the host folder is never visible
   to it, so what a learner's code compiles or writes there dies with their sandbox and cannot
@@ -23,10 +24,12 @@ A check module names such a folder with ``SANDBOX = {"warm_folder": "jax-cache",
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import hashlib
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from .catalog import Catalog, Chapter
@@ -35,6 +38,11 @@ from .intake import Snapshot
 from .results import SubmissionStatus
 
 __all__ = ["WarmStarts", "warm_root"]
+
+COLD_RETRY_SECONDS = 3600
+"""A failed fill is not tried again for this long (each learner would pay for it); after that,
+the next grader run tries again (the failure may have been a passing one, e.g. an overloaded
+machine)."""
 
 
 def warm_root() -> Path:
@@ -70,20 +78,37 @@ class WarmStarts:
         if not config.warm_folder or config.warm_fill or not config.namespaces:
             return config
         folder = self.folder(config, chapter)
-        cold = folder.with_name(folder.name + ".cold")  # why it could not be filled
         if folder not in self._known:
-            self._known[folder] = folder.is_dir() or (not cold.exists() and
-                                                      self._fill(config, chapter, folder, cold))
+            self._known[folder] = folder.is_dir() or self._fill_once(config, chapter, folder)
         if not self._known[folder]:
             return config
         return dataclasses.replace(config, warm_source=str(folder))
 
-    def _fill(self, config: SandboxConfig, chapter: Chapter, folder: Path, cold: Path) -> bool:
-        """Grade the reference solution with a fresh warm folder; keep it if that went right,
-        else write why to ``cold`` (sandboxes of this course version then start cold, instead of
-        grading the reference again for every learner)."""
+    def _fill_once(self, config: SandboxConfig, chapter: Chapter, folder: Path) -> bool:
+        """Fill ``folder`` unless another process is filling it (then wait for that one: the
+        workers of a batch fill it once, not once each) or a recent fill failed."""
+        cold = folder.with_name(folder.name + ".cold")  # why it could not be filled
         try:
             folder.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            lock = open(folder.with_name("." + folder.name + ".lock"), "a+b")
+        except OSError:
+            return False
+        with lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+            if folder.is_dir():
+                return True
+            try:
+                if time.time() - cold.stat().st_mtime < COLD_RETRY_SECONDS:
+                    return False
+            except OSError:
+                pass  # no note: never tried, or the note expired
+            return self._fill(config, chapter, folder, cold)
+
+    def _fill(self, config: SandboxConfig, chapter: Chapter, folder: Path, cold: Path) -> bool:
+        """Grade the reference solution with a fresh warm folder; keep it if that went right,
+        else write why to ``cold`` (sandboxes of this course version then start cold for a while,
+        instead of grading the reference again for every learner)."""
+        try:
             staging = Path(tempfile.mkdtemp(prefix=".filling-", dir=folder.parent))
         except OSError:
             return False

@@ -5,11 +5,14 @@ import sys
 from dataclasses import dataclass, field
 
 #: How the grader runs JAX (Keras' backend), in its own process and in a Keras chapter's sandbox:
-#: on the CPU, and compiling quickly rather than compiling fast code. The checks' inputs are
-#: small, so XLA's compilation costs more than running the result: without optimisation passes
-#: and without the new fusion emitters a Keras model compiles in about half the time.
+#: on the CPU, with a light optimisation level. The checks' inputs are small, so compiling a
+#: program costs more than running it; but a Keras chapter's sandbox starts with the programs
+#: that grading the reference solution compiled (grader.warm), and a training step optimised at
+#: level 1 runs about 3.5 times faster than at level 0 (chapter 10's CNN: 0.6 against 2.1 ms per
+#: step, 840 steps per learner). Without the new fusion emitters, and in one piece, a model that
+#: is not in that cache still compiles quickly.
 JAX_GRADING_ENV = {"JAX_PLATFORMS": "cpu",
-                   "XLA_FLAGS": "--xla_backend_optimization_level=0 "
+                   "XLA_FLAGS": "--xla_backend_optimization_level=1 "
                                 "--xla_cpu_use_fusion_emitters=false "
                                 "--xla_cpu_parallel_codegen_split_count=1"}
 

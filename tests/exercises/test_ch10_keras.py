@@ -38,13 +38,14 @@ NOTEBOOK = "ch10_keras"
 # Keras/JAX needs more than the grader's defaults: importing it takes seconds (paid once per
 # sandbox: the sandbox imports the chapter's modules before it forks the exercise workers), XLA
 # reserves about 2 GiB of address space and starts a thread pool. Compiling the learner's models
-# costs more than training them on these small data sets, so XLA compiles for compilation speed
-# (JAX_GRADING_ENV), and compiled programs go to a cache in the sandbox's private /tmp
-# ("jax-cache" is relative to its working directory): a second model of the same architecture
-# and shapes, e.g. the hidden check's, compiles nothing. The cache starts warm ("warm_folder"):
-# as a private copy of the cache that grading the reference solution filled (grader.warm), so a
-# learner's models shaped like the reference's compile nothing either. The copy dies with the
-# sandbox, so nothing a learner's code compiles or writes there reaches another learner.
+# costs more than training them on these small data sets, so compiled programs go to a cache in
+# the sandbox's private /tmp ("jax-cache" is relative to its working directory): a second model
+# of the same architecture and shapes, e.g. the hidden check's, compiles nothing. The cache
+# starts warm ("warm_folder"): as a private copy of the cache that grading the reference
+# solution filled (grader.warm), so a learner's models shaped like the reference's compile
+# nothing either, and XLA can afford to optimise the training steps a little (JAX_GRADING_ENV).
+# The copy dies with the sandbox, so nothing a learner's code compiles or writes there reaches
+# another learner.
 SANDBOX = {"memory_mb": 8192, "cpu_seconds": 900, "nproc": 1024, "load_timeout": 90,
            "call_timeout": 60, "start_timeout": 60, "tmp_mb": 64, "warm_folder": "jax-cache",
            "env": {"KERAS_BACKEND": "jax", **JAX_GRADING_ENV,

@@ -151,3 +151,61 @@ def test_a_chapter_with_its_own_sandbox_is_a_task_of_its_own(tmp_path):
         assert row == alone[name]
     assert list(split["ada"]["exercises"])[0].startswith("ch02.")   # course order, though
     assert split["ada"]["tests"][0]["exercise"].startswith("ch02.")  # ch03 was graded first
+
+
+def test_own_sandbox_chapters_come_first_the_largest_allowance_first(tmp_path):
+    """A learner's tasks are ordered by the CPU time their chapters may take: the costliest
+    first, the chapters sharing the main sandbox last."""
+    from grader.batch import chapter_tasks
+    from grader.catalog import Catalog
+    from grader.execute import SandboxConfig
+    from grader.intake import Snapshot
+
+    solutions, checks = tmp_path / "solutions", tmp_path / "checks"
+    solutions.mkdir()
+    checks.mkdir()
+    allowance = {"ch01_background": None, "ch02_neuron": 100, "ch03_activations": 600}
+    for chapter, cpu in allowance.items():
+        (solutions / f"{chapter}.ipynb").write_bytes(
+            (ROOT / "solutions" / f"{chapter}.ipynb").read_bytes())
+        source = (ROOT / "tests" / "exercises" / f"test_{chapter}.py").read_text()
+        if cpu is not None:
+            source += f"\nSANDBOX = {{'cpu_seconds': {cpu}}}\n"
+        (checks / f"test_{chapter}.py").write_text(source)
+    files = {f"{c}.ipynb": (solutions / f"{c}.ipynb").read_bytes() for c in allowance}
+    tasks = chapter_tasks(Snapshot("ada", "ada", files), Catalog(solutions, checks, chapters=[]),
+                          SandboxConfig(), None)
+    assert tasks == [["ch03_activations"], ["ch02_neuron"], ["ch01_background"]]
+
+
+def test_the_pool_starts_every_held_submissions_first_task_before_any_second(monkeypatch):
+    """Long tasks start early and short ones fill in at the end: with one worker free at a
+    time, the first (costliest) task of every held submission goes before any second task."""
+    from concurrent.futures import Future
+
+    from grader import batch
+    from grader.intake import Snapshot
+    from grader.results import SubmissionResult
+
+    started = []
+
+    class OneAtATime:
+        def __init__(self, max_workers):
+            self.futures = []
+
+        def submit(self, function, setup, config, snapshot, task):
+            started.append((snapshot.name, task[0]))
+            future = Future()
+            future.set_result(SubmissionResult.not_gradable(snapshot.name, snapshot.name, "x"))
+            return future
+
+    monkeypatch.setattr(batch, "ProcessPoolExecutor", OneAtATime)
+    monkeypatch.setattr(batch, "chapter_tasks", lambda *args: [["keras"], ["others"]])
+    pool = batch._Pool(1, None, None, None, None)
+    for index, name in enumerate(("ada", "bob", "eve")):
+        pool.submit(index, Snapshot(name, name, {}))
+    assert started == [("ada", "keras")]          # one worker: one task handed out
+    rows = list(pool.finished(block_until_room=False))
+    assert started == [("ada", "keras"), ("bob", "keras"), ("eve", "keras"),
+                       ("ada", "others"), ("bob", "others"), ("eve", "others")]
+    assert sorted(snapshot.name for _index, snapshot, _row in rows) == ["ada", "bob", "eve"]

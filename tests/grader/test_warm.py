@@ -8,8 +8,11 @@ when a hostile learner is graded first.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +22,7 @@ from grader.catalog import Catalog
 from grader.grade import grade_snapshot
 from grader.intake import Snapshot
 from grader.sandbox import SandboxConfig, Session, build_policy
-from grader.warm import WarmStarts
+from grader.warm import COLD_RETRY_SECONDS, WarmStarts
 
 ROOT = Path(__file__).resolve().parents[2]
 WARM = "nngrader-warm"
@@ -142,7 +145,8 @@ def test_the_trusted_folder_is_filled_from_the_reference_never_from_a_learner(wa
     ada = _grade(catalog, nb, "ada", VICTIM)       # sees the reference's file, not eve's
     assert ada.score == ada.max_score, [t.message for t in ada.tests if t.points < t.max_points]
     assert sorted(p.name for p in folders[0].iterdir()) == ["from-reference"]
-    assert os.listdir(tmp_path / "warm") == [folders[0].name]   # no filling left behind
+    left = sorted(os.listdir(tmp_path / "warm"))
+    assert left == sorted([folders[0].name, f".{folders[0].name}.lock"])  # no filling left behind
 
 
 def test_a_reference_that_cannot_fill_it_is_graded_once_and_sandboxes_start_cold(
@@ -154,7 +158,42 @@ def test_a_reference_that_cannot_fill_it_is_graded_once_and_sandboxes_start_cold
     catalog = Catalog(catalog.solutions_dir, catalog.checks_dir, chapters=[])
     ada = _grade(catalog, nb, "ada", REFERENCE)        # the reference fails where it is warm
     assert ada.score == ada.max_score                   # graded all the same, cold
-    [cold] = (tmp_path / "warm").iterdir()
+    [cold] = [p for p in (tmp_path / "warm").iterdir() if not p.name.startswith(".")]
     assert cold.name.endswith(".cold") and "points" in cold.read_text()
     monkeypatch.setattr(WarmStarts, "_fill", lambda *args: pytest.fail("filled again"))
     assert _grade(catalog, nb, "bob", REFERENCE).score == ada.score
+    # an old note is a failure that may have passed (an overloaded machine): tried again
+    old = time.time() - COLD_RETRY_SECONDS - 60
+    os.utime(cold, (old, old))
+    tried = []
+    monkeypatch.setattr(WarmStarts, "_fill", lambda *args: tried.append(1) or False)
+    assert _grade(catalog, nb, "cy", REFERENCE).score == ada.score
+    assert tried == [1]
+
+
+def test_workers_that_need_the_same_folder_fill_it_once(warm_course, tmp_path, monkeypatch):
+    """Two processes (here: threads, each with its own lock file handle) ask for the folder at
+    the same time: one fills it, the other waits for that fill instead of grading the reference
+    a second time."""
+    catalog, _nb = warm_course
+    fills = []
+
+    def slow_fill(self, config, chapter, folder, cold):
+        fills.append(folder)
+        time.sleep(0.5)
+        folder.mkdir()
+        return True
+
+    monkeypatch.setattr(WarmStarts, "_fill", slow_fill)
+    chapter = catalog.including(["ch03_activations"]).chapters["ch03_activations"]
+    config = dataclasses.replace(SandboxConfig(), warm_folder=WARM)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(
+        WarmStarts(catalog, grade_snapshot).config_for(config, chapter).warm_source))
+        for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(fills) == 1
+    assert results == [str(fills[0])] * 2
