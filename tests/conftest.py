@@ -1,9 +1,12 @@
 """Shared fixtures for the whole test suite."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("KERAS_BACKEND", "jax")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# The grader's warm folders (grader.warm: chapter 10's compilation cache, filled by grading the
+# reference solution) go to a folder of this test run, not to the user's ~/.cache: the run
+# starts from nothing (so it fills one, as a new course version does) and leaves nothing behind.
+_WARM = tempfile.mkdtemp(prefix="nngrader-warm-tests-")
+os.environ.setdefault("NNGRADER_WARM_DIR", _WARM)
+atexit.register(shutil.rmtree, _WARM, True)
 
 
 @pytest.fixture(scope="session")
