@@ -17,10 +17,13 @@ process and all its children (the sandboxes, nbgrader's kernels), from ``wait4``
    interpreter start-up included) for each solution notebook.
 3. Command line against command line: ``python -m grader NOTEBOOK`` against ``nbgrader
    autograde`` of the same notebook for one learner.
+   Chapter 10 also as two other learners wrote it (KERAS_VARIANTS): its cost depends on
+   whether the learner's models are in the warm compilation cache.
 4. Batch against batch: the same notebooks for the same 3 learners with 2 workers: ``python -m
    grader grade SUBMISSIONS --workers 2 --no-cache`` against two ``nbgrader autograde``
    processes side by side, each with half of the learners in its own course folder (nbgrader has
    no worker option, and two processes sharing one gradebook database would lock each other).
+   The learners' chapter 10 notebooks are the three of KERAS_VARIANTS.
 
 nbgrader is not a dependency of the course: ``--nbgrader-venv`` names a scratch virtual
 environment outside the repository, created with nbgrader 0.9.6 if it does not exist. nbgrader
@@ -49,6 +52,12 @@ ORIGINAL_TEN = [nb for nb in SOLUTIONS if nb.stem not in ADDED_SINCE_ISSUE_9]
 ONE_NOTEBOOK = ROOT / "solutions" / "ch03_activations.ipynb"
 LEARNERS = ("ada", "grace", "alan")
 NBGRADER_VERSION = "0.9.6"
+KERAS = ROOT / "solutions" / "ch10_keras.ipynb"
+KERAS_VARIANTS = {"ada": None, "grace": "same models, written differently",
+                  "alan": "another CNN"}
+"""The batch's learners' chapter 10: the reference, the reference's models written in another
+style (the warm compilation cache holds their programs all the same), and a CNN of other sizes
+(its programs are not in the cache and compile while grading)."""
 
 
 # --------------------------------------------------------------------------- measuring
@@ -97,13 +106,48 @@ def grader_cmd(*args):
     return [sys.executable, "-m", "grader", *args, "--quiet"]
 
 
+def keras_variant(kind: str | None) -> bytes:
+    """Chapter 10's solution notebook as another learner could have written it (every check
+    still passes): ``kind`` is None (the reference itself) or a value of KERAS_VARIANTS."""
+    if kind is None:
+        return KERAS.read_bytes()
+    nb = json.loads(KERAS.read_text())
+    for cell in nb["cells"]:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+        if cell["cell_type"] != "code" or grade_id not in (
+                "ch10-build_binary_classifier", "ch10-train_digits_cnn", "ch10-transfer_weights",
+                "ch10-build_residual_mlp"):
+            continue
+        source = "".join(cell["source"])
+        changed = ("# my solution\nimport keras as K\nfrom keras import layers as L\n\n\n"
+                   + source.replace("keras.Sequential(", "K.Sequential(")
+                   .replace("keras.layers.", "L."))
+        if kind == "another CNN" and grade_id == "ch10-train_digits_cnn":
+            changed = (changed.replace('L.Conv2D(32, (3, 3)', 'L.Conv2D(24, (3, 3)')
+                       .replace('L.Dense(64, activation="relu")', 'L.Dense(48, activation="relu")'))
+            if "Conv2D(24" not in changed or "Dense(48" not in changed:
+                raise SystemExit("the reference CNN changed: update keras_variant()")
+        if "L." not in changed:
+            raise SystemExit(f"the reference of {grade_id} changed: update keras_variant()")
+        cell["source"] = changed
+    return json.dumps(nb, indent=1).encode()
+
+
 def make_learners(folder: Path, notebooks, learners=LEARNERS) -> Path:
-    """``folder/<learner>/<notebook>`` for each learner: perfect submissions."""
+    """``folder/<learner>/<notebook>`` for each learner: perfect submissions (chapter 10 in
+    the learner's style of KERAS_VARIANTS)."""
     for learner in learners:
         (folder / learner).mkdir(parents=True, exist_ok=True)
-        for nb in notebooks:
-            shutil.copy(nb, folder / learner / nb.name)
+        submit(notebooks, folder / learner, learner)
     return folder
+
+
+def submit(notebooks, folder: Path, learner: str) -> None:
+    for nb in notebooks:
+        if nb == KERAS:
+            (folder / nb.name).write_bytes(keras_variant(KERAS_VARIANTS.get(learner)))
+        else:
+            shutil.copy(nb, folder / nb.name)
 
 
 def check_full_marks(results: Path, learners) -> None:
@@ -149,8 +193,7 @@ def nbgrader_course(folder: Path, venv: Path, notebooks, learners) -> tuple[list
     for learner in learners:
         submitted = folder / "submitted" / learner / "ps1"
         submitted.mkdir(parents=True)
-        for nb in notebooks:
-            shutil.copy(nb, submitted / nb.name)   # the solutions: every check passes
+        submit(notebooks, submitted, learner)      # as for the grader: every check passes
         (submitted / "timestamp.txt").write_text("2026-01-01 00:00:00.000000 UTC")
     return [venv / "bin" / "nbgrader", "autograde", "ps1", "--force", "--create"], \
         folder / "gradebook.db"
@@ -211,13 +254,13 @@ def warm_folders(scratch: Path) -> None:
     """Fill the trusted warm folders (grader.warm) in a folder of this run, once, as the first
     grading of a new course version does: every later figure starts from them."""
     os.environ["NNGRADER_WARM_DIR"] = str(scratch / "warm")
-    keras = ROOT / "solutions" / "ch10_keras.ipynb"
-    wall, cpu = measured(grader_cmd(keras))
+    wall, cpu = measured(grader_cmd(KERAS))
     print(f"warm folders filled from the reference solution (once per course version), with "
-          f"the first python -m grader {keras.name}: {cpu:.2f} core-seconds (wall {wall:.2f} s)")
+          f"the first python -m grader {KERAS.name}: {cpu:.2f} core-seconds (wall {wall:.2f} s)",
+          flush=True)
 
 
-def per_chapter(rounds: int) -> None:
+def per_chapter(scratch: Path, rounds: int) -> None:
     print("cost of each chapter (python -m grader NOTEBOOK, interpreter start-up included):")
     total = 0.0
     for nb in SOLUTIONS:
@@ -226,6 +269,13 @@ def per_chapter(rounds: int) -> None:
         total += cpu
         print(f"  {nb.stem:<24} {cpu:6.2f} core-seconds  (wall {median(w for w, _ in runs):.2f} s)")
     print(f"  {'sum':<24} {total:6.2f} core-seconds (each run pays the start-up again)")
+    for kind in [k for k in KERAS_VARIANTS.values() if k]:
+        variant = scratch / kind.replace(" ", "-").replace(",", "") / KERAS.name
+        variant.parent.mkdir(parents=True)
+        variant.write_bytes(keras_variant(kind))
+        runs = [measured(grader_cmd(variant)) for _ in range(rounds)]
+        print(f"  {KERAS.stem}, {kind}: {median(c for _, c in runs):.2f} core-seconds "
+              f"(wall {median(w for w, _ in runs):.2f} s)")
 
 
 def command_line(scratch: Path, venv: Path | None, rounds: int) -> None:
@@ -290,6 +340,7 @@ def main() -> None:
                     "(created if missing), outside the repository")
     ap.add_argument("--skip-nbgrader", action="store_true", help="the grader's figures only")
     args = ap.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # each figure as soon as it is measured
     venv = None if args.skip_nbgrader else nbgrader_venv(args.nbgrader_venv)
     print(f"grader benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
           f"{args.rounds} rounds, medians"
@@ -298,7 +349,7 @@ def main() -> None:
         scratch = Path(scratch)
         warm_folders(scratch)
         whole_course(scratch, args.rounds)
-        per_chapter(args.rounds)
+        per_chapter(scratch, args.rounds)
         command_line(scratch, venv, args.rounds)
         batch(scratch, venv, args.rounds)
 
