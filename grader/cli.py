@@ -31,7 +31,7 @@ from .paths import checks_dir, solutions_dir
 from .report import write_atomically
 from .results import ClassSettings
 from .roster import Deadlines, PenaltyPolicy, Roster, RosterError, describe_delay
-from .sandbox import JAX_GRADING_ENV, MECHANISM, SandboxConfig, build_policy, probe
+from .sandbox import JAX_GRADING_ENV, MECHANISM, SandboxConfig, build_policy, prestart, probe
 
 REFUSAL = """\
 error: this system cannot isolate the file system for learner code ({reason}).
@@ -169,6 +169,9 @@ def cmd_grade(args) -> int:
     if out is None and any(p.is_dir() for p in inputs):
         out = default_output(inputs)
     chapters = args.chapters.split(",") if args.chapters else None
+    if args.workers <= 1 or all(p.is_file() for p in inputs):
+        # graded in this process: the sandbox template imports numpy while the course loads
+        prestart(_config(args))
     try:
         # check modules load for the chapters graded only (the learners' chapters when
         # --chapters is not given: grading loads them as it meets them)

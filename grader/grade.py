@@ -42,6 +42,20 @@ def _fingerprints(plan: SubmissionPlan) -> dict[str, tuple[int, ...]]:
             if exercise.fingerprints}
 
 
+def _own_sandboxes_only(catalog: Catalog, config: SandboxConfig,
+                        chapters: list[str] | None) -> bool:
+    """Whether every chapter asked for has a sandbox of its own (a batch's task for the Keras
+    chapter: the main sandbox would then be started early for nothing)."""
+    if not chapters:
+        return False
+    try:
+        catalog = catalog.including(chapters)
+        return all(chapter_config(config, catalog.chapters[name]) is not config
+                   for name in chapters)
+    except Exception:  # noqa: BLE001 - an unknown chapter is reported by the grading itself
+        return False
+
+
 def grade_snapshot(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig | None = None,
                    chapters: list[str] | None = None) -> SubmissionResult:
     """Grade one learner's submission.
@@ -68,7 +82,7 @@ def grade_snapshot(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig |
     # a sandbox never fills a warm folder for another: only the reference solution's run does
     warm = None if config.warm_fill else WarmStarts(catalog, grade_snapshot).config_for
     with Executor(config, warm) as executor:
-        if snapshot.files:
+        if snapshot.files and not _own_sandboxes_only(catalog, executor.config, chapters):
             executor.start_early()  # the sandbox imports numpy while we analyse
         files = read_notebooks(snapshot)
         # the check modules of this learner's chapters, then the plan (exercises with checks)

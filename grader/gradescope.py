@@ -57,6 +57,9 @@ set -euo pipefail
 root="${{AUTOGRADER_ROOT:-/autograder}}"
 python="${{AUTOGRADER_PYTHON:-$root/venv/bin/python}}"
 export KERAS_BACKEND=jax MPLBACKEND=Agg
+# Every submission runs in a new container: filling chapter 10's warm compilation cache from the
+# reference solution (grader/warm.py) would cost more than it saves, so sandboxes start cold.
+export NNGRADER_WARM_DIR=off
 cd "$root/source/{course}"
 exec "$python" -m grader gradescope --root "$root"{options}
 """

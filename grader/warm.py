@@ -16,6 +16,9 @@ A check module names such a folder with ``SANDBOX = {"warm_folder": "jax-cache",
   process fills it while the others wait (a lock file beside it), so the workers of a batch
   fill it once; where the reference cannot fill it, a ``.cold`` file beside it says why, and
   that course version's sandboxes start cold for the next hour, after which a run tries again;
+* ``NNGRADER_WARM_DIR=off`` turns warm starts off: every sandbox starts cold (Gradescope's
+  autograder does, since each submission runs in a new container, where filling the folder would
+  cost more than it saves);
 * a learner's sandbox gets a private *copy* in its own ``/tmp``, made before any learner code
   runs (mount kind ``copy`` of :mod:`grader.sandbox.policy`); the host folder is never visible
   to it, so what a learner's code compiles or writes there dies with their sandbox and cannot
@@ -75,7 +78,8 @@ class WarmStarts:
     def config_for(self, config: SandboxConfig, chapter: Chapter) -> SandboxConfig:
         """``config`` with its warm folder's trusted source, filled from the reference solution
         if needed; ``config`` itself where no warm folder can be had (the sandbox starts cold)."""
-        if not config.warm_folder or config.warm_fill or not config.namespaces:
+        if (not config.warm_folder or config.warm_fill or not config.namespaces
+                or os.environ.get("NNGRADER_WARM_DIR") == "off"):
             return config
         folder = self.folder(config, chapter)
         if folder not in self._known:

@@ -12,11 +12,11 @@ through ctypes), as bubblewrap does in C; no external program is needed.
 """
 from .config import JAX_GRADING_ENV, SandboxConfig
 from .policy import Mount, Policy, build_policy
-from .session import SandboxError, Session, describe_exit, probe
+from .session import SandboxError, Session, describe_exit, prestart, probe
 
 MECHANISM = ("Linux namespaces (user where not root, mount, PID, network) and pivot_root into "
              "an allow-list root, set up by the grader itself through ctypes (no bubblewrap "
              "needed)")
 
 __all__ = ["JAX_GRADING_ENV", "MECHANISM", "Mount", "Policy", "SandboxConfig", "SandboxError",
-           "Session", "build_policy", "describe_exit", "probe"]
+           "Session", "build_policy", "describe_exit", "prestart", "probe"]

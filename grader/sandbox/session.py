@@ -55,6 +55,14 @@ def child_environment(config: SandboxConfig) -> dict:
             "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8"}
 
 
+def prestart(config: SandboxConfig | None = None):
+    """Start the template of sandboxes like ``config`` now, without waiting for it: it imports
+    numpy while this process loads the course and reads the notebooks, and the first sandbox
+    is forked from it as soon as it is ready (see ``grader.sandbox.template``)."""
+    config = config or SandboxConfig()
+    template_for(config, CHILD_SOURCE, child_environment(config))
+
+
 class Session:
     """One sandboxed process tree: a server that forks one worker per exercise."""
 

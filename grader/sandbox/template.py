@@ -54,7 +54,12 @@ class Template:
         self.timeout = config.start_timeout
         self.modules: set[str] = set()      # imported in the template
         self.wanted: set[str] = set()       # asked for by sessions of this kind
-        self._check(self._reply(), "ready")
+        self.ready = False  # it imports numpy meanwhile: waited for at the first spawn
+
+    def _ensure_ready(self):
+        if not self.ready:
+            self._check(self._reply(), "ready")
+            self.ready = True
 
     def _reply(self) -> dict:
         self.control.settimeout(self.timeout)
@@ -82,6 +87,7 @@ class Template:
     def spawn(self, session_cfg: dict, fds) -> int:
         """Fork a sandbox with pipes ``fds`` (request read end, response write end, output
         write end); returns the pid of its bootstrap process."""
+        self._ensure_ready()
         missing = sorted(self.wanted - self.modules)
         if missing:
             self.control.send(json.dumps({"op": "preload", "modules": missing}).encode())

@@ -209,3 +209,36 @@ def test_the_pool_starts_every_held_submissions_first_task_before_any_second(mon
     assert started == [("ada", "keras"), ("bob", "keras"), ("eve", "keras"),
                        ("ada", "others"), ("bob", "others"), ("eve", "others")]
     assert sorted(snapshot.name for _index, snapshot, _row in rows) == ["ada", "bob", "eve"]
+
+
+def test_a_task_of_own_sandbox_chapters_starts_no_main_sandbox(tmp_path, monkeypatch):
+    """The main sandbox starts early (it imports numpy while the notebooks are analysed) only
+    for a task that will use it: the Keras chapter's task grades in a sandbox of its own."""
+    from grader import execute
+    from grader.catalog import Catalog
+    from grader.execute import SandboxConfig
+    from grader.grade import grade_snapshot
+    from grader.intake import Snapshot
+
+    solutions, checks = tmp_path / "solutions", tmp_path / "checks"
+    solutions.mkdir()
+    checks.mkdir()
+    for chapter in ("ch02_neuron", "ch03_activations"):
+        (solutions / f"{chapter}.ipynb").write_bytes(
+            (ROOT / "solutions" / f"{chapter}.ipynb").read_bytes())
+        source = (ROOT / "tests" / "exercises" / f"test_{chapter}.py").read_text()
+        if chapter == "ch03_activations":   # stands in for the Keras chapter: larger limits
+            source += "\nSANDBOX = {'memory_mb': 4096}\n"
+        (checks / f"test_{chapter}.py").write_text(source)
+    files = {f"{c}.ipynb": (solutions / f"{c}.ipynb").read_bytes()
+             for c in ("ch02_neuron", "ch03_activations")}
+    started = []
+    original = execute.Executor.start_early
+    monkeypatch.setattr(execute.Executor, "start_early",
+                        lambda self: started.append(1) or original(self))
+    catalog = Catalog(solutions, checks, chapters=[])
+    for chapters, early in ((["ch03_activations"], []), (["ch02_neuron"], [1]), (None, [1])):
+        started.clear()
+        row = grade_snapshot(Snapshot("ada", "ada", files), catalog, SandboxConfig(), chapters)
+        assert row.score == row.max_score > 0
+        assert started == early, chapters

@@ -73,6 +73,9 @@ def test_the_zip_follows_gradescopes_layout(autograder):
     assert not [name for name in names if "__pycache__" in name or name.startswith("course/.")]
     setup = zipfile.ZipFile(archive).read("setup.sh").decode()
     assert "requirements-learner.txt" in setup and "-e /autograder/source/course" in setup
+    # a new container per submission: no warm folder to fill (grader.warm) for just one learner
+    run_autograder = zipfile.ZipFile(archive).read("run_autograder").decode()
+    assert "export NNGRADER_WARM_DIR=off" in run_autograder
 
 
 def test_run_autograder_writes_gradescopes_results(autograder, tmp_path):

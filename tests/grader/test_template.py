@@ -121,3 +121,30 @@ def test_a_failing_template_is_dropped_and_sessions_start_fresh(fresh_templates,
         assert session.call("traces", (), {})[1] == [False, False, False]
     with _session() as again:            # the broken template is not tried again
         assert again._template is None
+
+
+def test_a_prestarted_template_is_not_waited_for_until_a_sandbox_needs_it(fresh_templates):
+    """``prestart`` (the command line, before its own imports) only launches the template; the
+    first session of that kind is forked from it, once it is ready."""
+    from grader.sandbox import prestart
+
+    config = SandboxConfig(call_timeout=5)
+    prestart(config)
+    [template] = [t for t in templates._templates.values() if t is not None]
+    assert template.ready is False and template.proc.poll() is None   # launched, not awaited
+    with _session(config) as session:
+        assert session._template is template and template.ready
+        assert session.call("traces", (), {})[1] == [False, False, False]
+
+
+def test_a_template_that_dies_before_it_is_ready_leaves_sessions_starting_fresh(fresh_templates):
+    config = SandboxConfig(call_timeout=5)
+    from grader.sandbox import prestart
+
+    prestart(config)
+    [template] = [t for t in templates._templates.values() if t is not None]
+    template.proc.kill()
+    template.proc.wait()
+    with _session(config) as session:
+        assert session._template is None                 # started from scratch instead
+        assert session.call("traces", (), {})[1] == [False, False, False]

@@ -197,3 +197,17 @@ def test_workers_that_need_the_same_folder_fill_it_once(warm_course, tmp_path, m
         thread.join()
     assert len(fills) == 1
     assert results == [str(fills[0])] * 2
+
+
+def test_warm_starts_can_be_turned_off(warm_course, tmp_path, monkeypatch):
+    """NNGRADER_WARM_DIR=off (Gradescope's autograder: a new container per submission) grades
+    cold: nothing is filled, and the sandbox gets no warm folder."""
+    catalog, nb = warm_course
+    monkeypatch.setenv("NNGRADER_WARM_DIR", "off")
+    monkeypatch.setattr(WarmStarts, "_fill", lambda *args: pytest.fail("filled"))
+    chapter = catalog.including(["ch03_activations"]).chapters["ch03_activations"]
+    config = dataclasses.replace(SandboxConfig(), warm_folder=WARM)
+    assert WarmStarts(catalog, grade_snapshot).config_for(config, chapter) is config
+    ada = _grade(catalog, nb, "ada", REFERENCE)
+    assert ada.score == ada.max_score
+    assert not (tmp_path / "off").exists() and not (tmp_path / "warm").exists()
