@@ -561,7 +561,8 @@ def server(req_fd, resp_fd, report):
         except EOFError:
             os._exit(0)
         if header.get("op") == "preload":
-            write_frame(resp_fd, {"op": "preloaded", "modules": _preload(header.get("modules", []))})
+            write_frame(resp_fd, {"op": "preloaded", "modules": _preload(
+                header.get("modules", []), header.get("hidden", ()))})
             continue
         if header.get("op") != "load":
             os._exit(0)
@@ -620,16 +621,27 @@ def server(req_fd, resp_fd, report):
         write_frame(resp_fd, {"op": "exit", "code": code, "signal": sig})
 
 
-def _preload(names):
-    """Import trusted module names in the server; every later worker inherits them."""
+def _preload(names, hidden=()):
+    """Import trusted module names in the server; every later worker inherits them.
+
+    The modules ``hidden`` (optional dependencies, e.g. scikit-learn for Keras) cannot be
+    imported meanwhile; afterwards they can again (imported by whoever needs them)."""
     import importlib
     done = {}
-    for name in names:
-        try:
-            importlib.import_module(str(name))
-            done[name] = "ok"
-        except BaseException as exc:  # noqa: BLE001 - reported to the trusted side
-            done[name] = "%s: %s" % (type(exc).__name__, str(exc)[:300])
+    blocked = [str(name) for name in hidden if str(name) not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # "import name" raises ImportError, as if not installed
+    try:
+        for name in names:
+            try:
+                importlib.import_module(str(name))
+                done[name] = "ok"
+            except BaseException as exc:  # noqa: BLE001 - reported to the trusted side
+                done[name] = "%s: %s" % (type(exc).__name__, str(exc)[:300])
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
     try:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -763,7 +775,8 @@ def template(cfg):
         if request["op"] == "preload":
             done = {name: "not imported: outside the sandbox's file system" for name in
                     request["modules"] if not _importable_inside(name, roots)}
-            done.update(_preload([name for name in request["modules"] if name not in done]))
+            done.update(_preload([name for name in request["modules"] if name not in done],
+                                 request.get("hidden", ())))
             reply({"op": "preloaded", "modules": done, "outside": _outside(roots)})
             continue
         threads = len(os.listdir("/proc/self/task"))

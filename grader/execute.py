@@ -26,7 +26,7 @@ MAX_TIMEOUTS_PER_EXERCISE = 2
 """After this many timeouts in one exercise, its remaining checks are skipped."""
 
 SANDBOX_SETTINGS = ("memory_mb", "cpu_seconds", "nproc", "load_timeout", "call_timeout",
-                    "start_timeout", "tmp_mb", "env", "warm_folder")
+                    "start_timeout", "tmp_mb", "env", "warm_folder", "preload_hidden")
 """Keys a check module may set in its ``SANDBOX`` dict."""
 
 CALL_TIMED_OUT = "timed out: your function did not return in time (endless loop?)"
@@ -102,12 +102,16 @@ def chapter_config(config: SandboxConfig, chapter: Chapter) -> SandboxConfig:
                                    **{str(name): str(text) for name, text in value.items()}}
                 elif key == "warm_folder":
                     wanted[key] = str(value)
+                elif key == "preload_hidden":
+                    wanted[key] = tuple(sorted({*wanted.get(key, ()), *map(str, value)}))
                 else:
                     wanted[key] = max(wanted.get(key, value), value)
+    named = ("env", "warm_folder", "preload_hidden")  # replaced, not raised
     changes = {key: value for key, value in wanted.items()
-               if key not in ("env", "warm_folder") and value > getattr(config, key)}
-    if wanted.get("warm_folder", config.warm_folder) != config.warm_folder:
-        changes["warm_folder"] = wanted["warm_folder"]
+               if key not in named and value > getattr(config, key)}
+    for key in named[1:]:
+        if wanted.get(key, getattr(config, key)) != getattr(config, key):
+            changes[key] = wanted[key]
     env = {**wanted.get("env", {}), **config.env}
     if env != config.env:
         changes["env"] = env

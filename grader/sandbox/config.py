@@ -33,6 +33,11 @@ class SandboxConfig:
     as a private copy of (filled by grading the reference solution, :mod:`grader.warm`); the
     sandbox copies it before any learner code runs and never sees the host folder itself.
     ``warm_fill`` is set only for that trusted run: the host folder is then mounted writable.
+
+    ``preload_hidden`` names optional dependencies that are hidden while the sandbox imports
+    its chapter's modules in advance (chapter 10: scikit-learn while Keras is imported; only
+    Keras' optional scikit-learn wrappers use it, and importing it costs about 0.45
+    core-seconds). Learner code can still import them.
     """
 
     memory_mb: int = 1536
@@ -53,3 +58,4 @@ class SandboxConfig:
     warm_folder: str = ""
     warm_source: str = ""
     warm_fill: bool = False
+    preload_hidden: tuple = ()

@@ -315,7 +315,8 @@ class Session:
         if self.serving:  # only the server imports: end the current exercise's worker first
             self.end()
         self.reset_output()
-        self._send({"op": "preload", "modules": wanted})
+        self._send({"op": "preload", "modules": wanted,
+                    "hidden": list(self.config.preload_hidden)})
         header, _ = self._recv(time.monotonic() + self.config.start_timeout, phase="preload")
         if header.get("op") != "preloaded":
             self.kill()

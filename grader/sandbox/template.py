@@ -54,6 +54,7 @@ class Template:
         self.timeout = config.start_timeout
         self.modules: set[str] = set()      # imported in the template
         self.wanted: set[str] = set()       # asked for by sessions of this kind
+        self.hidden = list(config.preload_hidden)  # while importing them
         self.ready = False  # it imports numpy meanwhile: waited for at the first spawn
 
     def _ensure_ready(self):
@@ -90,7 +91,8 @@ class Template:
         self._ensure_ready()
         missing = sorted(self.wanted - self.modules)
         if missing:
-            self.control.send(json.dumps({"op": "preload", "modules": missing}).encode())
+            self.control.send(json.dumps({"op": "preload", "modules": missing,
+                                          "hidden": self.hidden}).encode())
             done = self._check(self._reply(), "preloaded")["modules"]
             self.modules.update(m for m, status in done.items() if status == "ok")
             self.wanted.difference_update(missing)
@@ -121,7 +123,7 @@ def template_for(config: SandboxConfig, child_source: str, child_env: dict) -> T
     if _owner != os.getpid():  # a forked child (e.g. a batch worker) starts its own templates
         _templates.clear()
         _owner = os.getpid()
-    key = (config.python, tuple(sorted(config.env.items())))
+    key = (config.python, tuple(sorted(config.env.items())), tuple(config.preload_hidden))
     if key not in _templates:
         if not _templates:
             _register_close()
@@ -134,7 +136,7 @@ def template_for(config: SandboxConfig, child_source: str, child_env: dict) -> T
 
 def discard(config: SandboxConfig):
     """Stop using the template of ``config`` (after it failed); sessions start fresh."""
-    key = (config.python, tuple(sorted(config.env.items())))
+    key = (config.python, tuple(sorted(config.env.items())), tuple(config.preload_hidden))
     template = _templates.get(key)
     _templates[key] = None
     if template is not None:

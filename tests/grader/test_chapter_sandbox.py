@@ -1,5 +1,6 @@
 """Per-chapter sandbox settings: a check module's ``SANDBOX = {...}`` raises the limits of the
 sandbox its chapter is graded in (used by chapter 10, whose exercises run Keras/JAX)."""
+import sys
 import types
 
 import numpy as np
@@ -32,6 +33,13 @@ def test_settings_are_raised_never_lowered_and_env_is_merged():
     assert new.cpu_seconds == 500                                     # the command line's larger value wins
     assert new.call_timeout == 30
     assert new.env == {"A": "cli", "B": "1"}                          # the command line wins on conflicts
+
+
+def test_named_settings_are_taken_as_declared():
+    new = chapter_config(SandboxConfig(), _chapter({"warm_folder": "jax-cache",
+                                                    "preload_hidden": ["sklearn", "scipy"]}))
+    assert new.warm_folder == "jax-cache"
+    assert new.preload_hidden == ("scipy", "sklearn")
 
 
 def test_unknown_setting_is_a_clear_error():
@@ -92,7 +100,11 @@ def test_keras_runs_in_the_child_with_chapter_10_settings(keras_config):
         "import os\n"
         "import sys\n"
         "PRELOADED = 'keras' in sys.modules\n"
+        "SKLEARN_PRELOADED = 'sklearn' in sys.modules\n"
         "import keras\n"
+        "def sklearn_version():\n"
+        "    import sklearn\n"
+        "    return [SKLEARN_PRELOADED, sklearn.__version__]\n"
         "def tiny(x):\n"
         "    m = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])\n"
         "    m.set_weights([np.array([[1.0], [2.0]]), np.array([0.5])])\n"
@@ -106,6 +118,10 @@ def test_keras_runs_in_the_child_with_chapter_10_settings(keras_config):
         ok, value, _, _ = session.call("tiny", (np.array([[1.0, 1.0], [0.0, -1.0]]),), {})
         assert ok, value
         backend, pred, preloaded, cached = value
+        # Keras was imported with scikit-learn hidden (preload_hidden); learner code can still
+        # import it
+        ok, (sklearn_preloaded, version), _, _ = session.call("sklearn_version", (), {})
+        assert ok and sklearn_preloaded is False and version.count(".") >= 1
     assert backend == "jax" and preloaded is True
     assert pred.ravel().tolist() == pytest.approx([3.5, -1.5])      # hand-computed x @ w + b
     assert cached, "compiled programs go to the sandbox's private /tmp/jax-cache"
@@ -128,3 +144,24 @@ def test_chapter_10_grades_in_the_allow_list_sandbox(keras_config, monkeypatch):
     assert result["bonus_score"] == result["bonus_max"] > 0, failed   # the challenge
     assert len(result["tests"]) == sum(len(exercise.checks) for exercise in chapter.exercises)
     assert references == []
+
+
+def test_preload_hides_optional_dependencies_only_while_it_imports(tmp_path, monkeypatch):
+    """``preload_hidden``: a module that uses an optional dependency if it is installed is
+    imported as if it were not; afterwards the dependency imports normally."""
+    from grader import _child
+
+    (tmp_path / "nn_optional_dep.py").write_text("VALUE = 42\n")
+    (tmp_path / "nn_uses_optional.py").write_text(
+        "try:\n    import nn_optional_dep\nexcept ImportError:\n    nn_optional_dep = None\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("nn_optional_dep", "nn_uses_optional"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    done = _child._preload(["nn_uses_optional"], hidden=["nn_optional_dep"])
+    assert done == {"nn_uses_optional": "ok"}
+    assert sys.modules["nn_uses_optional"].nn_optional_dep is None    # imported without it
+    assert "nn_optional_dep" not in sys.modules
+    import nn_optional_dep                                             # noqa: F401 - still there
+    assert nn_optional_dep.VALUE == 42
+    monkeypatch.delitem(sys.modules, "nn_optional_dep")
+    monkeypatch.delitem(sys.modules, "nn_uses_optional")
