@@ -479,7 +479,7 @@ def _uses(notebooks: list[Notebook], first_chapter: dict[str, str],
 
 def plan_submission(files: list[NotebookFile], catalog: Catalog,
                     chapters: list[str] | None = None,
-                    times: dict[str, str] | None = None) -> SubmissionPlan:
+                    times: dict[str, str] | None = None, scan: bool = True) -> SubmissionPlan:
     """The plan for one learner's notebooks.
 
     Parameters
@@ -491,13 +491,16 @@ def plan_submission(files: list[NotebookFile], catalog: Catalog,
         The chapters to grade (a missing one scores zero); default: those found.
     times : dict of str to str, optional
         Submission time per notebook path (for :data:`SEVERAL_NOTEBOOKS_RULE`).
+    scan : bool, default True
+        Scan every notebook for suspicious code (the flags). A batch grades a learner's
+        chapters in several tasks; only the first scans (its row carries the flags).
 
     Returns
     -------
     SubmissionPlan
     """
     notebooks = [entry.notebook for entry in files if entry.notebook is not None]
-    flags = tuple(flag for notebook in notebooks for flag in scan_notebook(notebook))
+    flags = tuple(flag for notebook in notebooks if scan for flag in scan_notebook(notebook))
     assigned, passed_over = assign_chapters(notebooks, catalog, times)
     first_chapter = {}
     for name, notebook in assigned.items():

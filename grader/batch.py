@@ -60,10 +60,10 @@ def worker_catalog(setup: CourseSetup) -> Catalog:
 
 
 def grade_safely(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig,
-                 chapters: list[str] | None) -> SubmissionResult:
+                 chapters: list[str] | None, scan: bool = True) -> SubmissionResult:
     """:func:`grade_snapshot`, with any exception turned into a not-gradable row."""
     try:
-        return grade_snapshot(snapshot, catalog, config, chapters)
+        return grade_snapshot(snapshot, catalog, config, chapters, scan)
     except Exception as exc:  # noqa: BLE001 - never abort the batch
         return SubmissionResult.not_gradable(
             snapshot.name, snapshot.origin,
@@ -72,9 +72,9 @@ def grade_safely(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig,
 
 
 def grade_in_worker(setup: CourseSetup, config: SandboxConfig, snapshot: Snapshot,
-                    chapters: list[str] | None) -> SubmissionResult:
+                    chapters: list[str] | None, scan: bool = True) -> SubmissionResult:
     """The work of one worker process: everything it needs arrives as data."""
-    return grade_safely(snapshot, worker_catalog(setup), config, chapters)
+    return grade_safely(snapshot, worker_catalog(setup), config, chapters, scan)
 
 
 def is_internal_error(row: SubmissionResult) -> bool:
@@ -166,9 +166,10 @@ def chapter_tasks(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig,
 def joined_row(parts: list[SubmissionResult], catalog: Catalog) -> SubmissionResult:
     """One learner's row from the rows of their tasks (each graded some of the chapters).
 
-    The tasks analysed the same notebooks, so notebooks, flags and identity are the first
-    row's; exercises and tests are put in course order, ``seconds`` is the grading time of all
-    tasks. A task that could not grade at all makes the whole row not gradable.
+    The tasks analysed the same notebooks, so notebooks and identity are the first row's;
+    the flags are those of the task that scanned the notebooks; exercises and tests are put in
+    course order, ``seconds`` is the grading time of all tasks. A task that could not grade at
+    all makes the whole row not gradable.
     """
     if len(parts) == 1:
         return parts[0]
@@ -180,7 +181,8 @@ def joined_row(parts: list[SubmissionResult], catalog: Catalog) -> SubmissionRes
     exercises = dict(sorted(exercises.items(), key=lambda item: order.get(item[0], len(order))))
     tests = sorted((test for row in parts for test in row.tests),
                    key=lambda test: order.get(test.exercise, len(order)))  # stable in a chapter
-    return replace(parts[0], exercises=exercises, tests=tuple(tests),
+    flags = tuple(dict.fromkeys(flag for row in parts for flag in row.flags))
+    return replace(parts[0], exercises=exercises, tests=tuple(tests), flags=flags,
                    protections=next((row.protections for row in parts if row.protections), {}),
                    fingerprints={key: value for row in parts
                                  for key, value in row.fingerprints.items()},
@@ -208,6 +210,7 @@ class _Pool:
         self.executor = ProcessPoolExecutor(max_workers=workers)
         self.pending: dict[Future, tuple[int, Snapshot, list[str] | None]] = {}
         self.queue: list = []              # heap of (rank, order, index, snapshot, task)
+        # the first task of a submission scans its notebooks for suspicious code (the flags)
         self._order = itertools.count()
         self.parts: dict[int, list] = {}   # index -> [tasks left, rows done]
 
@@ -222,10 +225,10 @@ class _Pool:
     def _feed(self):
         """Hand queued tasks to the workers, one per free worker."""
         while self.queue and len(self.pending) < self.workers:
-            _rank, _order, index, snapshot, task = heapq.heappop(self.queue)
+            rank, _order, index, snapshot, task = heapq.heappop(self.queue)
             future = self.executor.submit(grade_in_worker, self.setup, self.config, snapshot,
-                                          task)
-            self.pending[future] = (index, snapshot, task)
+                                          task, rank == 0)
+            self.pending[future] = (index, snapshot, task, rank == 0)
 
     def _done(self, index: int, snapshot: Snapshot, row: SubmissionResult):
         """Record a task's row; the learner's joined row once it was their last task."""
@@ -246,28 +249,29 @@ class _Pool:
                 self._feed()
                 continue
             for future in done:
-                index, snapshot, _ = self.pending.pop(future)
+                index, snapshot, _task, _scan = self.pending.pop(future)
                 yield from self._done(index, snapshot, future.result())
             self._feed()
 
     def _recover(self) -> Iterator[tuple[int, Snapshot, SubmissionResult]]:
         unfinished = []
-        for future, (index, snapshot, task) in self.pending.items():
+        for future, (index, snapshot, task, scan) in self.pending.items():
             if future.done() and future.exception() is None:
                 yield from self._done(index, snapshot, future.result())
             else:
-                unfinished.append((index, snapshot, task))
+                unfinished.append((index, snapshot, task, scan))
         self.pending.clear()
         self.executor.shutdown(wait=False, cancel_futures=True)
-        for index, snapshot, task in unfinished:
-            yield from self._done(index, snapshot, self._grade_alone(snapshot, task))
+        for index, snapshot, task, scan in unfinished:
+            yield from self._done(index, snapshot, self._grade_alone(snapshot, task, scan))
         self.executor = ProcessPoolExecutor(max_workers=self.workers)
 
-    def _grade_alone(self, snapshot: Snapshot, task: list[str] | None) -> SubmissionResult:
+    def _grade_alone(self, snapshot: Snapshot, task: list[str] | None,
+                     scan: bool) -> SubmissionResult:
         with ProcessPoolExecutor(max_workers=1) as alone:
             try:
                 return alone.submit(grade_in_worker, self.setup, self.config, snapshot,
-                                    task).result()
+                                    task, scan).result()
             except BrokenProcessPool as exc:
                 return SubmissionResult.not_gradable(
                     snapshot.name, snapshot.origin, f"grader worker failed: {exc}",

@@ -57,7 +57,7 @@ def _own_sandboxes_only(catalog: Catalog, config: SandboxConfig,
 
 
 def grade_snapshot(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig | None = None,
-                   chapters: list[str] | None = None) -> SubmissionResult:
+                   chapters: list[str] | None = None, scan: bool = True) -> SubmissionResult:
     """Grade one learner's submission.
 
     Parameters
@@ -71,6 +71,9 @@ def grade_snapshot(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig |
         Sandbox limits (defaults otherwise).
     chapters : list of str, optional
         Chapters to grade (one not submitted scores zero); default: those the snapshot holds.
+    scan : bool, default True
+        Flag suspicious code in every notebook (False for a batch's further tasks of a
+        learner, see :func:`grader.analyse.plan_submission`).
 
     Returns
     -------
@@ -87,7 +90,7 @@ def grade_snapshot(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig |
         files = read_notebooks(snapshot)
         # the check modules of this learner's chapters, then the plan (exercises with checks)
         catalog = catalog.including(chapters_to_grade(files, catalog, chapters, snapshot.times))
-        plan = plan_submission(files, catalog, chapters, snapshot.times)
+        plan = plan_submission(files, catalog, chapters, snapshot.times, scan)
         common = {"notebooks": _notebook_entries(files, plan, snapshot.times),
                   "flags": plan.flags, "content_hash": snapshot.content_hash}
         if plan.not_gradable:

@@ -131,6 +131,11 @@ def test_a_chapter_with_its_own_sandbox_is_a_task_of_its_own(tmp_path):
         for chapter in ("ch03_activations", "ch02_neuron"):
             (subs / learner / f"{chapter}.ipynb").write_bytes(
                 (solutions / f"{chapter}.ipynb").read_bytes())
+    # a suspicious cell in the chapter of the second task: the first task scans every notebook
+    eve = json.loads((subs / "eve" / "ch02_neuron.ipynb").read_text())
+    eve["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [],
+                         "execution_count": None, "source": "import ctypes\n"})
+    (subs / "eve" / "ch02_neuron.ipynb").write_text(json.dumps(eve))
     catalog, config = Catalog(solutions, checks, chapters=[]), SandboxConfig()
     snapshot = read_submission(discover(subs / "ada")[0])
     assert chapter_tasks(snapshot, catalog, config, None) == [["ch03_activations"],
@@ -149,6 +154,8 @@ def test_a_chapter_with_its_own_sandbox_is_a_task_of_its_own(tmp_path):
         for key in ("seconds", "protections"):
             row.pop(key), alone[name].pop(key)
         assert row == alone[name]
+    assert [flag["reason"] for flag in split["eve"]["flags"]] == [
+        "imports ctypes (raw memory access)"]                           # scanned once
     assert list(split["ada"]["exercises"])[0].startswith("ch02.")   # course order, though
     assert split["ada"]["tests"][0]["exercise"].startswith("ch02.")  # ch03 was graded first
 
@@ -187,14 +194,15 @@ def test_the_pool_starts_every_held_submissions_first_task_before_any_second(mon
     from grader.intake import Snapshot
     from grader.results import SubmissionResult
 
-    started = []
+    started, scanned = [], []
 
     class OneAtATime:
         def __init__(self, max_workers):
             self.futures = []
 
-        def submit(self, function, setup, config, snapshot, task):
+        def submit(self, function, setup, config, snapshot, task, scan):
             started.append((snapshot.name, task[0]))
+            scanned.append(scan)
             future = Future()
             future.set_result(SubmissionResult.not_gradable(snapshot.name, snapshot.name, "x"))
             return future
@@ -208,6 +216,7 @@ def test_the_pool_starts_every_held_submissions_first_task_before_any_second(mon
     rows = list(pool.finished(block_until_room=False))
     assert started == [("ada", "keras"), ("bob", "keras"), ("eve", "keras"),
                        ("ada", "others"), ("bob", "others"), ("eve", "others")]
+    assert scanned == [True] * 3 + [False] * 3   # a learner's notebooks are scanned once
     assert sorted(snapshot.name for _index, snapshot, _row in rows) == ["ada", "bob", "eve"]
 
 
