@@ -23,6 +23,7 @@ length (uint32) + JSON header + binary blobs, each prefixed by its uint64 length
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import struct
@@ -567,6 +568,7 @@ def server(req_fd, resp_fd, report):
         if header.get("op") != "load":
             os._exit(0)
         go_r, go_w = os.pipe()
+        gc.freeze()  # the worker's garbage collector skips what the server imported
         try:
             pid = os.fork()
         except OSError as exc:
@@ -785,6 +787,7 @@ def template(cfg):
                 os.close(fd)
             reply({"op": "refused", "reason": "the template has %d threads" % threads})
             continue
+        gc.freeze()  # the sandbox's garbage collector skips what the template imported
         pid = os.fork()
         if pid == 0:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
