@@ -10,6 +10,7 @@ becomes that learner's row.
 from __future__ import annotations
 
 import functools
+import gc
 import heapq
 import itertools
 import json
@@ -55,8 +56,10 @@ def worker_catalog(setup: CourseSetup) -> Catalog:
     """The catalog of a worker process, built once. Check modules of further chapters load when
     a learner of this worker submits them, reference solutions when a check first uses them: a
     batch without the Keras chapter never imports Keras."""
-    return Catalog(Path(setup.solutions_dir), Path(setup.checks_dir), setup.extra_dirs,
-                   chapters=setup.chapters)
+    catalog = Catalog(Path(setup.solutions_dir), Path(setup.checks_dir), setup.extra_dirs,
+                      chapters=setup.chapters)
+    gc.freeze()  # what the worker imported stays: its garbage collector need not walk it
+    return catalog
 
 
 def grade_safely(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig,
