@@ -19,7 +19,8 @@ an ``exit`` frame with its status, kills anything the worker left behind and wai
 
 Wire format: frame = MAGIC (4 bytes) + body length (uint32 big endian) + body; body = header
 length (uint32) + JSON header + binary blobs, each prefixed by its uint64 length. Arrays travel as
-``np.save`` bytes with ``allow_pickle=False``; nothing is ever pickled.
+their raw bytes, with dtype (numbers, booleans or fixed-size strings) and shape in the header,
+checked against the byte count before use; nothing is ever pickled.
 """
 from __future__ import annotations
 
