@@ -23,6 +23,7 @@ from .authoring import main as authoring_main
 from .batch import grade_batch, grade_safely, unknown_chapters
 from .catalog import Catalog
 from .distributed import ClusterError, DaskEngine
+from .execute import chapter_config
 from .i18n import INSTRUCTOR_ENVIRONMENT, LANGUAGES, instructor_language
 from .gradescope import DEFAULT_ROOT, build_zip, gradescope_results, results_text, submission_source
 from .intake import read_submission
@@ -32,6 +33,7 @@ from .report import write_atomically
 from .results import ClassSettings
 from .roster import Deadlines, PenaltyPolicy, Roster, RosterError, describe_delay
 from .sandbox import JAX_GRADING_ENV, MECHANISM, SandboxConfig, build_policy, prestart, probe
+from .warm import warm_root
 
 REFUSAL = """\
 error: this system cannot isolate the file system for learner code ({reason}).
@@ -271,8 +273,24 @@ def cmd_protections(args) -> int:
     report["output"] = f"stdout+stderr captured, {config.output_cap_kb} KiB kept per exercise"
     report["allow_list"] = build_policy(config).describe() if report.get(
         "filesystem_isolated") else "not applied: " + report.get("filesystem", "")
+    report["warm_folders"] = _warm_folders(config, report)
     print(json.dumps(report, indent=1))
     return 0
+
+
+def _warm_folders(config: SandboxConfig, report: dict) -> list[str]:
+    """What a chapter's sandbox adds to the allow-list: a private copy of a trusted warm folder
+    (grader.warm), where the chapter has one."""
+    if not report.get("filesystem_isolated"):
+        return ["none: without file-system isolation every sandbox starts cold"]
+    if os.environ.get("NNGRADER_WARM_DIR") == "off":
+        return ["none: NNGRADER_WARM_DIR=off, every sandbox starts cold"]
+    catalog = Catalog(solutions_dir(), checks_dir(), chapters=[])
+    catalog = catalog.including(list(catalog.chapters))
+    return [f"{name}: /tmp/{chapter_cfg.warm_folder}, a private copy of a folder in {warm_root()} "
+            "that grading the reference solution filled (read-write, gone with the sandbox)"
+            for name, chapter in catalog.chapters.items()
+            for chapter_cfg in [chapter_config(config, chapter)] if chapter_cfg.warm_folder]
 
 
 def main(argv=None) -> int:

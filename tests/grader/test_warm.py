@@ -211,3 +211,19 @@ def test_warm_starts_can_be_turned_off(warm_course, tmp_path, monkeypatch):
     ada = _grade(catalog, nb, "ada", REFERENCE)
     assert ada.score == ada.max_score
     assert not (tmp_path / "off").exists() and not (tmp_path / "warm").exists()
+
+
+def test_protections_name_the_chapters_that_start_warm(capsys, monkeypatch):
+    from grader.cli import main
+
+    monkeypatch.setenv("NNGRADER_WARM_DIR", "/somewhere/warm")
+    assert main(["protections"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    if not report["filesystem_isolated"]:
+        pytest.fail("this machine cannot isolate the file system: the sandbox tests need it")
+    [entry] = report["warm_folders"]
+    assert entry.startswith("ch10_keras: /tmp/jax-cache, a private copy of a folder in "
+                            "/somewhere/warm")
+    monkeypatch.setenv("NNGRADER_WARM_DIR", "off")
+    assert main(["protections"]) == 0
+    assert "NNGRADER_WARM_DIR=off" in json.loads(capsys.readouterr().out)["warm_folders"][0]
