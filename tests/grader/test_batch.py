@@ -16,6 +16,20 @@ ROOT = Path(__file__).resolve().parents[2]
 CH03 = (ROOT / "solutions" / "ch03_activations.ipynb").read_bytes()
 
 
+def _course(tmp_path: Path, sandboxes: dict) -> tuple[Path, Path]:
+    """A course of the given chapters (solutions and check modules copied from the real course);
+    a chapter's value, unless None, is appended to its check module (e.g. a SANDBOX line)."""
+    solutions, checks = tmp_path / "solutions", tmp_path / "checks"
+    solutions.mkdir()
+    checks.mkdir()
+    for chapter, extra in sandboxes.items():
+        (solutions / f"{chapter}.ipynb").write_bytes(
+            (ROOT / "solutions" / f"{chapter}.ipynb").read_bytes())
+        source = (ROOT / "tests" / "exercises" / f"test_{chapter}.py").read_text()
+        (checks / f"test_{chapter}.py").write_text(source + (extra or ""))
+    return solutions, checks
+
+
 def _learners(folder: Path, **files: bytes) -> Path:
     for name, data in files.items():
         (folder / name).mkdir(parents=True)
@@ -115,16 +129,9 @@ def test_a_chapter_with_its_own_sandbox_is_a_task_of_its_own(tmp_path):
     from grader.intake import read_submission
     from grader.discover import discover
 
-    solutions, checks = tmp_path / "solutions", tmp_path / "checks"
-    solutions.mkdir()
-    checks.mkdir()
-    for chapter in ("ch02_neuron", "ch03_activations"):
-        (solutions / f"{chapter}.ipynb").write_bytes(
-            (ROOT / "solutions" / f"{chapter}.ipynb").read_bytes())
-        source = (ROOT / "tests" / "exercises" / f"test_{chapter}.py").read_text()
-        if chapter == "ch03_activations":   # stands in for the Keras chapter: larger limits
-            source += "\nSANDBOX = {'memory_mb': 4096}\n"
-        (checks / f"test_{chapter}.py").write_text(source)
+    # ch03 stands in for the Keras chapter: a sandbox of its own, with larger limits
+    solutions, checks = _course(tmp_path, {"ch02_neuron": None,
+                                           "ch03_activations": "\nSANDBOX = {'memory_mb': 4096}\n"})
     subs = tmp_path / "subs"
     for learner in ("ada", "bob", "eve"):
         (subs / learner).mkdir(parents=True)
@@ -168,17 +175,10 @@ def test_own_sandbox_chapters_come_first_the_largest_allowance_first(tmp_path):
     from grader.execute import SandboxConfig
     from grader.intake import Snapshot
 
-    solutions, checks = tmp_path / "solutions", tmp_path / "checks"
-    solutions.mkdir()
-    checks.mkdir()
     allowance = {"ch01_background": None, "ch02_neuron": 100, "ch03_activations": 600}
-    for chapter, cpu in allowance.items():
-        (solutions / f"{chapter}.ipynb").write_bytes(
-            (ROOT / "solutions" / f"{chapter}.ipynb").read_bytes())
-        source = (ROOT / "tests" / "exercises" / f"test_{chapter}.py").read_text()
-        if cpu is not None:
-            source += f"\nSANDBOX = {{'cpu_seconds': {cpu}}}\n"
-        (checks / f"test_{chapter}.py").write_text(source)
+    solutions, checks = _course(tmp_path, {
+        chapter: None if cpu is None else f"\nSANDBOX = {{'cpu_seconds': {cpu}}}\n"
+        for chapter, cpu in allowance.items()})
     files = {f"{c}.ipynb": (solutions / f"{c}.ipynb").read_bytes() for c in allowance}
     tasks = chapter_tasks(Snapshot("ada", "ada", files), Catalog(solutions, checks, chapters=[]),
                           SandboxConfig(), None)
@@ -229,16 +229,9 @@ def test_a_task_of_own_sandbox_chapters_starts_no_main_sandbox(tmp_path, monkeyp
     from grader.grade import grade_snapshot
     from grader.intake import Snapshot
 
-    solutions, checks = tmp_path / "solutions", tmp_path / "checks"
-    solutions.mkdir()
-    checks.mkdir()
-    for chapter in ("ch02_neuron", "ch03_activations"):
-        (solutions / f"{chapter}.ipynb").write_bytes(
-            (ROOT / "solutions" / f"{chapter}.ipynb").read_bytes())
-        source = (ROOT / "tests" / "exercises" / f"test_{chapter}.py").read_text()
-        if chapter == "ch03_activations":   # stands in for the Keras chapter: larger limits
-            source += "\nSANDBOX = {'memory_mb': 4096}\n"
-        (checks / f"test_{chapter}.py").write_text(source)
+    # ch03 stands in for the Keras chapter: a sandbox of its own, with larger limits
+    solutions, checks = _course(tmp_path, {"ch02_neuron": None,
+                                           "ch03_activations": "\nSANDBOX = {'memory_mb': 4096}\n"})
     files = {f"{c}.ipynb": (solutions / f"{c}.ipynb").read_bytes()
              for c in ("ch02_neuron", "ch03_activations")}
     started = []
