@@ -152,8 +152,9 @@ def chapter_tasks(snapshot: Snapshot, catalog: Catalog, config: SandboxConfig,
     A chapter that needs a sandbox of its own (larger limits: the Keras chapter, by far the
     costliest) is a task of its own, and the other chapters are one task, so that two workers
     share a learner's course instead of one worker grading it all while the other waits at the
-    end of the batch. Chapters allowed the most CPU time come first. ``[chapters]`` (one task) when there is nothing to split, e.g. a
-    submission in which no chapter of the course is found (its row then says why).
+    end of the batch. Chapters allowed the most CPU time come first. ``[chapters]`` (one task)
+    when there is nothing to split, e.g. a submission in which no chapter of the course is found
+    (its row then says why).
     """
     wanted = chapters_to_grade(read_notebooks(snapshot), catalog, chapters, snapshot.times)
     if len(wanted) < 2:
@@ -193,16 +194,16 @@ def joined_row(parts: list[SubmissionResult], catalog: Catalog) -> SubmissionRes
 
 
 class _Pool:
-    """Worker processes with at most ``limit`` tasks in flight.
+    """Worker processes grading at most ``limit`` submissions at a time.
 
     Each submission is graded as one or more tasks (:func:`chapter_tasks`), whose rows are
     joined (:func:`joined_row`) when the last one is done. Tasks wait in a queue of this process
     and a worker gets the next one when it is free: every held submission's first (costliest)
     task before any second one, so that the long tasks start early and the short ones fill in
-    at the end of the batch instead of a long one running alone. When a worker process dies, the pool
-    is broken and every unfinished task fails with it: each of them is then graded alone in a
-    fresh process, so only a task that kills its worker gets a ``grader worker failed`` row,
-    and a new pool takes the rest of the batch.
+    at the end of the batch instead of a long one running alone. When a worker process dies,
+    the pool is broken and every unfinished task fails with it: each of them is then graded
+    alone in a fresh process, so only a task that kills its worker gets a ``grader worker
+    failed`` row, and a new pool takes the rest of the batch.
     """
 
     def __init__(self, workers: int, setup: CourseSetup, config: SandboxConfig,
@@ -211,9 +212,9 @@ class _Pool:
         self.catalog = catalog
         self.limit = workers * IN_FLIGHT_PER_WORKER  # submissions held
         self.executor = ProcessPoolExecutor(max_workers=workers)
-        self.pending: dict[Future, tuple[int, Snapshot, list[str] | None]] = {}
+        # future -> (index, snapshot, task, whether it scans the notebooks)
+        self.pending: dict[Future, tuple[int, Snapshot, list[str] | None, bool]] = {}
         self.queue: list = []              # heap of (rank, order, index, snapshot, task)
-        # the first task of a submission scans its notebooks for suspicious code (the flags)
         self._order = itertools.count()
         self.parts: dict[int, list] = {}   # index -> [tasks left, rows done]
 
@@ -226,7 +227,8 @@ class _Pool:
         self._feed()
 
     def _feed(self):
-        """Hand queued tasks to the workers, one per free worker."""
+        """Hand queued tasks to the workers, one per free worker. A submission's first task
+        scans its notebooks for suspicious code (the flags of its row), the others do not."""
         while self.queue and len(self.pending) < self.workers:
             rank, _order, index, snapshot, task = heapq.heappop(self.queue)
             future = self.executor.submit(grade_in_worker, self.setup, self.config, snapshot,
