@@ -22,7 +22,8 @@ FOUNDATION = ["paths", "checks", "diagnosis", "notebook", "source", "catalog", "
 """Course formats and the check API: imported by the stages, importing none of them."""
 
 LAYERS = STAGES + ORCHESTRATORS
-SANDBOX_USERS = {"execute", "cli", "mutation"}  # they build a sandbox configuration
+SANDBOX_USERS = {"execute", "cli", "mutation",  # they build a sandbox configuration
+                 "__main__"}  # python -m grader NOTEBOOK starts the template before its imports
 OWNED_ELSEWHERE = ("sandbox", "_child")  # the sandbox package has its own tests
 
 
