@@ -57,7 +57,8 @@ def warm_root() -> Path:
 
 
 class WarmStarts:
-    """The trusted warm folders of one catalog (filled on first use, once per process).
+    """The trusted warm folders of one catalog (filled on first use: one process fills a folder,
+    the others wait for it).
 
     ``grade`` is :func:`grader.grade.grade_snapshot` (passed in: that orchestrator uses this
     one), with which the reference solution is graded to fill a folder.
